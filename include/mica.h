@@ -1,0 +1,278 @@
+/* mica: a general-purpose malloc replacement.
+   Public API. Names, signatures and semantics follow mimalloc v2, so code
+   written against mimalloc builds against mica by changing the include. */
+#ifndef MICA_H
+#define MICA_H
+
+#define MI_MALLOC_VERSION 209   /* mimalloc API level that mica implements (v2.0.9) */
+#define MICA_VERSION_MAJOR 0
+#define MICA_VERSION_MINOR 1
+#define MICA_VERSION_PATCH 0
+
+#include <stddef.h>   /* size_t */
+#include <stdbool.h>  /* bool */
+#include <stdint.h>   /* int64_t */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------
+   Attributes (compiler hints only; no effect on behaviour)
+--------------------------------------------------------------------------- */
+#if defined(__GNUC__) || defined(__clang__)
+#define mi_decl_nodiscard          __attribute__((warn_unused_result))
+#define mi_decl_export             __attribute__((visibility("default")))
+#define mi_attr_malloc             __attribute__((malloc))
+#define mi_attr_alloc_size(s)      __attribute__((alloc_size(s)))
+#define mi_attr_alloc_size2(s1,s2) __attribute__((alloc_size(s1, s2)))
+#define mi_attr_alloc_align(p)     __attribute__((alloc_align(p)))
+#else
+#define mi_decl_nodiscard
+#define mi_decl_export
+#define mi_attr_malloc
+#define mi_attr_alloc_size(s)
+#define mi_attr_alloc_size2(s1,s2)
+#define mi_attr_alloc_align(p)
+#endif
+#define mi_decl_restrict
+#define mi_cdecl
+
+/* ---------------------------------------------------------------------------
+   Standard malloc interface
+--------------------------------------------------------------------------- */
+mi_decl_nodiscard mi_decl_export void* mi_malloc(size_t size) mi_attr_malloc mi_attr_alloc_size(1);
+mi_decl_nodiscard mi_decl_export void* mi_calloc(size_t count, size_t size) mi_attr_malloc mi_attr_alloc_size2(1,2);
+mi_decl_nodiscard mi_decl_export void* mi_realloc(void* p, size_t newsize) mi_attr_alloc_size(2);
+mi_decl_export void* mi_expand(void* p, size_t newsize) mi_attr_alloc_size(2);
+mi_decl_export void  mi_free(void* p);
+mi_decl_nodiscard mi_decl_export char* mi_strdup(const char* s) mi_attr_malloc;
+mi_decl_nodiscard mi_decl_export char* mi_strndup(const char* s, size_t n) mi_attr_malloc;
+mi_decl_nodiscard mi_decl_export char* mi_realpath(const char* fname, char* resolved_name) mi_attr_malloc;
+
+/* ---------------------------------------------------------------------------
+   Extended functionality
+--------------------------------------------------------------------------- */
+#define MI_SMALL_WSIZE_MAX  (128)
+#define MI_SMALL_SIZE_MAX   (MI_SMALL_WSIZE_MAX*sizeof(void*))
+
+mi_decl_nodiscard mi_decl_export void* mi_malloc_small(size_t size) mi_attr_malloc mi_attr_alloc_size(1);
+mi_decl_nodiscard mi_decl_export void* mi_zalloc_small(size_t size) mi_attr_malloc mi_attr_alloc_size(1);
+mi_decl_nodiscard mi_decl_export void* mi_zalloc(size_t size) mi_attr_malloc mi_attr_alloc_size(1);
+
+mi_decl_nodiscard mi_decl_export void* mi_mallocn(size_t count, size_t size) mi_attr_malloc mi_attr_alloc_size2(1,2);
+mi_decl_nodiscard mi_decl_export void* mi_reallocn(void* p, size_t count, size_t size) mi_attr_alloc_size2(2,3);
+mi_decl_nodiscard mi_decl_export void* mi_reallocf(void* p, size_t newsize) mi_attr_alloc_size(2);
+
+mi_decl_nodiscard mi_decl_export size_t mi_usable_size(const void* p);
+mi_decl_nodiscard mi_decl_export size_t mi_good_size(size_t size);
+
+/* ---------------------------------------------------------------------------
+   Internals, process and thread
+--------------------------------------------------------------------------- */
+typedef void (mi_cdecl mi_deferred_free_fun)(bool force, unsigned long long heartbeat, void* arg);
+mi_decl_export void mi_register_deferred_free(mi_deferred_free_fun* deferred_free, void* arg);
+
+typedef void (mi_cdecl mi_output_fun)(const char* msg, void* arg);
+mi_decl_export void mi_register_output(mi_output_fun* out, void* arg);
+
+typedef void (mi_cdecl mi_error_fun)(int err, void* arg);
+mi_decl_export void mi_register_error(mi_error_fun* fun, void* arg);
+
+mi_decl_export void mi_collect(bool force);
+mi_decl_export int  mi_version(void);
+mi_decl_export void mi_stats_reset(void);
+mi_decl_export void mi_stats_merge(void);
+mi_decl_export void mi_stats_print(void* out);   /* backward compatible: `out` is ignored */
+mi_decl_export void mi_stats_print_out(mi_output_fun* out, void* arg);
+
+mi_decl_export void mi_process_init(void);
+mi_decl_export void mi_thread_init(void);
+mi_decl_export void mi_thread_done(void);
+mi_decl_export void mi_thread_stats_print_out(mi_output_fun* out, void* arg);
+
+mi_decl_export void mi_process_info(size_t* elapsed_msecs, size_t* user_msecs, size_t* system_msecs,
+                                    size_t* current_rss, size_t* peak_rss,
+                                    size_t* current_commit, size_t* peak_commit, size_t* page_faults);
+
+/* ---------------------------------------------------------------------------
+   Aligned allocation. `alignment` must be a power of two; the `_at` forms
+   align `p + offset` instead of `p`.
+--------------------------------------------------------------------------- */
+mi_decl_nodiscard mi_decl_export void* mi_malloc_aligned(size_t size, size_t alignment) mi_attr_malloc mi_attr_alloc_size(1) mi_attr_alloc_align(2);
+mi_decl_nodiscard mi_decl_export void* mi_malloc_aligned_at(size_t size, size_t alignment, size_t offset) mi_attr_malloc mi_attr_alloc_size(1);
+mi_decl_nodiscard mi_decl_export void* mi_zalloc_aligned(size_t size, size_t alignment) mi_attr_malloc mi_attr_alloc_size(1) mi_attr_alloc_align(2);
+mi_decl_nodiscard mi_decl_export void* mi_zalloc_aligned_at(size_t size, size_t alignment, size_t offset) mi_attr_malloc mi_attr_alloc_size(1);
+mi_decl_nodiscard mi_decl_export void* mi_calloc_aligned(size_t count, size_t size, size_t alignment) mi_attr_malloc mi_attr_alloc_size2(1,2) mi_attr_alloc_align(3);
+mi_decl_nodiscard mi_decl_export void* mi_calloc_aligned_at(size_t count, size_t size, size_t alignment, size_t offset) mi_attr_malloc mi_attr_alloc_size2(1,2);
+mi_decl_nodiscard mi_decl_export void* mi_realloc_aligned(void* p, size_t newsize, size_t alignment) mi_attr_alloc_size(2) mi_attr_alloc_align(3);
+mi_decl_nodiscard mi_decl_export void* mi_realloc_aligned_at(void* p, size_t newsize, size_t alignment, size_t offset) mi_attr_alloc_size(2);
+
+/* ---------------------------------------------------------------------------
+   Heaps: first-class, owned by the thread that created them.
+--------------------------------------------------------------------------- */
+struct mi_heap_s;
+typedef struct mi_heap_s mi_heap_t;
+
+mi_decl_nodiscard mi_decl_export mi_heap_t* mi_heap_new(void);
+mi_decl_export void       mi_heap_delete(mi_heap_t* heap);   /* live blocks move to the backing heap */
+mi_decl_export void       mi_heap_destroy(mi_heap_t* heap);  /* frees every block of the heap */
+mi_decl_export mi_heap_t* mi_heap_set_default(mi_heap_t* heap);
+mi_decl_export mi_heap_t* mi_heap_get_default(void);
+mi_decl_export mi_heap_t* mi_heap_get_backing(void);
+mi_decl_export void       mi_heap_collect(mi_heap_t* heap, bool force);
+
+mi_decl_nodiscard mi_decl_export void* mi_heap_malloc(mi_heap_t* heap, size_t size) mi_attr_malloc mi_attr_alloc_size(2);
+mi_decl_nodiscard mi_decl_export void* mi_heap_zalloc(mi_heap_t* heap, size_t size) mi_attr_malloc mi_attr_alloc_size(2);
+mi_decl_nodiscard mi_decl_export void* mi_heap_calloc(mi_heap_t* heap, size_t count, size_t size) mi_attr_malloc mi_attr_alloc_size2(2,3);
+mi_decl_nodiscard mi_decl_export void* mi_heap_mallocn(mi_heap_t* heap, size_t count, size_t size) mi_attr_malloc mi_attr_alloc_size2(2,3);
+mi_decl_nodiscard mi_decl_export void* mi_heap_malloc_small(mi_heap_t* heap, size_t size) mi_attr_malloc mi_attr_alloc_size(2);
+mi_decl_nodiscard mi_decl_export void* mi_heap_zalloc_small(mi_heap_t* heap, size_t size) mi_attr_malloc mi_attr_alloc_size(2);
+
+mi_decl_nodiscard mi_decl_export void* mi_heap_realloc(mi_heap_t* heap, void* p, size_t newsize) mi_attr_alloc_size(3);
+mi_decl_nodiscard mi_decl_export void* mi_heap_reallocn(mi_heap_t* heap, void* p, size_t count, size_t size) mi_attr_alloc_size2(3,4);
+mi_decl_nodiscard mi_decl_export void* mi_heap_reallocf(mi_heap_t* heap, void* p, size_t newsize) mi_attr_alloc_size(3);
+
+mi_decl_nodiscard mi_decl_export char* mi_heap_strdup(mi_heap_t* heap, const char* s) mi_attr_malloc;
+mi_decl_nodiscard mi_decl_export char* mi_heap_strndup(mi_heap_t* heap, const char* s, size_t n) mi_attr_malloc;
+mi_decl_nodiscard mi_decl_export char* mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name) mi_attr_malloc;
+
+mi_decl_nodiscard mi_decl_export void* mi_heap_malloc_aligned(mi_heap_t* heap, size_t size, size_t alignment) mi_attr_malloc mi_attr_alloc_size(2) mi_attr_alloc_align(3);
+mi_decl_nodiscard mi_decl_export void* mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset) mi_attr_malloc mi_attr_alloc_size(2);
+mi_decl_nodiscard mi_decl_export void* mi_heap_zalloc_aligned(mi_heap_t* heap, size_t size, size_t alignment) mi_attr_malloc mi_attr_alloc_size(2) mi_attr_alloc_align(3);
+mi_decl_nodiscard mi_decl_export void* mi_heap_zalloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset) mi_attr_malloc mi_attr_alloc_size(2);
+mi_decl_nodiscard mi_decl_export void* mi_heap_calloc_aligned(mi_heap_t* heap, size_t count, size_t size, size_t alignment) mi_attr_malloc mi_attr_alloc_size2(2,3) mi_attr_alloc_align(4);
+mi_decl_nodiscard mi_decl_export void* mi_heap_calloc_aligned_at(mi_heap_t* heap, size_t count, size_t size, size_t alignment, size_t offset) mi_attr_malloc mi_attr_alloc_size2(2,3);
+mi_decl_nodiscard mi_decl_export void* mi_heap_realloc_aligned(mi_heap_t* heap, void* p, size_t newsize, size_t alignment) mi_attr_alloc_size(3) mi_attr_alloc_align(4);
+mi_decl_nodiscard mi_decl_export void* mi_heap_realloc_aligned_at(mi_heap_t* heap, void* p, size_t newsize, size_t alignment, size_t offset) mi_attr_alloc_size(3);
+
+/* ---------------------------------------------------------------------------
+   Zero-initialised re-allocation: the part beyond the old size is zero.
+   Only valid on memory that was originally zero-allocated.
+--------------------------------------------------------------------------- */
+mi_decl_nodiscard mi_decl_export void* mi_rezalloc(void* p, size_t newsize) mi_attr_alloc_size(2);
+mi_decl_nodiscard mi_decl_export void* mi_recalloc(void* p, size_t newcount, size_t size) mi_attr_alloc_size2(2,3);
+mi_decl_nodiscard mi_decl_export void* mi_rezalloc_aligned(void* p, size_t newsize, size_t alignment) mi_attr_alloc_size(2) mi_attr_alloc_align(3);
+mi_decl_nodiscard mi_decl_export void* mi_rezalloc_aligned_at(void* p, size_t newsize, size_t alignment, size_t offset) mi_attr_alloc_size(2);
+mi_decl_nodiscard mi_decl_export void* mi_recalloc_aligned(void* p, size_t newcount, size_t size, size_t alignment) mi_attr_alloc_size2(2,3) mi_attr_alloc_align(4);
+mi_decl_nodiscard mi_decl_export void* mi_recalloc_aligned_at(void* p, size_t newcount, size_t size, size_t alignment, size_t offset) mi_attr_alloc_size2(2,3);
+
+mi_decl_nodiscard mi_decl_export void* mi_heap_rezalloc(mi_heap_t* heap, void* p, size_t newsize) mi_attr_alloc_size(3);
+mi_decl_nodiscard mi_decl_export void* mi_heap_recalloc(mi_heap_t* heap, void* p, size_t newcount, size_t size) mi_attr_alloc_size2(3,4);
+mi_decl_nodiscard mi_decl_export void* mi_heap_rezalloc_aligned(mi_heap_t* heap, void* p, size_t newsize, size_t alignment) mi_attr_alloc_size(3) mi_attr_alloc_align(4);
+mi_decl_nodiscard mi_decl_export void* mi_heap_rezalloc_aligned_at(mi_heap_t* heap, void* p, size_t newsize, size_t alignment, size_t offset) mi_attr_alloc_size(3);
+mi_decl_nodiscard mi_decl_export void* mi_heap_recalloc_aligned(mi_heap_t* heap, void* p, size_t newcount, size_t size, size_t alignment) mi_attr_alloc_size2(3,4) mi_attr_alloc_align(5);
+mi_decl_nodiscard mi_decl_export void* mi_heap_recalloc_aligned_at(mi_heap_t* heap, void* p, size_t newcount, size_t size, size_t alignment, size_t offset) mi_attr_alloc_size2(3,4);
+
+/* ---------------------------------------------------------------------------
+   Analysis
+--------------------------------------------------------------------------- */
+mi_decl_export bool mi_heap_contains_block(mi_heap_t* heap, const void* p);
+mi_decl_export bool mi_heap_check_owned(mi_heap_t* heap, const void* p);
+mi_decl_export bool mi_check_owned(const void* p);
+mi_decl_export bool mi_is_in_heap_region(const void* p);
+
+/* An area of a heap: blocks of one size in one page. */
+typedef struct mi_heap_area_s {
+  void*  blocks;      /* start of the area containing heap blocks */
+  size_t reserved;    /* bytes reserved for blocks */
+  size_t committed;   /* current available bytes for this area */
+  size_t used;        /* number of allocated blocks */
+  size_t block_size;  /* size in bytes of each block */
+  size_t full_block_size; /* size in bytes of a full block including padding and metadata */
+} mi_heap_area_t;
+
+typedef bool (mi_cdecl mi_block_visit_fun)(const mi_heap_t* heap, const mi_heap_area_t* area, void* block, size_t block_size, void* arg);
+mi_decl_export bool mi_heap_visit_blocks(const mi_heap_t* heap, bool visit_all_blocks, mi_block_visit_fun* visitor, void* arg);
+
+/* ---------------------------------------------------------------------------
+   Options. The order is kept stable (and equal to mimalloc's where shared).
+   Each can be set by the environment variable MICA_<NAME> (or, for drop-in
+   compatibility, MIMALLOC_<NAME>), with <NAME> the upper-case name below.
+--------------------------------------------------------------------------- */
+typedef enum mi_option_e {
+  mi_option_show_errors,           /* print error messages to stderr */
+  mi_option_show_stats,            /* print statistics at process exit */
+  mi_option_verbose,               /* print verbose messages */
+  mi_option_eager_commit,          /* (kept for compatibility) */
+  mi_option_arena_eager_commit,    /* (kept for compatibility) */
+  mi_option_purge_decommits,       /* purging decommits (mprotect) instead of resetting (madvise) */
+  mi_option_allow_large_os_pages,  /* (kept for compatibility; transparent huge pages are the kernel's) */
+  mi_option_reserve_huge_os_pages, /* (kept for compatibility) */
+  mi_option_reserve_huge_os_pages_at,
+  mi_option_reserve_os_memory,     /* reserve this many KiB of arena memory at start-up */
+  mi_option_deprecated_segment_cache,
+  mi_option_deprecated_page_reset,
+  mi_option_abandoned_page_purge,  /* purge free pages of abandoned segments immediately */
+  mi_option_deprecated_segment_reset,
+  mi_option_eager_commit_delay,
+  mi_option_purge_delay,           /* milliseconds before freed memory is returned to the OS (-1: never) */
+  mi_option_use_numa_nodes,
+  mi_option_limit_os_alloc,        /* allocate only from reserved arenas, never directly from the OS */
+  mi_option_os_tag,
+  mi_option_max_errors,            /* print at most this many error messages */
+  mi_option_max_warnings,          /* print at most this many warnings */
+  mi_option_max_segment_reclaim,   /* segments to try to reclaim per allocation of a fresh segment */
+  mi_option_destroy_on_exit,
+  mi_option_arena_reserve,         /* KiB of each arena reservation */
+  mi_option_arena_purge_mult,
+  mi_option_purge_extend_delay,
+  _mi_option_last,
+  /* legacy names */
+  mi_option_large_os_pages = mi_option_allow_large_os_pages,
+  mi_option_eager_region_commit = mi_option_arena_eager_commit,
+  mi_option_reset_decommits = mi_option_purge_decommits,
+  mi_option_reset_delay = mi_option_purge_delay,
+  mi_option_abandoned_page_reset = mi_option_abandoned_page_purge
+} mi_option_t;
+
+mi_decl_nodiscard mi_decl_export bool mi_option_is_enabled(mi_option_t option);
+mi_decl_export void mi_option_enable(mi_option_t option);
+mi_decl_export void mi_option_disable(mi_option_t option);
+mi_decl_export void mi_option_set_enabled(mi_option_t option, bool enable);
+mi_decl_export void mi_option_set_enabled_default(mi_option_t option, bool enable);
+
+mi_decl_nodiscard mi_decl_export long   mi_option_get(mi_option_t option);
+mi_decl_nodiscard mi_decl_export long   mi_option_get_clamp(mi_option_t option, long min, long max);
+mi_decl_nodiscard mi_decl_export size_t mi_option_get_size(mi_option_t option);
+mi_decl_export void mi_option_set(mi_option_t option, long value);
+mi_decl_export void mi_option_set_default(mi_option_t option, long value);
+
+/* ---------------------------------------------------------------------------
+   Posix-style and C standard allocation under mi_ names. These follow the
+   C/POSIX semantics exactly (errno, return codes), unlike the mi_ forms above.
+--------------------------------------------------------------------------- */
+mi_decl_export void   mi_cfree(void* p);
+mi_decl_export void*  mi__expand(void* p, size_t newsize);
+mi_decl_nodiscard mi_decl_export size_t mi_malloc_size(const void* p);
+mi_decl_nodiscard mi_decl_export size_t mi_malloc_good_size(size_t size);
+mi_decl_nodiscard mi_decl_export size_t mi_malloc_usable_size(const void* p);
+
+mi_decl_export int mi_posix_memalign(void** p, size_t alignment, size_t size);
+mi_decl_nodiscard mi_decl_export void* mi_memalign(size_t alignment, size_t size) mi_attr_malloc mi_attr_alloc_size(2) mi_attr_alloc_align(1);
+mi_decl_nodiscard mi_decl_export void* mi_valloc(size_t size) mi_attr_malloc mi_attr_alloc_size(1);
+mi_decl_nodiscard mi_decl_export void* mi_pvalloc(size_t size) mi_attr_malloc mi_attr_alloc_size(1);
+mi_decl_nodiscard mi_decl_export void* mi_aligned_alloc(size_t alignment, size_t size) mi_attr_malloc mi_attr_alloc_size(2) mi_attr_alloc_align(1);
+
+mi_decl_nodiscard mi_decl_export void* mi_reallocarray(void* p, size_t count, size_t size) mi_attr_alloc_size2(2,3);
+mi_decl_nodiscard mi_decl_export int   mi_reallocarr(void* p, size_t count, size_t size);
+
+mi_decl_export void mi_free_size(void* p, size_t size);
+mi_decl_export void mi_free_size_aligned(void* p, size_t size, size_t alignment);
+mi_decl_export void mi_free_aligned(void* p, size_t alignment);
+
+/* ---------------------------------------------------------------------------
+   mica extensions (not in mimalloc)
+--------------------------------------------------------------------------- */
+/* Thread identity used to decide "local or cross-thread free": non-zero,
+   unique among live threads, stable within a thread. An embedder can supply
+   its own with the build definition MI_THREAD_ID_FUNC=<function name>. */
+mi_decl_export uintptr_t mi_thread_id(void);
+/* Where that id comes from: 1 thread pointer, 0 address of a thread-local, 2 embedder's function. */
+mi_decl_export int       mi_thread_id_source(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MICA_H */

@@ -1,0 +1,124 @@
+/* Architecture and compiler facts: pointer size, endianness, cache line,
+   the spin-wait hint and the thread pointer. This header and src/prim/ are
+   the only places with per-architecture #if chains; each chain ends in a
+   portable fallback, never in an empty body. No OS headers here. */
+#ifndef MICA_ARCH_H
+#define MICA_ARCH_H
+
+#include <stdint.h>
+#include "config.h"
+
+/* ---- compiler ---------------------------------------------------------- */
+#if defined(__clang__)
+#define MI_CLANG_VERSION (__clang_major__ * 100 + __clang_minor__)
+#define MI_GCC_VERSION   0
+#elif defined(__GNUC__)
+#define MI_CLANG_VERSION 0
+#define MI_GCC_VERSION   (__GNUC__ * 100 + __GNUC_MINOR__)
+#else
+#define MI_CLANG_VERSION 0
+#define MI_GCC_VERSION   0
+#endif
+#define MI_GNUC_COMPATIBLE (MI_CLANG_VERSION > 0 || MI_GCC_VERSION > 0)
+
+/* ---- architecture: exactly one MI_ARCH_* is 1 ------------------------- */
+#if defined(__x86_64__)
+#define MI_ARCH_X86_64 1
+#else
+#define MI_ARCH_X86_64 0
+#endif
+#if defined(__i386__)
+#define MI_ARCH_X86 1
+#else
+#define MI_ARCH_X86 0
+#endif
+#if defined(__aarch64__)
+#define MI_ARCH_ARM64 1
+#else
+#define MI_ARCH_ARM64 0
+#endif
+#if defined(__arm__)
+#define MI_ARCH_ARM32 1
+#else
+#define MI_ARCH_ARM32 0
+#endif
+#define MI_ARCH_OTHER (!MI_ARCH_X86_64 && !MI_ARCH_X86 && !MI_ARCH_ARM64 && !MI_ARCH_ARM32)
+
+/* ARM profile version, from the ACLE macro __ARM_ARCH (never __ARM_ARCH__,
+   which no compiler defines: see doc/porting.md). */
+#if MI_ARCH_ARM32 || MI_ARCH_ARM64
+#if defined(__ARM_ARCH)
+#define MI_ARM_ARCH __ARM_ARCH
+#else
+#define MI_ARM_ARCH 0
+#endif
+#else
+#define MI_ARM_ARCH 0
+#endif
+
+/* ---- word size and byte order ----------------------------------------- */
+#if UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
+#define MI_INTPTR_SHIFT 3
+#elif UINTPTR_MAX == 0xFFFFFFFFu
+#define MI_INTPTR_SHIFT 2
+#else
+#error "mica supports 32- and 64-bit pointers only"
+#endif
+#define MI_INTPTR_SIZE  (1 << MI_INTPTR_SHIFT)
+#define MI_INTPTR_BITS  (MI_INTPTR_SIZE * 8)
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+#define MI_BIG_ENDIAN 1
+#else
+#define MI_BIG_ENDIAN 0
+#endif
+
+#define MI_CACHE_LINE 64
+
+/* ---- spin-wait hint --------------------------------------------------- */
+/* Used only inside bounded waits (see _mi_wait_while in internal.h). */
+static inline void _mi_arch_pause(void) {
+#if MI_GNUC_COMPATIBLE && (MI_ARCH_X86_64 || MI_ARCH_X86)
+  __asm__ __volatile__("pause" ::: "memory");
+#elif MI_GNUC_COMPATIBLE && MI_ARCH_ARM64
+  __asm__ __volatile__("yield" ::: "memory");
+#elif MI_GNUC_COMPATIBLE && MI_ARCH_ARM32 && MI_ARM_ARCH >= 7
+  __asm__ __volatile__("yield" ::: "memory");   /* any endianness */
+#elif MI_GNUC_COMPATIBLE && MI_ARCH_ARM32
+  __asm__ __volatile__("nop" ::: "memory");     /* ARMv6 and older have no yield */
+#elif MI_GNUC_COMPATIBLE
+  __asm__ __volatile__("" ::: "memory");        /* other targets: a compiler barrier */
+#else
+  /* no hint available: the caller's loop still yields to the OS */
+#endif
+}
+
+/* ---- thread pointer ---------------------------------------------------- */
+/* The thread pointer is used as the thread id only where it is known to work
+   for this compiler and target (an explicit list; __has_builtin is not
+   trusted: GCC reports the builtin on targets that reject it). The value is
+   the thread pointer itself, never a word read through it (on aarch64 glibc
+   that word is the DTV pointer, which moves after dlopen). Elsewhere the id
+   is the address of a thread-local variable (src/init.c). */
+#if MI_THREAD_ID_TLS || !MI_GNUC_COMPATIBLE
+#define MI_HAS_THREAD_POINTER 0
+#elif MI_ARCH_ARM64
+#define MI_HAS_THREAD_POINTER 1
+static inline uintptr_t _mi_arch_thread_pointer(void) {
+  uintptr_t tp; __asm__ ("mrs %0, tpidr_el0" : "=r"(tp)); return tp;
+}
+#elif MI_ARCH_ARM32 && MI_ARM_ARCH >= 7
+#define MI_HAS_THREAD_POINTER 1
+static inline uintptr_t _mi_arch_thread_pointer(void) {
+  uintptr_t tp; __asm__ ("mrc p15, 0, %0, c13, c0, 3" : "=r"(tp)); return tp;  /* TPIDRURO */
+}
+#elif (MI_ARCH_X86_64 || MI_ARCH_X86) && (MI_GCC_VERSION >= 1200 || MI_CLANG_VERSION >= 1400)
+#define MI_HAS_THREAD_POINTER 1
+static inline uintptr_t _mi_arch_thread_pointer(void) {
+  return (uintptr_t)__builtin_thread_pointer();   /* verified on these versions: doc/porting.md */
+}
+#else
+#define MI_HAS_THREAD_POINTER 0
+#endif
+
+#endif

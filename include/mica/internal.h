@@ -1,0 +1,332 @@
+/* Internal interfaces, grouped by the file that defines them, and the small
+   inline helpers that the fast paths share. Never installed. */
+#ifndef MICA_INTERNAL_H
+#define MICA_INTERNAL_H
+
+#include <string.h>
+#include <limits.h>
+#include <errno.h>
+#include "types.h"
+#include "track.h"
+#include "prim.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define mi_likely(x)     __builtin_expect(!!(x), 1)
+#define mi_unlikely(x)   __builtin_expect(!!(x), 0)
+#define mi_decl_noinline __attribute__((noinline))
+#define mi_decl_cold     __attribute__((cold))
+#define mi_decl_hidden   __attribute__((visibility("hidden")))
+#else
+#define mi_likely(x)     (x)
+#define mi_unlikely(x)   (x)
+#define mi_decl_noinline
+#define mi_decl_cold
+#define mi_decl_hidden
+#endif
+
+#if MI_DEBUG > 0
+#define mi_assert(x)     ((x) ? (void)0 : _mi_assert_fail(#x, __FILE__, __LINE__, __func__))
+#else
+#define mi_assert(x)     ((void)0)
+#endif
+#if MI_DEBUG > 1
+#define mi_assert_internal(x) mi_assert(x)
+#else
+#define mi_assert_internal(x) ((void)0)
+#endif
+#if MI_DEBUG > 2
+#define mi_assert_expensive(x) mi_assert(x)
+#else
+#define mi_assert_expensive(x) ((void)0)
+#endif
+
+/* ---- init.c --------------------------------------------------------- */
+extern _Thread_local mi_heap_t* _mi_heap_default;   /* never NULL: &_mi_heap_empty before init */
+extern const mi_heap_t _mi_heap_empty;
+extern const mi_page_t _mi_page_empty;
+extern mi_heap_t       _mi_heap_main;
+extern uintptr_t       _mi_process_cookie;
+extern bool            _mi_process_is_initialized;
+void      _mi_thread_done(mi_heap_t* heap);          /* hook called by prim at thread exit */
+void      _mi_process_load(void);                    /* hook called by prim at load */
+void      _mi_process_done(void);                    /* hook called by prim at exit */
+void      _mi_heap_set_default_direct(mi_heap_t* heap);
+mi_heap_t* _mi_heap_main_get(void);
+uintptr_t _mi_thread_id_tls(void);
+
+/* ---- options.c ------------------------------------------------------ */
+void _mi_options_init(void);
+void _mi_fputs(mi_output_fun* out, void* arg, const char* prefix, const char* message);
+void _mi_fprintf(mi_output_fun* out, void* arg, const char* fmt, ...);
+void _mi_fmt(char* buf, size_t size, const char* fmt, ...);
+void _mi_message(const char* fmt, ...);
+void _mi_verbose_message(const char* fmt, ...);
+void _mi_warning_message(const char* fmt, ...);
+void _mi_error_message(int err, const char* fmt, ...);
+void _mi_assert_fail(const char* assertion, const char* fname, unsigned line, const char* func);
+
+/* ---- random.c ------------------------------------------------------- */
+void      _mi_random_init(mi_random_ctx_t* ctx);
+void      _mi_random_split(mi_random_ctx_t* ctx, mi_random_ctx_t* new_ctx);
+uintptr_t _mi_random_next(mi_random_ctx_t* ctx);
+uintptr_t _mi_os_random_weak(uintptr_t extra_seed);
+
+/* ---- stats.c -------------------------------------------------------- */
+extern mi_stats_t _mi_stats;
+void _mi_stat_increase(mi_stat_count_t* stat, size_t amount);
+void _mi_stat_decrease(mi_stat_count_t* stat, size_t amount);
+void _mi_stats_print_at_exit(void);
+
+/* ---- os.c ----------------------------------------------------------- */
+size_t _mi_os_page_size(void);
+bool   _mi_os_has_overcommit(void);
+void   _mi_os_init(void);
+void*  _mi_os_alloc(size_t size, bool* is_zero);                  /* page-aligned, read-write */
+void*  _mi_os_alloc_aligned(size_t size, size_t alignment, bool commit, bool* is_zero);
+void   _mi_os_free(void* p, size_t size);
+bool   _mi_os_commit(void* p, size_t size);
+bool   _mi_os_purge(void* p, size_t size, bool allow_decommit);   /* return memory, keep address range */
+uint32_t _mi_clock_now(void);                                     /* 32-bit ms clock, never 0 */
+static inline bool _mi_clock_expired(uint32_t expire, uint32_t now) {
+  return (int32_t)(now - expire) >= 0;                            /* wrap-around safe */
+}
+
+/* ---- arena.c / bitmap.c --------------------------------------------- */
+void* _mi_arena_alloc_segment(size_t size, mi_memid_t* memid);    /* MI_SEGMENT_SIZE aligned */
+void  _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid);
+void  _mi_arenas_collect(bool force);
+bool  _mi_arena_contains(const void* p);
+int   _mi_arena_reserve(size_t size);
+size_t _mi_arena_count(void);
+const mi_arena_t* _mi_arena_at(size_t idx);
+bool  _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx);
+void  _mi_bitmap_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
+void  _mi_bitmap_clear(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
+bool  _mi_bitmap_is_any_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
+
+/* ---- segment-map.c -------------------------------------------------- */
+extern mi_atomic(uintptr_t) _mi_segment_map[];
+void _mi_segment_map_allocated_at(const mi_segment_t* segment);
+void _mi_segment_map_freed_at(const mi_segment_t* segment);
+
+/* ---- segment.c ------------------------------------------------------ */
+mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, mi_tld_t* tld);
+void       _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld);
+void       _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);
+uint8_t*   _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size);
+bool       _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld);
+void       _mi_segments_collect(bool force, mi_tld_t* tld);
+bool       _mi_segment_huge_page_free_abandoned(mi_segment_t* segment);
+size_t     _mi_segment_abandoned_count(void);
+void       _mi_segment_thread_collect(mi_tld_t* tld);
+
+/* ---- page-queue.c --------------------------------------------------- */
+size_t     _mi_bin(size_t size);
+size_t     _mi_bin_size(size_t bin);
+void       _mi_page_queue_push(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
+void       _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
+void       _mi_page_queue_enqueue_from(mi_heap_t* heap, mi_page_queue_t* to, mi_page_queue_t* from, mi_page_t* page);
+void       _mi_page_queue_move_to_front(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
+size_t     _mi_page_queue_append(mi_heap_t* heap, mi_page_queue_t* to, mi_page_queue_t* from);
+mi_page_queue_t* _mi_page_queue_of(const mi_page_t* page);
+mi_page_queue_t* _mi_heap_page_queue_of(mi_heap_t* heap, const mi_page_t* page);
+
+/* ---- page.c --------------------------------------------------------- */
+void*      _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
+void       _mi_page_free_collect(mi_page_t* page, bool force);
+void       _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force);
+void       _mi_page_retire(mi_page_t* page);
+void       _mi_page_unfull(mi_page_t* page);
+void       _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq);
+void       _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page);
+void       _mi_page_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never);
+bool       _mi_page_try_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never);
+void       _mi_heap_delayed_free_all(mi_heap_t* heap);
+bool       _mi_heap_delayed_free_partial(mi_heap_t* heap);
+void       _mi_heap_collect_retired(mi_heap_t* heap, bool force);
+void       _mi_deferred_free(mi_heap_t* heap, bool force);
+bool       _mi_page_is_valid(mi_page_t* page);
+
+/* ---- heap.c --------------------------------------------------------- */
+void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim);
+void       _mi_heap_destroy_pages(mi_heap_t* heap);
+void       _mi_heap_collect_abandon(mi_heap_t* heap);
+void       _mi_heap_set_default_direct(mi_heap_t* heap);
+bool       _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg);
+
+/* ---- alloc.c / free.c ----------------------------------------------- */
+void*      _mi_page_malloc(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero);
+void*      _mi_heap_malloc_zero(mi_heap_t* heap, size_t size, bool zero);
+void*      _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
+void*      _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero);
+bool       _mi_free_delayed_block_try(mi_block_t* block);
+void       _mi_free_block(mi_page_t* page, bool local, mi_block_t* block);
+mi_block_t* _mi_page_ptr_unalign(const mi_segment_t* segment, const mi_page_t* page, const void* p);
+size_t     _mi_usable_size_of(const mi_segment_t* segment, const mi_page_t* page, const void* p);
+char*      _mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name);
+
+/* ---- alloc-aligned.c ------------------------------------------------- */
+void*      _mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset, bool zero);
+
+/* ===========================================================================
+   Inline helpers
+=========================================================================== */
+
+static inline bool _mi_is_power_of_two(uintptr_t x) { return (x & (x - 1)) == 0; }
+
+static inline uintptr_t _mi_align_up(uintptr_t sz, size_t alignment) {
+  const uintptr_t mask = alignment - 1;
+  return (alignment & mask) == 0 ? ((sz + mask) & ~mask) : (((sz + mask) / alignment) * alignment);
+}
+static inline uintptr_t _mi_align_down(uintptr_t sz, size_t alignment) {
+  return (alignment & (alignment - 1)) == 0 ? (sz & ~(alignment - 1)) : ((sz / alignment) * alignment);
+}
+static inline size_t _mi_divide_up(size_t size, size_t divider) {
+  return (size + divider - 1) / divider;
+}
+/* Multiplication that reports overflow instead of wrapping. */
+static inline bool mi_mul_overflow(size_t count, size_t size, size_t* total) {
+  return __builtin_mul_overflow(count, size, total);
+}
+/* Count allocation: overflow is an error (EOVERFLOW to the handler, ENOMEM to the caller). */
+static inline bool mi_count_size_overflow(size_t count, size_t size, size_t* total) {
+  if (count == 1) { *total = size; return false; }
+  if (mi_unlikely(mi_mul_overflow(count, size, total))) {
+    _mi_error_message(EOVERFLOW, "allocation request is too large (%zu * %zu bytes)\n", count, size);
+    *total = SIZE_MAX;
+    return true;
+  }
+  return false;
+}
+static inline size_t mi_bsr(uintptr_t x) {   /* index of the highest set bit; x != 0 */
+  return (MI_INTPTR_BITS - 1) - (size_t)__builtin_clzl((unsigned long)x);
+}
+
+/* ---- thread id --------------------------------------------------------- */
+#if defined(MI_THREAD_ID_FUNC)
+uintptr_t MI_THREAD_ID_FUNC(void);
+static inline uintptr_t _mi_thread_id(void) { return MI_THREAD_ID_FUNC(); }
+#define MI_THREAD_ID_SOURCE 2
+#elif MI_HAS_THREAD_POINTER
+static inline uintptr_t _mi_thread_id(void) { return _mi_arch_thread_pointer(); }
+#define MI_THREAD_ID_SOURCE 1
+#else
+static inline uintptr_t _mi_thread_id(void) { return _mi_thread_id_tls(); }
+#define MI_THREAD_ID_SOURCE 0
+#endif
+
+/* ---- heap ------------------------------------------------------------- */
+static inline mi_heap_t* mi_get_default_heap(void) { return _mi_heap_default; }
+static inline bool mi_heap_is_initialized(const mi_heap_t* heap) { return heap != &_mi_heap_empty; }
+static inline bool mi_heap_is_backing(const mi_heap_t* heap) { return heap->tld->heap_backing == heap; }
+
+static inline mi_page_t* _mi_heap_get_free_small_page(mi_heap_t* heap, size_t size) {
+  return heap->pages_free_direct[(size + MI_GRANULE_SIZE - 1) >> MI_GRANULE_SHIFT];
+}
+
+/* ---- segments and pages -------------------------------------------------- */
+/* `p - 1` so that a block placed exactly at the end of a segment's first
+   MI_SEGMENT_SIZE (huge alignment) maps to its own segment; no other block
+   starts at a segment boundary, as the segment header is there. */
+static inline mi_segment_t* _mi_ptr_segment(const void* p) {
+  return (mi_segment_t*)(((uintptr_t)p - 1) & ~MI_SEGMENT_MASK);
+}
+/* Is `segment` a live mica segment? Reads only mica's own map, so it is
+   safe for any pointer value (foreign or wild). */
+static inline bool _mi_segment_is_known(const mi_segment_t* segment) {
+  const uintptr_t idx = (uintptr_t)segment >> MI_SEGMENT_SHIFT;
+#if MI_SEGMENT_MAP_BITS_SHIFT < MI_INTPTR_BITS
+  if (mi_unlikely(((uintptr_t)segment >> MI_SEGMENT_MAP_BITS_SHIFT) != 0)) return false;
+#endif
+  const uintptr_t word = mi_atomic_load_relaxed(&_mi_segment_map[idx / MI_INTPTR_BITS]);
+  return ((word >> (idx % MI_INTPTR_BITS)) & 1) != 0;
+}
+/* Can the segment map describe memory up to address `last`? */
+static inline bool _mi_segment_map_covers(uintptr_t last) {
+#if MI_SEGMENT_MAP_BITS_SHIFT < MI_INTPTR_BITS
+  return (last >> MI_SEGMENT_MAP_BITS_SHIFT) == 0;
+#else
+  (void)last; return true;
+#endif
+}
+static inline mi_page_t* _mi_segment_page_of(const mi_segment_t* segment, const void* p) {
+  const size_t diff = (size_t)((const uint8_t*)p - (const uint8_t*)segment);
+  const size_t idx = diff >> segment->page_shift;   /* page_shift is MI_INTPTR_BITS-1 for single-page segments */
+  return (mi_page_t*)&segment->pages[idx];
+}
+static inline mi_segment_t* _mi_page_segment(const mi_page_t* page) {
+  return _mi_ptr_segment(page);   /* page descriptors live in the segment header */
+}
+static inline mi_page_t* _mi_ptr_page(const void* p) {
+  return _mi_segment_page_of(_mi_ptr_segment(p), p);
+}
+static inline mi_heap_t* mi_page_heap(const mi_page_t* page) {
+  return (mi_heap_t*)mi_atomic_load_relaxed(&((mi_page_t*)page)->xheap);
+}
+static inline void mi_page_set_heap(mi_page_t* page, mi_heap_t* heap) {
+  mi_atomic_store_release(&page->xheap, (uintptr_t)heap);
+}
+static inline bool mi_page_all_free(const mi_page_t* page) { return page->used == 0; }
+static inline bool mi_page_immediate_available(const mi_page_t* page) { return page->free != NULL; }
+static inline bool mi_page_is_full(const mi_page_t* page) { return page->flags.x.in_full; }
+static inline void mi_page_set_in_full(mi_page_t* page, bool in_full) { page->flags.x.in_full = in_full ? 1 : 0; }
+static inline bool mi_page_has_aligned(const mi_page_t* page) { return page->flags.x.has_aligned; }
+static inline void mi_page_set_has_aligned(mi_page_t* page, bool a) { page->flags.x.has_aligned = a ? 1 : 0; }
+static inline bool mi_page_is_huge(const mi_page_t* page) { return _mi_page_segment(page)->page_kind == MI_PAGE_HUGE; }
+
+static inline mi_block_t* mi_tf_block(uintptr_t tf) { return (mi_block_t*)(tf & ~(uintptr_t)3); }
+static inline mi_delayed_t mi_tf_delayed(uintptr_t tf) { return (mi_delayed_t)(tf & 3); }
+static inline uintptr_t mi_tf_make(mi_block_t* block, mi_delayed_t delayed) { return (uintptr_t)block | (uintptr_t)delayed; }
+static inline uintptr_t mi_tf_set_block(uintptr_t tf, mi_block_t* block) { return mi_tf_make(block, mi_tf_delayed(tf)); }
+static inline uintptr_t mi_tf_set_delayed(uintptr_t tf, mi_delayed_t d) { return mi_tf_make(mi_tf_block(tf), d); }
+static inline mi_block_t* mi_page_thread_free(const mi_page_t* page) {
+  return mi_tf_block(mi_atomic_load_relaxed(&((mi_page_t*)page)->xthread_free));
+}
+
+/* ---- free-list links: the only place that reads or writes them ---------- */
+#if MI_SECURE
+static inline uintptr_t mi_rotl(uintptr_t x, uintptr_t s) {
+  s %= MI_INTPTR_BITS; return s == 0 ? x : ((x << s) | (x >> (MI_INTPTR_BITS - s)));
+}
+static inline uintptr_t mi_rotr(uintptr_t x, uintptr_t s) {
+  s %= MI_INTPTR_BITS; return s == 0 ? x : ((x >> s) | (x << (MI_INTPTR_BITS - s)));
+}
+static inline mi_block_t* mi_block_nextx(const void* null, const mi_block_t* block, const uintptr_t* keys) {
+  mi_block_t* b = (mi_block_t*)(mi_rotr(block->next - keys[0], keys[0]) ^ keys[1]);
+  return (b == (mi_block_t*)null ? NULL : b);
+}
+static inline void mi_block_set_nextx(const void* null, mi_block_t* block, const mi_block_t* next, const uintptr_t* keys) {
+  block->next = mi_rotl((uintptr_t)(next == NULL ? null : next) ^ keys[1], keys[0]) + keys[0];
+}
+#define MI_PAGE_KEYS(page) ((page)->keys)
+#else
+static inline mi_block_t* mi_block_nextx(const void* null, const mi_block_t* block, const uintptr_t* keys) {
+  (void)null; (void)keys; return (mi_block_t*)block->next;
+}
+static inline void mi_block_set_nextx(const void* null, mi_block_t* block, const mi_block_t* next, const uintptr_t* keys) {
+  (void)null; (void)keys; block->next = (mi_encoded_t)next;
+}
+#define MI_PAGE_KEYS(page) ((const uintptr_t*)NULL)
+#endif
+
+static inline mi_block_t* mi_block_next(const mi_page_t* page, const mi_block_t* block) {
+  mi_track_mem_defined(block, sizeof(mi_block_t));
+  mi_block_t* next = mi_block_nextx(page, block, MI_PAGE_KEYS(page));
+  mi_track_mem_noaccess(block, sizeof(mi_block_t));
+  return next;
+}
+static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, const mi_block_t* next) {
+  mi_track_mem_undefined(block, sizeof(mi_block_t));
+  mi_block_set_nextx(page, block, next, MI_PAGE_KEYS(page));
+  mi_track_mem_noaccess(block, sizeof(mi_block_t));
+}
+
+/* Bounded wait for a transient state held by another thread for a few
+   instructions: spin briefly with the CPU hint, then yield to the OS so a
+   preempted holder can run. Never a lock. */
+#define _mi_wait_while(cond) do { \
+    unsigned _mi_spins = 0; \
+    while (cond) { if (++_mi_spins < 64) _mi_arch_pause(); else _mi_prim_thread_yield(); } \
+  } while (0)
+
+#endif

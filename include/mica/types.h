@@ -1,0 +1,298 @@
+/* mica's data structures and their invariants.
+
+   Layering: a heap (per thread) owns pages; pages live inside segments;
+   segments are carved from arenas (or come straight from the OS).
+
+     arena    a large reservation, split into segment-sized units
+     segment  MI_SEGMENT_SIZE aligned; header + page descriptors + pages
+     page     blocks of one size; three free lists (see mi_page_t)
+     heap     per thread: page queues per size class (bin)
+
+   Ownership rule: every non-atomic field of a heap, its pages and its
+   segments is read and written only by the owning thread (the thread whose
+   id is in segment->thread_id). Other threads touch only the fields marked
+   `x...` (atomic), with the orderings stated next to each. */
+#ifndef MICA_TYPES_H
+#define MICA_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "config.h"
+#include "arch.h"
+#include "atomic.h"
+#include "../mica.h"
+
+/* ---------------------------------------------------------------------------
+   Geometry. Follows the pointer size: 32-bit targets get smaller segments
+   and arenas so that a process's 4 GiB address space is not squandered.
+--------------------------------------------------------------------------- */
+#if MI_INTPTR_SIZE == 8
+#define MI_SEGMENT_SHIFT     22                      /* 4 MiB */
+#define MI_ARENA_SHIFT       30                      /* 1 GiB reservations */
+#define MI_SEGMENT_MAP_BITS_SHIFT 48                 /* user address space mapped by the segment map */
+#else
+#define MI_SEGMENT_SHIFT     21                      /* 2 MiB */
+#define MI_ARENA_SHIFT       26                      /* 64 MiB reservations */
+#define MI_SEGMENT_MAP_BITS_SHIFT 32
+#endif
+#define MI_SMALL_PAGE_SHIFT  16                      /* 64 KiB */
+#define MI_MEDIUM_PAGE_SHIFT (MI_SEGMENT_SHIFT - 3)  /* 8 medium pages per segment */
+
+#define MI_SEGMENT_SIZE      ((size_t)1 << MI_SEGMENT_SHIFT)
+#define MI_SEGMENT_MASK      ((uintptr_t)MI_SEGMENT_SIZE - 1)
+#define MI_SMALL_PAGE_SIZE   ((size_t)1 << MI_SMALL_PAGE_SHIFT)
+#define MI_MEDIUM_PAGE_SIZE  ((size_t)1 << MI_MEDIUM_PAGE_SHIFT)
+#define MI_SMALL_PAGES_PER_SEGMENT (MI_SEGMENT_SIZE / MI_SMALL_PAGE_SIZE)
+#define MI_ARENA_SIZE        ((size_t)1 << MI_ARENA_SHIFT)
+#define MI_ARENA_SEGMENTS    (MI_ARENA_SIZE / MI_SEGMENT_SIZE)
+#define MI_MAX_ARENAS        128
+
+#define MI_SMALL_OBJ_SIZE_MAX  (MI_SMALL_PAGE_SIZE / 4)    /* 16 KiB */
+#define MI_MEDIUM_OBJ_SIZE_MAX (MI_MEDIUM_PAGE_SIZE / 4)   /* 128 KiB (64-bit) */
+#define MI_LARGE_OBJ_SIZE_MAX  (MI_SEGMENT_SIZE / 2)       /* 2 MiB (64-bit); above: huge */
+#define MI_HUGE_ALIGN_MIN      (MI_SEGMENT_SIZE / 2)       /* alignments above this get their own segment */
+#define MI_ALIGNMENT_MAX       ((size_t)1 << (MI_INTPTR_SIZE == 8 ? 30 : 26))
+#define MI_MAX_ALLOC_SIZE      ((size_t)PTRDIFF_MAX)
+
+/* Size classes: granules of 8 bytes; exact classes up to 128 bytes, then 8
+   classes per power of two, so internal waste is at most 1/9 (11%). */
+#define MI_GRANULE_SHIFT     3
+#define MI_GRANULE_SIZE      ((size_t)1 << MI_GRANULE_SHIFT)
+#define MI_BIN_HUGE          ((((MI_SEGMENT_SHIFT - 1 - MI_GRANULE_SHIFT) - 1 - 4) << 3) + 7 + 17 + 1)
+#define MI_BIN_FULL          (MI_BIN_HUGE + 1)
+#define MI_HUGE_QUEUE_SIZE   (MI_LARGE_OBJ_SIZE_MAX + MI_GRANULE_SIZE)      /* pseudo block size of the huge queue */
+#define MI_FULL_QUEUE_SIZE   (MI_LARGE_OBJ_SIZE_MAX + 2 * MI_GRANULE_SIZE)  /* pseudo block size of the full queue */
+/* malloc fast path: one page pointer per granule up to MI_SMALL_SIZE_MAX */
+#define MI_PAGES_DIRECT      (MI_SMALL_SIZE_MAX / MI_GRANULE_SIZE + 1)
+#define MI_MAX_ALIGN_SIZE    16     /* alignment every block of a multiple of 16 bytes gets */
+
+#define MI_MAX_EXTEND_SIZE   (4 * 1024)   /* bytes of free list built at a time (touches memory lazily) */
+#define MI_MIN_EXTEND        4
+
+_Static_assert(MI_SMALL_PAGES_PER_SEGMENT <= MI_INTPTR_BITS, "segment purge mask holds a bit per page");
+_Static_assert(MI_ARENA_SEGMENTS % MI_INTPTR_BITS == 0 || MI_ARENA_SEGMENTS < MI_INTPTR_BITS, "arena bitmaps are whole words");
+_Static_assert(MI_LARGE_OBJ_SIZE_MAX >= MI_MEDIUM_OBJ_SIZE_MAX, "size classes are ordered");
+
+/* ---------------------------------------------------------------------------
+   Blocks: a free block holds the (optionally encoded) pointer to the next.
+--------------------------------------------------------------------------- */
+typedef uintptr_t mi_encoded_t;
+typedef struct mi_block_s {
+  mi_encoded_t next;
+} mi_block_t;
+
+/* The two low bits of page->xthread_free: what a cross-thread free must do
+   while the owner has the page in its "full" queue. */
+typedef enum mi_delayed_e {
+  MI_USE_DELAYED_FREE   = 0, /* push the block on the owner heap's thread_delayed_free list */
+  MI_DELAYED_FREEING    = 1, /* a freeing thread is doing that right now (transient) */
+  MI_NO_DELAYED_FREE    = 2, /* push on the page's thread-free list */
+  MI_NEVER_DELAYED_FREE = 3  /* as 2, and never change it: abandoned or huge pages */
+} mi_delayed_t;
+
+typedef union mi_page_flags_s {
+  uint8_t full_aligned;        /* the free fast path tests both bits at once */
+  struct {
+    uint8_t in_full : 1;       /* page is in the heap's full queue */
+    uint8_t has_aligned : 1;   /* some block was handed out at an interior (aligned) pointer */
+  } x;
+} mi_page_flags_t;
+
+/* ---------------------------------------------------------------------------
+   Page: blocks of one size class in one contiguous area.
+
+   Three free lists, so that the malloc and same-thread free fast paths need
+   no atomic operation:
+     free         blocks ready to allocate          (owner only)
+     local_free   blocks freed by the owner          (owner only)
+     xthread_free blocks freed by other threads      (any thread; CAS push,
+                  owner takes all with one exchange)
+   Invariants (owner's view, at any point between operations):
+     used = capacity - |free| - |local_free| - |thread_free|   (blocks handed out)
+     capacity <= reserved;  block_size * reserved <= page area size
+     page->flags.x.in_full == 1  <=>  page is in heap->pages[MI_BIN_FULL]
+                                  and (xthread_free & 3) != MI_NO_DELAYED_FREE
+   Writers: segment_* fields by the segment owner at page claim/release;
+   xheap by the owner (release), read by freeing threads (acquire);
+   xthread_free by anyone (CAS release) and the owner (exchange acq_rel).
+--------------------------------------------------------------------------- */
+typedef struct mi_page_s {
+  /* set by the segment */
+  uint8_t   segment_idx;         /* index in segment->pages */
+  uint8_t   segment_in_use : 1;  /* handed to a heap */
+  uint8_t   is_zero_init : 1;    /* blocks not yet carved are known to be zero */
+  uint8_t   is_purged : 1;       /* memory was returned to the OS since last use */
+  /* owner heap */
+  mi_page_flags_t flags;
+  uint8_t   retire_expire;       /* >0: empty but kept for this many more collections */
+  uint16_t  capacity;            /* blocks carved into lists so far */
+  uint16_t  reserved;            /* blocks that fit in the page */
+  uint32_t  used;                /* blocks handed out (see invariant) */
+  mi_block_t* free;
+  mi_block_t* local_free;
+  size_t    block_size;          /* size of each block (0 while the page is unused) */
+  uint8_t*  page_start;          /* first block */
+#if MI_SECURE
+  uintptr_t keys[2];             /* free-list pointer encoding */
+#endif
+  mi_atomic(uintptr_t) xthread_free;  /* mi_block_t* | mi_delayed_t in the low 2 bits */
+  mi_atomic(uintptr_t) xheap;         /* mi_heap_t* of the owner heap, 0 when abandoned */
+  struct mi_page_s* next;        /* in its heap page queue */
+  struct mi_page_s* prev;
+} mi_page_t;
+
+/* ---------------------------------------------------------------------------
+   Segment: MI_SEGMENT_SIZE aligned (so a block's segment is found by masking
+   its address), header first, then the page areas. A huge segment holds one
+   block and may be larger than MI_SEGMENT_SIZE; every pointer handed out
+   from it still lies in (segment, segment + MI_SEGMENT_SIZE], which is why
+   _mi_ptr_segment masks `p - 1` (see doc/design.md, huge alignment).
+   Invariants:
+     used <= capacity;  abandoned <= used
+     thread_id == 0  <=>  segment is on the abandoned list
+     page_kind == HUGE/LARGE  =>  capacity == 1
+   Writers: all fields by the owner; thread_id by the owner or, under the
+   abandoned lock, by the reclaiming thread (store release; freeing threads
+   load relaxed and only compare with their own id).
+--------------------------------------------------------------------------- */
+typedef enum mi_page_kind_e {
+  MI_PAGE_SMALL,   /* MI_SMALL_PAGE_SIZE pages, blocks <= MI_SMALL_OBJ_SIZE_MAX */
+  MI_PAGE_MEDIUM,  /* MI_MEDIUM_PAGE_SIZE pages, blocks <= MI_MEDIUM_OBJ_SIZE_MAX */
+  MI_PAGE_LARGE,   /* one page filling the segment, blocks <= MI_LARGE_OBJ_SIZE_MAX */
+  MI_PAGE_HUGE     /* one block in a segment of its own size */
+} mi_page_kind_t;
+
+/* Where a piece of memory came from, so it can be given back. */
+typedef struct mi_memid_s {
+  uint32_t arena_idx;      /* 1 + index in the arena array; 0: straight from the OS */
+  uint32_t block_idx;      /* first segment unit in the arena */
+  size_t   units;          /* arena units used */
+  bool     is_zero;        /* memory was zero when handed out */
+} mi_memid_t;
+
+struct mi_tld_s;
+
+typedef struct mi_segment_s {
+  mi_memid_t memid;
+  size_t     segment_size;       /* bytes, a multiple of the OS page size */
+  size_t     segment_info_size;  /* header + page descriptors; page 0 starts after it */
+  uintptr_t  cookie;             /* segment ^ process cookie: detects wild pointers in debug */
+  struct mi_segment_s* next;     /* in the owner's free-page queue, or the abandoned list */
+  struct mi_segment_s* prev;
+  size_t     used;               /* pages in use */
+  size_t     abandoned;          /* pages in use whose heap is gone */
+  size_t     capacity;           /* pages */
+  size_t     page_shift;         /* log2 page size (small/medium) */
+  mi_page_kind_t page_kind;
+  uint32_t   purge_expire;       /* ms clock when pages in purge_mask are due; owner only */
+  uintptr_t  purge_mask;         /* free pages whose memory is still resident */
+  struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
+  mi_atomic(uintptr_t) thread_id;
+  mi_page_t  pages[1];           /* capacity entries */
+} mi_segment_t;
+
+typedef struct mi_segment_queue_s {
+  mi_segment_t* first;
+  mi_segment_t* last;
+} mi_segment_queue_t;
+
+/* ---------------------------------------------------------------------------
+   Heap: a thread's allocation state. Owner thread only, except
+   thread_delayed_free (any thread pushes with CAS release; the owner takes
+   the whole list with an exchange).
+   Invariants:
+     pages_free_direct[g] == first page of the queue for bin(g * 8), or
+                             &_mi_page_empty when that queue is empty
+     every page in pages[b] (b < MI_BIN_FULL) has block_size == bin size of b
+--------------------------------------------------------------------------- */
+typedef struct mi_page_queue_s {
+  mi_page_t* first;
+  mi_page_t* last;
+  size_t     block_size;
+} mi_page_queue_t;
+
+typedef struct mi_random_ctx_s {
+  uint64_t state[2];
+} mi_random_ctx_t;
+
+struct mi_heap_s {
+  struct mi_tld_s* tld;
+  mi_page_t*       pages_free_direct[MI_PAGES_DIRECT];
+  mi_page_queue_t  pages[MI_BIN_FULL + 1];
+  mi_atomic(uintptr_t) thread_delayed_free;   /* mi_block_t* list */
+  uintptr_t        thread_id;
+  uintptr_t        cookie;
+  uintptr_t        keys[2];
+  mi_random_ctx_t  random;
+  size_t           page_count;
+  size_t           page_retired_min;   /* bins that may hold retired pages */
+  size_t           page_retired_max;
+  mi_heap_t*       next;               /* in tld->heaps */
+  bool             no_reclaim;         /* does not take pages from abandoned segments */
+};
+
+/* ---------------------------------------------------------------------------
+   Statistics: process-wide word-sized counters, updated with relaxed atomics
+   on slow paths only (the malloc/free fast paths count nothing).
+--------------------------------------------------------------------------- */
+typedef struct mi_stat_count_s {
+  mi_atomic(intptr_t) current;
+  mi_atomic(intptr_t) peak;
+  mi_atomic(intptr_t) total;     /* sum of increases */
+} mi_stat_count_t;
+
+typedef struct mi_stats_s {
+  mi_stat_count_t reserved;      /* bytes of address space reserved */
+  mi_stat_count_t committed;     /* bytes mapped read-write (resident on touch) */
+  mi_stat_count_t segments;
+  mi_stat_count_t pages;
+  mi_stat_count_t huge;          /* huge blocks (bytes) */
+  mi_stat_count_t threads;
+  mi_stat_count_t abandoned;     /* segments on the abandoned list */
+  mi_stat_count_t mmap_calls;
+  mi_stat_count_t purges;        /* bytes returned to the OS */
+  mi_stat_count_t reclaimed;     /* abandoned segments taken over */
+} mi_stats_t;
+
+/* ---------------------------------------------------------------------------
+   Thread-local data: everything a thread owns besides its heaps' queues.
+   Owner thread only.
+--------------------------------------------------------------------------- */
+typedef struct mi_tld_s {
+  unsigned long long heartbeat;      /* generic-path calls, for deferred free */
+  bool               recurse;        /* inside a deferred-free callback */
+  mi_heap_t*         heap_backing;   /* the thread's first heap; never deleted before thread exit */
+  mi_heap_t*         heaps;          /* all heaps of the thread */
+  mi_segment_queue_t small_free;     /* small segments with free pages */
+  mi_segment_queue_t medium_free;    /* medium segments with free pages */
+  size_t             segment_count;
+  uint32_t           purge_check;    /* ms clock when owned segments were last scanned for purges */
+} mi_tld_t;
+
+/* Arena descriptor; see src/arena.c for the protocol. All atomics are words
+   and the descriptor is cache-line aligned in a static array. */
+#define MI_ARENA_MAP_WORDS  ((MI_ARENA_SEGMENTS + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS)
+typedef struct mi_arena_s {
+  _Alignas(MI_CACHE_LINE) mi_atomic(uintptr_t) xstart;  /* base address, 0: slot unused (release on publish) */
+  size_t               unit_count;                /* segment units in use-able range (set before publish) */
+  mi_atomic(uint32_t)  purge_expire;              /* ms clock; 0: nothing pending */
+  mi_atomic(uintptr_t) in_use[MI_ARENA_MAP_WORDS];    /* unit claimed */
+  mi_atomic(uintptr_t) dirty[MI_ARENA_MAP_WORDS];     /* unit possibly non-zero */
+  mi_atomic(uintptr_t) committed[MI_ARENA_MAP_WORDS]; /* unit accessible */
+  mi_atomic(uintptr_t) purge[MI_ARENA_MAP_WORDS];     /* unit free but still resident */
+} mi_arena_t;
+
+mi_static_assert_atomic(uintptr_t);
+mi_static_assert_atomic(uint32_t);
+mi_static_assert_atomic(intptr_t);
+_Static_assert(offsetof(mi_page_t, xthread_free) % sizeof(uintptr_t) == 0, "page atomics are aligned");
+_Static_assert(offsetof(mi_page_t, xheap) % sizeof(uintptr_t) == 0, "page atomics are aligned");
+_Static_assert(offsetof(mi_segment_t, thread_id) % sizeof(uintptr_t) == 0, "segment atomics are aligned");
+_Static_assert(offsetof(struct mi_heap_s, thread_delayed_free) % sizeof(uintptr_t) == 0, "heap atomics are aligned");
+_Static_assert(offsetof(mi_arena_t, purge_expire) % sizeof(uint32_t) == 0, "arena atomics are aligned");
+_Static_assert(offsetof(mi_arena_t, in_use) % sizeof(uintptr_t) == 0, "arena atomics are aligned");
+_Static_assert(sizeof(mi_arena_t) % MI_CACHE_LINE == 0, "arena array elements stay aligned");
+_Static_assert(sizeof(mi_stat_count_t) % sizeof(intptr_t) == 0, "stat counters are aligned");
+
+#endif

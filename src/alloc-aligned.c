@@ -1,0 +1,128 @@
+/* Aligned allocation. Alignments up to MI_HUGE_ALIGN_MIN over-allocate in
+   the ordinary size classes and hand out an interior pointer (the page is
+   marked has_aligned, so free finds the block start); larger ones get a
+   huge segment whose block is placed on the alignment (see segment.c). */
+#include "mica/internal.h"
+
+static bool mi_alignment_is_valid(size_t alignment, size_t size) {
+  if (mi_unlikely(alignment == 0 || !_mi_is_power_of_two(alignment) || alignment > MI_ALIGNMENT_MAX)) {
+    _mi_error_message(EINVAL, "invalid alignment %zu (for a request of %zu bytes)\n", alignment, size);
+    errno = EINVAL;
+    return false;
+  }
+  return true;
+}
+
+void* _mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset, bool zero) {
+  if (!mi_alignment_is_valid(alignment, size)) return NULL;
+  if (mi_unlikely(size > MI_MAX_ALLOC_SIZE)) {
+    _mi_error_message(EOVERFLOW, "aligned allocation request is too large (%zu bytes)\n", size);
+    errno = ENOMEM;
+    return NULL;
+  }
+  const uintptr_t align_mask = alignment - 1;
+  /* fast: the next free block of the size class happens to be aligned */
+  if (size <= MI_SMALL_SIZE_MAX && alignment <= size) {
+    mi_page_t* page = _mi_heap_get_free_small_page(heap, size);
+    if (page->free != NULL && (((uintptr_t)page->free + offset) & align_mask) == 0) {
+      return _mi_page_malloc(heap, page, size, zero);
+    }
+  }
+  /* every block is granule aligned (page areas start 4 KiB aligned) */
+  if (alignment <= MI_GRANULE_SIZE && (offset & align_mask) == 0) return _mi_heap_malloc_zero(heap, size, zero);
+  if (alignment > MI_HUGE_ALIGN_MIN) {
+    if (offset != 0) {
+      _mi_error_message(EINVAL, "alignment %zu with an offset is not supported\n", alignment);
+      errno = EINVAL;
+      return NULL;
+    }
+    return _mi_heap_malloc_zero_ex(heap, size, zero, alignment);
+  }
+  /* over-allocate and align inside the block */
+  const size_t oversize = size + alignment - 1;
+  if (oversize < size) { errno = ENOMEM; return NULL; }
+  uint8_t* p = (uint8_t*)_mi_heap_malloc_zero(heap, oversize, zero);
+  if (p == NULL) return NULL;
+  const size_t adjust = (alignment - (((uintptr_t)p + offset) & align_mask)) & align_mask;
+  if (adjust == 0) return p;
+  uint8_t* aligned = p + adjust;
+  mi_page_set_has_aligned(_mi_ptr_page(p), true);
+  mi_track_free(p);
+  mi_track_malloc(aligned, size, zero);
+  return aligned;
+}
+
+void* mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset) {
+  return _mi_heap_malloc_aligned_at(heap, size, alignment, offset, false);
+}
+void* mi_heap_malloc_aligned(mi_heap_t* heap, size_t size, size_t alignment) {
+  return _mi_heap_malloc_aligned_at(heap, size, alignment, 0, false);
+}
+void* mi_heap_zalloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset) {
+  return _mi_heap_malloc_aligned_at(heap, size, alignment, offset, true);
+}
+void* mi_heap_zalloc_aligned(mi_heap_t* heap, size_t size, size_t alignment) {
+  return _mi_heap_malloc_aligned_at(heap, size, alignment, 0, true);
+}
+void* mi_heap_calloc_aligned_at(mi_heap_t* heap, size_t count, size_t size, size_t alignment, size_t offset) {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return _mi_heap_malloc_aligned_at(heap, total, alignment, offset, true);
+}
+void* mi_heap_calloc_aligned(mi_heap_t* heap, size_t count, size_t size, size_t alignment) {
+  return mi_heap_calloc_aligned_at(heap, count, size, alignment, 0);
+}
+
+void* mi_malloc_aligned_at(size_t size, size_t alignment, size_t offset) { return mi_heap_malloc_aligned_at(mi_get_default_heap(), size, alignment, offset); }
+void* mi_malloc_aligned(size_t size, size_t alignment)                  { return mi_heap_malloc_aligned(mi_get_default_heap(), size, alignment); }
+void* mi_zalloc_aligned_at(size_t size, size_t alignment, size_t offset) { return mi_heap_zalloc_aligned_at(mi_get_default_heap(), size, alignment, offset); }
+void* mi_zalloc_aligned(size_t size, size_t alignment)                  { return mi_heap_zalloc_aligned(mi_get_default_heap(), size, alignment); }
+void* mi_calloc_aligned_at(size_t count, size_t size, size_t alignment, size_t offset) { return mi_heap_calloc_aligned_at(mi_get_default_heap(), count, size, alignment, offset); }
+void* mi_calloc_aligned(size_t count, size_t size, size_t alignment)    { return mi_heap_calloc_aligned(mi_get_default_heap(), count, size, alignment); }
+
+/* Re-allocation keeps the block when it is still aligned and big enough. */
+static void* mi_heap_realloc_zero_aligned_at(mi_heap_t* heap, void* p, size_t newsize, size_t alignment, size_t offset, bool zero) {
+  if (!mi_alignment_is_valid(alignment, newsize)) return NULL;
+  if (alignment <= MI_GRANULE_SIZE && (offset & (alignment - 1)) == 0) return _mi_heap_realloc_zero(heap, p, newsize, zero);
+  if (p == NULL) return _mi_heap_malloc_aligned_at(heap, newsize, alignment, offset, zero);
+  const size_t size = mi_usable_size(p);
+  if (size == 0) return NULL;   /* invalid pointer, already reported */
+  if (newsize <= size && newsize >= size / 2 && (((uintptr_t)p + offset) & (alignment - 1)) == 0) return p;
+  void* newp = _mi_heap_malloc_aligned_at(heap, newsize, alignment, offset, false);
+  if (newp == NULL) return NULL;   /* `p` stays valid */
+  if (zero && newsize > size) {
+    const size_t start = (size >= sizeof(intptr_t) ? size - sizeof(intptr_t) : 0);
+    memset((uint8_t*)newp + start, 0, newsize - start);
+  }
+  memcpy(newp, p, (newsize < size ? newsize : size));
+  mi_free(p);
+  return newp;
+}
+
+void* mi_heap_realloc_aligned_at(mi_heap_t* heap, void* p, size_t newsize, size_t alignment, size_t offset) {
+  return mi_heap_realloc_zero_aligned_at(heap, p, newsize, alignment, offset, false);
+}
+void* mi_heap_realloc_aligned(mi_heap_t* heap, void* p, size_t newsize, size_t alignment) {
+  return mi_heap_realloc_zero_aligned_at(heap, p, newsize, alignment, 0, false);
+}
+void* mi_heap_rezalloc_aligned_at(mi_heap_t* heap, void* p, size_t newsize, size_t alignment, size_t offset) {
+  return mi_heap_realloc_zero_aligned_at(heap, p, newsize, alignment, offset, true);
+}
+void* mi_heap_rezalloc_aligned(mi_heap_t* heap, void* p, size_t newsize, size_t alignment) {
+  return mi_heap_realloc_zero_aligned_at(heap, p, newsize, alignment, 0, true);
+}
+void* mi_heap_recalloc_aligned_at(mi_heap_t* heap, void* p, size_t count, size_t size, size_t alignment, size_t offset) {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_heap_realloc_zero_aligned_at(heap, p, total, alignment, offset, true);
+}
+void* mi_heap_recalloc_aligned(mi_heap_t* heap, void* p, size_t count, size_t size, size_t alignment) {
+  return mi_heap_recalloc_aligned_at(heap, p, count, size, alignment, 0);
+}
+
+void* mi_realloc_aligned_at(void* p, size_t newsize, size_t alignment, size_t offset) { return mi_heap_realloc_aligned_at(mi_get_default_heap(), p, newsize, alignment, offset); }
+void* mi_realloc_aligned(void* p, size_t newsize, size_t alignment)    { return mi_heap_realloc_aligned(mi_get_default_heap(), p, newsize, alignment); }
+void* mi_rezalloc_aligned_at(void* p, size_t newsize, size_t alignment, size_t offset) { return mi_heap_rezalloc_aligned_at(mi_get_default_heap(), p, newsize, alignment, offset); }
+void* mi_rezalloc_aligned(void* p, size_t newsize, size_t alignment)   { return mi_heap_rezalloc_aligned(mi_get_default_heap(), p, newsize, alignment); }
+void* mi_recalloc_aligned_at(void* p, size_t count, size_t size, size_t alignment, size_t offset) { return mi_heap_recalloc_aligned_at(mi_get_default_heap(), p, count, size, alignment, offset); }
+void* mi_recalloc_aligned(void* p, size_t count, size_t size, size_t alignment) { return mi_heap_recalloc_aligned(mi_get_default_heap(), p, count, size, alignment); }

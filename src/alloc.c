@@ -1,0 +1,186 @@
+/* The allocation front end: the malloc fast path, zeroing, realloc and the
+   string helpers. */
+#include "mica/internal.h"
+
+/* Pop a block from a page. The fast path: no lock, no atomic operation.
+   When `free` is empty the blocks the owner freed since (local_free) are
+   taken in one step, so steady-state reuse never needs the slow path. */
+static inline void* mi_page_malloc(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
+  mi_block_t* block = page->free;
+  if (mi_unlikely(block == NULL)) {
+    block = page->local_free;
+    if (mi_unlikely(block == NULL)) return _mi_malloc_generic(heap, size, zero, 0);
+    page->local_free = NULL;
+  }
+  page->free = mi_block_next(page, block);
+  page->used++;
+  if (mi_unlikely(zero)) {
+    if (page->is_zero_init && page->reserved == 1) {
+      mi_track_mem_undefined(block, sizeof(mi_block_t));
+      block->next = 0;   /* fresh single-block page: only the link was written */
+    } else {
+      mi_track_mem_undefined(block, page->block_size);
+      memset(block, 0, page->block_size);
+    }
+  }
+  mi_track_malloc(block, page->block_size, zero);
+  return block;
+}
+
+void* _mi_page_malloc(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
+  return mi_page_malloc(heap, page, size, zero);
+}
+
+void* _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
+  if (mi_likely(size <= MI_SMALL_SIZE_MAX && huge_alignment == 0)) {
+    return mi_page_malloc(heap, _mi_heap_get_free_small_page(heap, size), size, zero);
+  }
+  return _mi_malloc_generic(heap, size, zero, huge_alignment);
+}
+
+void* _mi_heap_malloc_zero(mi_heap_t* heap, size_t size, bool zero) {
+  return _mi_heap_malloc_zero_ex(heap, size, zero, 0);
+}
+
+void* mi_heap_malloc_small(mi_heap_t* heap, size_t size) {
+  if (mi_unlikely(size > MI_SMALL_SIZE_MAX)) return _mi_malloc_generic(heap, size, false, 0);
+  return mi_page_malloc(heap, _mi_heap_get_free_small_page(heap, size), size, false);
+}
+void* mi_malloc_small(size_t size)            { return mi_heap_malloc_small(mi_get_default_heap(), size); }
+void* mi_heap_zalloc_small(mi_heap_t* heap, size_t size) { return _mi_heap_malloc_zero(heap, size, true); }
+void* mi_zalloc_small(size_t size)            { return _mi_heap_malloc_zero(mi_get_default_heap(), size, true); }
+
+void* mi_heap_malloc(mi_heap_t* heap, size_t size) {
+  if (mi_likely(size <= MI_SMALL_SIZE_MAX)) {
+    return mi_page_malloc(heap, _mi_heap_get_free_small_page(heap, size), size, false);
+  }
+  return _mi_malloc_generic(heap, size, false, 0);
+}
+
+void* mi_malloc(size_t size) {
+  mi_heap_t* heap = mi_get_default_heap();
+  if (mi_likely(size <= MI_SMALL_SIZE_MAX)) {
+    return mi_page_malloc(heap, _mi_heap_get_free_small_page(heap, size), size, false);
+  }
+  return _mi_malloc_generic(heap, size, false, 0);
+}
+
+void* mi_heap_zalloc(mi_heap_t* heap, size_t size) { return _mi_heap_malloc_zero(heap, size, true); }
+void* mi_zalloc(size_t size)                       { return _mi_heap_malloc_zero(mi_get_default_heap(), size, true); }
+
+void* mi_heap_calloc(mi_heap_t* heap, size_t count, size_t size) {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return _mi_heap_malloc_zero(heap, total, true);
+}
+void* mi_calloc(size_t count, size_t size) { return mi_heap_calloc(mi_get_default_heap(), count, size); }
+
+void* mi_heap_mallocn(mi_heap_t* heap, size_t count, size_t size) {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_heap_malloc(heap, total);
+}
+void* mi_mallocn(size_t count, size_t size) { return mi_heap_mallocn(mi_get_default_heap(), count, size); }
+
+/* ---------------------------------------------------------------------------
+   Usable size and realloc
+--------------------------------------------------------------------------- */
+static mi_decl_noinline void mi_invalid_pointer(const void* p, const char* func) {
+  _mi_error_message(EINVAL, "%s: invalid pointer %p (not allocated by mica, or already returned to the OS)\n", func, p);
+}
+
+size_t mi_usable_size(const void* p) {
+  if (p == NULL) return 0;
+  const mi_segment_t* segment = _mi_ptr_segment(p);
+  if (mi_unlikely(!_mi_segment_is_known(segment))) { mi_invalid_pointer(p, "mi_usable_size"); return 0; }
+  return _mi_usable_size_of(segment, _mi_segment_page_of(segment, p), p);
+}
+
+void* mi_expand(void* p, size_t newsize) {
+  if (p == NULL) return NULL;
+  const size_t size = mi_usable_size(p);
+  if (newsize > size) return NULL;
+  return p;
+}
+
+void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero) {
+  if (p == NULL) return _mi_heap_malloc_zero(heap, newsize, zero);
+  const mi_segment_t* segment = _mi_ptr_segment(p);
+  if (mi_unlikely(!_mi_segment_is_known(segment))) {
+    mi_invalid_pointer(p, "mi_realloc");
+    errno = EINVAL;
+    return NULL;   /* the caller keeps `p`: nothing is lost */
+  }
+  const size_t size = _mi_usable_size_of(segment, _mi_segment_page_of(segment, p), p);
+  if (newsize <= size && newsize >= size / 2 && newsize > 0) {
+    mi_track_resize(p, size, newsize);
+    return p;   /* fits, and not much space would be wasted */
+  }
+  void* newp = _mi_heap_malloc_zero(heap, newsize, false);
+  if (mi_unlikely(newp == NULL)) return NULL;   /* `p` stays valid */
+  if (zero && newsize > size) {
+    /* the whole tail beyond the old block (and its last word, which may be padding) */
+    const size_t start = (size >= sizeof(intptr_t) ? size - sizeof(intptr_t) : 0);
+    memset((uint8_t*)newp + start, 0, newsize - start);
+  }
+  memcpy(newp, p, (newsize < size ? newsize : size));
+  mi_free(p);
+  return newp;
+}
+
+void* mi_heap_realloc(mi_heap_t* heap, void* p, size_t newsize) { return _mi_heap_realloc_zero(heap, p, newsize, false); }
+void* mi_realloc(void* p, size_t newsize) { return _mi_heap_realloc_zero(mi_get_default_heap(), p, newsize, false); }
+
+void* mi_heap_reallocn(mi_heap_t* heap, void* p, size_t count, size_t size) {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_heap_realloc(heap, p, total);
+}
+void* mi_reallocn(void* p, size_t count, size_t size) { return mi_heap_reallocn(mi_get_default_heap(), p, count, size); }
+
+/* reallocf: free `p` when the reallocation fails (BSD) */
+void* mi_heap_reallocf(mi_heap_t* heap, void* p, size_t newsize) {
+  void* newp = mi_heap_realloc(heap, p, newsize);
+  if (newp == NULL && p != NULL && newsize > 0) mi_free(p);
+  return newp;
+}
+void* mi_reallocf(void* p, size_t newsize) { return mi_heap_reallocf(mi_get_default_heap(), p, newsize); }
+
+void* mi_heap_rezalloc(mi_heap_t* heap, void* p, size_t newsize) { return _mi_heap_realloc_zero(heap, p, newsize, true); }
+void* mi_rezalloc(void* p, size_t newsize) { return mi_heap_rezalloc(mi_get_default_heap(), p, newsize); }
+
+void* mi_heap_recalloc(mi_heap_t* heap, void* p, size_t count, size_t size) {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return _mi_heap_realloc_zero(heap, p, total, true);
+}
+void* mi_recalloc(void* p, size_t count, size_t size) { return mi_heap_recalloc(mi_get_default_heap(), p, count, size); }
+
+/* ---------------------------------------------------------------------------
+   Strings
+--------------------------------------------------------------------------- */
+char* mi_heap_strdup(mi_heap_t* heap, const char* s) {
+  if (s == NULL) return NULL;
+  const size_t n = strlen(s);
+  char* t = (char*)mi_heap_malloc(heap, n + 1);
+  if (t != NULL) memcpy(t, s, n + 1);
+  return t;
+}
+char* mi_strdup(const char* s) { return mi_heap_strdup(mi_get_default_heap(), s); }
+
+char* mi_heap_strndup(mi_heap_t* heap, const char* s, size_t n) {
+  if (s == NULL) return NULL;
+  const char* end = (const char*)memchr(s, 0, n);
+  const size_t m = (end != NULL ? (size_t)(end - s) : n);
+  char* t = (char*)mi_heap_malloc(heap, m + 1);
+  if (t == NULL) return NULL;
+  memcpy(t, s, m);
+  t[m] = 0;
+  return t;
+}
+char* mi_strndup(const char* s, size_t n) { return mi_heap_strndup(mi_get_default_heap(), s, n); }
+
+char* mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name) {
+  return _mi_heap_realpath(heap, fname, resolved_name);
+}
+char* mi_realpath(const char* fname, char* resolved_name) { return mi_heap_realpath(mi_get_default_heap(), fname, resolved_name); }

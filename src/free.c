@@ -1,0 +1,153 @@
+/* Freeing: the same-thread fast path, the cross-thread path (one atomic
+   push), delayed frees into full pages, and invalid-pointer detection. */
+#include "mica/internal.h"
+
+/* Block start of an interior pointer handed out by an aligned allocation. */
+mi_block_t* _mi_page_ptr_unalign(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
+  (void)segment;
+  const size_t diff = (size_t)((const uint8_t*)p - page->page_start);
+  const size_t adjust = diff % page->block_size;
+  return (mi_block_t*)((uintptr_t)p - adjust);
+}
+
+size_t _mi_usable_size_of(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
+  if (mi_unlikely(mi_page_has_aligned(page))) {
+    const mi_block_t* block = _mi_page_ptr_unalign(segment, page, p);
+    return page->block_size - (size_t)((const uint8_t*)p - (const uint8_t*)block);
+  }
+  return page->block_size;
+}
+
+#if MI_DEBUG > 0
+/* Is `block` already on one of the page's free lists? (debug builds) */
+static bool mi_list_contains(const mi_page_t* page, const mi_block_t* list, const mi_block_t* block) {
+  size_t n = 0;
+  for (; list != NULL && n <= page->capacity; list = mi_block_next(page, list), n++) {
+    if (list == block) return true;
+  }
+  return false;
+}
+
+static bool mi_check_is_double_free(const mi_page_t* page, const mi_block_t* block) {
+  if (mi_list_contains(page, page->free, block) || mi_list_contains(page, page->local_free, block) ||
+      mi_list_contains(page, mi_page_thread_free(page), block)) {
+    _mi_error_message(EAGAIN, "double free detected of block %p with size %zu\n", (void*)block, page->block_size);
+    return true;
+  }
+  return false;
+}
+
+/* A pointer inside a known segment that is not a live block start. */
+static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
+  if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_process_cookie) || !page->segment_in_use || page->block_size == 0 ||
+      (const uint8_t*)p < page->page_start ||
+      (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - page->page_start) % page->block_size) != 0)) {
+    _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
+    return true;
+  }
+  return false;
+}
+#endif
+
+/* Free into a page owned by another thread: one CAS push onto its
+   thread-free list, or, while the page is in its owner's full queue, onto
+   the owner heap's delayed-free list (then the owner moves the page back). */
+static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* page, mi_block_t* block) {
+  if (segment->page_kind == MI_PAGE_HUGE && mi_atomic_load_acquire(&segment->thread_id) == 0) {
+    if (_mi_segment_huge_page_free_abandoned(segment)) return;
+  }
+  uintptr_t tfree = mi_atomic_load_relaxed(&page->xthread_free);
+  uintptr_t tfreex;
+  bool use_delayed;
+  do {
+    use_delayed = (mi_tf_delayed(tfree) == MI_USE_DELAYED_FREE);
+    if (mi_unlikely(use_delayed)) {
+      tfreex = mi_tf_set_delayed(tfree, MI_DELAYED_FREEING);   /* claim the right to use the heap */
+    } else {
+      mi_block_set_next(page, block, mi_tf_block(tfree));
+      tfreex = mi_tf_set_block(tfree, block);
+    }
+  } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tfree, tfreex));
+  if (mi_likely(!use_delayed)) return;
+
+  /* the owner cannot change the heap or the flag while we are DELAYED_FREEING */
+  mi_heap_t* heap = (mi_heap_t*)mi_atomic_load_acquire(&page->xheap);
+  if (heap != NULL) {
+    uintptr_t head = mi_atomic_load_relaxed(&heap->thread_delayed_free);
+    do { mi_block_set_nextx(heap, block, (mi_block_t*)head, heap->keys); }
+    while (!mi_atomic_cas_weak_release(&heap->thread_delayed_free, &head, (uintptr_t)block));
+  }
+  tfree = mi_atomic_load_relaxed(&page->xthread_free);
+  do {
+    if (heap == NULL) {   /* no heap to tell: keep the block on the page */
+      mi_block_set_next(page, block, mi_tf_block(tfree));
+      tfreex = mi_tf_make(block, MI_NO_DELAYED_FREE);
+    } else {
+      tfreex = mi_tf_set_delayed(tfree, MI_NO_DELAYED_FREE);
+    }
+  } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tfree, tfreex));
+}
+
+static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {
+#if MI_DEBUG > 0
+  if (mi_check_is_double_free(page, block)) return;
+#endif
+  mi_block_set_next(page, block, page->local_free);
+  page->local_free = block;
+  if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
+  else if (mi_unlikely(mi_page_is_full(page))) _mi_page_unfull(page);
+}
+
+void _mi_free_block(mi_page_t* page, bool local, mi_block_t* block) {
+  if (mi_likely(local)) mi_free_block_local(page, block);
+  else mi_free_block_mt(_mi_page_segment(page), page, block);
+}
+
+/* A block from the heap's delayed-free list; false if its page is in a
+   transient state (the caller retries later). Owner thread. */
+bool _mi_free_delayed_block_try(mi_block_t* block) {
+  mi_page_t* page = _mi_ptr_page(block);
+  if (!_mi_page_try_use_delayed_free(page, MI_NO_DELAYED_FREE, false)) return false;
+  _mi_page_free_collect(page, false);
+  mi_free_block_local(page, block);
+  return true;
+}
+
+static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
+#if MI_DEBUG > 0
+  if (mi_check_is_invalid_block(segment, page, p)) return;
+#endif
+  mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_ptr_unalign(segment, page, p) : (mi_block_t*)p);
+  mi_track_free(p);
+  if (mi_likely(local)) mi_free_block_local(page, block);
+  else mi_free_block_mt(segment, page, block);
+}
+
+static mi_decl_noinline mi_decl_cold void mi_free_invalid(void* p) {
+  _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not allocated by mica)\n", p);
+}
+
+void mi_free(void* p) {
+  mi_segment_t* const segment = _mi_ptr_segment(p);
+  if (mi_unlikely(!_mi_segment_is_known(segment))) {
+    if (p != NULL) mi_free_invalid(p);   /* foreign or wild: report, touch nothing */
+    return;
+  }
+  mi_page_t* const page = _mi_segment_page_of(segment, p);
+  const bool local = (_mi_thread_id() == mi_atomic_load_relaxed(&segment->thread_id));
+  if (mi_likely(local && page->flags.full_aligned == 0 && MI_DEBUG == 0)) {
+    /* same thread, page neither full nor holding aligned blocks */
+    mi_block_t* const block = (mi_block_t*)p;
+    mi_track_free(p);
+    mi_block_set_next(page, block, page->local_free);
+    page->local_free = block;
+    if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
+  } else {
+    mi_free_generic(segment, page, local, p);
+  }
+}
+
+void mi_free_size(void* p, size_t size)                           { (void)size; mi_free(p); }
+void mi_free_size_aligned(void* p, size_t size, size_t alignment)  { (void)size; (void)alignment; mi_free(p); }
+void mi_free_aligned(void* p, size_t alignment)                    { (void)alignment; mi_free(p); }
+void mi_cfree(void* p) { if (mi_is_in_heap_region(p)) mi_free(p); }

@@ -1,0 +1,277 @@
+/* Heaps: creation, deletion (blocks move to the backing heap), destruction
+   (blocks are freed at once), collection and analysis. A heap is used only
+   by the thread that created it. */
+#include "mica/internal.h"
+
+typedef bool (mi_heap_page_visitor_fun)(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg);
+
+/* Visit every page of every queue; the visitor may free or move the page. */
+static bool mi_heap_visit_pages(mi_heap_t* heap, mi_heap_page_visitor_fun* fn, void* arg) {
+  for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) {
+    mi_page_queue_t* pq = &heap->pages[bin];
+    mi_page_t* page = pq->first;
+    while (page != NULL) {
+      mi_page_t* next = page->next;
+      if (!fn(heap, pq, page, arg)) return false;
+      page = next;
+    }
+  }
+  return true;
+}
+
+void _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim) {
+  memcpy((void*)heap, &_mi_heap_empty, sizeof(*heap));
+  for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) heap->pages[bin].block_size = _mi_bin_size(bin);
+  heap->pages[MI_BIN_FULL].block_size = MI_FULL_QUEUE_SIZE;
+  heap->tld = tld;
+  heap->thread_id = _mi_thread_id();
+  heap->no_reclaim = no_reclaim;
+  heap->page_retired_min = MI_BIN_FULL;
+  heap->page_retired_max = 0;
+  if (tld->heap_backing != NULL && tld->heap_backing != heap) _mi_random_split(&tld->heap_backing->random, &heap->random);
+  else _mi_random_init(&heap->random);
+  heap->cookie = _mi_random_next(&heap->random) | 1;
+  heap->keys[0] = _mi_random_next(&heap->random);
+  heap->keys[1] = _mi_random_next(&heap->random);
+  heap->next = tld->heaps;
+  tld->heaps = heap;
+}
+
+mi_heap_t* mi_heap_new(void) {
+  mi_heap_t* bheap = mi_heap_get_backing();
+  if (bheap == NULL) return NULL;
+  mi_heap_t* heap = (mi_heap_t*)mi_heap_malloc(bheap, sizeof(mi_heap_t));
+  if (heap == NULL) return NULL;
+  /* new heaps do not reclaim abandoned pages: they may be destroyed */
+  _mi_heap_init(heap, bheap->tld, true);
+  return heap;
+}
+
+static void mi_heap_unlink_and_free(mi_heap_t* heap) {
+  mi_tld_t* tld = heap->tld;
+  if (mi_get_default_heap() == heap) _mi_heap_set_default_direct(tld->heap_backing);
+  mi_heap_t* prev = NULL;
+  mi_heap_t* cur = tld->heaps;
+  while (cur != NULL && cur != heap) { prev = cur; cur = cur->next; }
+  if (cur == heap) {
+    if (prev != NULL) prev->next = heap->next;
+    else tld->heaps = heap->next;
+  }
+  mi_free(heap);
+}
+
+static void mi_heap_reset_pages(mi_heap_t* heap) {
+  for (size_t i = 0; i < MI_PAGES_DIRECT; i++) heap->pages_free_direct[i] = (mi_page_t*)&_mi_page_empty;
+  for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) heap->pages[bin].first = heap->pages[bin].last = NULL;
+  heap->page_count = 0;
+  heap->page_retired_min = MI_BIN_FULL;
+  heap->page_retired_max = 0;
+}
+
+/* Move all pages (and pending delayed frees) of `from` into `heap`. */
+static void mi_heap_absorb(mi_heap_t* heap, mi_heap_t* from) {
+  if (from->page_count == 0) return;
+  _mi_heap_delayed_free_partial(from);
+  for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) {
+    _mi_page_queue_append(heap, &heap->pages[bin], &from->pages[bin]);
+  }
+  /* frees that raced with the move went to `from`'s list: their pages are now `heap`'s */
+  _mi_heap_delayed_free_all(from);
+  mi_heap_reset_pages(from);
+}
+
+void mi_heap_delete(mi_heap_t* heap) {
+  if (heap == NULL || !mi_heap_is_initialized(heap)) return;
+  if (mi_heap_is_backing(heap)) { mi_heap_collect(heap, false); return; }   /* the backing heap lives until thread exit */
+  mi_heap_absorb(heap->tld->heap_backing, heap);
+  mi_heap_unlink_and_free(heap);
+}
+
+static bool mi_heap_page_destroy(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg) {
+  (void)pq; (void)arg;
+#if MI_TRACK_ENABLED
+  /* tell the checker every live block is gone */
+  _mi_page_free_collect(page, true);
+  const size_t bsize = page->block_size;
+  uint8_t free_map[MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE / 8 + 1];
+  if (page->capacity <= sizeof(free_map) * 8) {
+    memset(free_map, 0, sizeof(free_map));
+    for (mi_block_t* b = page->free; b != NULL; b = mi_block_next(page, b)) {
+      const size_t i = (size_t)((uint8_t*)b - page->page_start) / bsize;
+      free_map[i / 8] |= (uint8_t)(1 << (i % 8));
+    }
+    for (size_t i = 0; i < page->capacity; i++) {
+      if ((free_map[i / 8] & (1 << (i % 8))) == 0) mi_track_free(page->page_start + i * bsize);
+    }
+  }
+#endif
+  if (mi_page_is_huge(page)) _mi_stat_decrease(&_mi_stats.huge, page->block_size);
+  page->used = 0;
+  page->next = page->prev = NULL;
+  mi_page_set_heap(page, NULL);
+  _mi_segment_page_free(page, false, heap->tld);
+  return true;
+}
+
+void _mi_heap_destroy_pages(mi_heap_t* heap) {
+  _mi_heap_delayed_free_all(heap);
+  mi_heap_visit_pages(heap, &mi_heap_page_destroy, NULL);
+  mi_heap_reset_pages(heap);
+}
+
+void mi_heap_destroy(mi_heap_t* heap) {
+  if (heap == NULL || !mi_heap_is_initialized(heap)) return;
+  if (!heap->no_reclaim) { mi_heap_delete(heap); return; }   /* the backing heap may hold reclaimed pages of others */
+  _mi_heap_destroy_pages(heap);
+  mi_heap_unlink_and_free(heap);
+}
+
+/* ---------------------------------------------------------------------------
+   Collection
+--------------------------------------------------------------------------- */
+static bool mi_heap_page_collect(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg) {
+  const bool force = *(const bool*)arg;
+  (void)heap;
+  _mi_page_free_collect(page, force);
+  if (mi_page_all_free(page)) _mi_page_free(page, pq, force);
+  return true;
+}
+
+void mi_heap_collect(mi_heap_t* heap, bool force) {
+  if (heap == NULL || !mi_heap_is_initialized(heap)) return;
+  _mi_deferred_free(heap, force);
+  _mi_heap_delayed_free_partial(heap);
+  if (force && mi_heap_is_backing(heap)) {
+    /* take over what exited threads left behind, so it can be freed */
+    _mi_segment_try_reclaim_abandoned(heap, true, heap->tld);
+  }
+  mi_heap_visit_pages(heap, &mi_heap_page_collect, &force);
+  _mi_heap_collect_retired(heap, force);
+  _mi_segments_collect(force, heap->tld);
+}
+
+void mi_collect(bool force) {
+  mi_heap_collect(mi_get_default_heap(), force);
+}
+
+static bool mi_heap_page_never_delayed(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg) {
+  (void)heap; (void)pq; (void)arg;
+  _mi_page_use_delayed_free(page, MI_NEVER_DELAYED_FREE, false);
+  return true;
+}
+
+static bool mi_heap_page_abandon_or_free(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg) {
+  (void)heap; (void)arg;
+  _mi_page_free_collect(page, true);
+  if (mi_page_all_free(page)) _mi_page_free(page, pq, true);
+  else _mi_page_abandon(page, pq);
+  return true;
+}
+
+/* Thread exit: free what can be freed, abandon the rest to other threads. */
+void _mi_heap_collect_abandon(mi_heap_t* heap) {
+  /* no more delayed frees from here on; then the ones already made */
+  mi_heap_visit_pages(heap, &mi_heap_page_never_delayed, NULL);
+  _mi_heap_delayed_free_all(heap);
+  mi_heap_visit_pages(heap, &mi_heap_page_abandon_or_free, NULL);
+  mi_heap_reset_pages(heap);
+}
+
+/* ---------------------------------------------------------------------------
+   Default heap
+--------------------------------------------------------------------------- */
+mi_heap_t* mi_heap_get_default(void) {
+  mi_heap_t* heap = mi_get_default_heap();
+  if (!mi_heap_is_initialized(heap)) { mi_thread_init(); heap = mi_get_default_heap(); }
+  return heap;
+}
+
+mi_heap_t* mi_heap_get_backing(void) {
+  mi_heap_t* heap = mi_heap_get_default();
+  return (mi_heap_is_initialized(heap) ? heap->tld->heap_backing : NULL);
+}
+
+mi_heap_t* mi_heap_set_default(mi_heap_t* heap) {
+  if (heap == NULL || !mi_heap_is_initialized(heap)) return NULL;
+  mi_heap_t* old = mi_get_default_heap();
+  _mi_heap_set_default_direct(heap);
+  return old;
+}
+
+/* ---------------------------------------------------------------------------
+   Analysis
+--------------------------------------------------------------------------- */
+static mi_page_t* mi_heap_page_of(const mi_heap_t* heap, const void* p) {
+  if (heap == NULL || p == NULL || !mi_heap_is_initialized(heap)) return NULL;
+  mi_segment_t* segment = _mi_ptr_segment(p);
+  if (!_mi_segment_is_known(segment)) return NULL;
+  if (mi_atomic_load_relaxed(&segment->thread_id) != heap->thread_id) return NULL;
+  mi_page_t* page = _mi_segment_page_of(segment, p);
+  if (!page->segment_in_use || mi_page_heap(page) != heap) return NULL;
+  return page;
+}
+
+bool mi_heap_contains_block(mi_heap_t* heap, const void* p) {
+  return mi_heap_page_of(heap, p) != NULL;
+}
+
+bool mi_heap_check_owned(mi_heap_t* heap, const void* p) {
+  const mi_page_t* page = mi_heap_page_of(heap, p);
+  if (page == NULL || ((uintptr_t)p & (sizeof(void*) - 1)) != 0) return false;
+  const uint8_t* start = page->page_start;
+  const uint8_t* end = start + (size_t)page->capacity * page->block_size;
+  if ((const uint8_t*)p < start || (const uint8_t*)p >= end) return false;
+  return mi_page_has_aligned(page) || ((size_t)((const uint8_t*)p - start) % page->block_size) == 0;
+}
+
+bool mi_check_owned(const void* p) {
+  return mi_heap_check_owned(mi_get_default_heap(), p);
+}
+
+typedef struct mi_visit_blocks_args_s {
+  bool visit_blocks;
+  mi_block_visit_fun* visitor;
+  void* arg;
+} mi_visit_blocks_args_t;
+
+bool _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg) {
+  _mi_page_free_collect(page, true);   /* all free blocks on `free` */
+  const size_t bsize = page->block_size;
+  mi_heap_area_t area = { page->page_start, (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
+                          page->used, bsize, bsize };
+  if (page->used == 0) return true;
+  if (page->capacity == 1) return visitor(heap, &area, page->page_start, bsize, arg);
+  /* mark the free blocks, then visit the others */
+  uintptr_t free_map[(MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE) / MI_INTPTR_BITS + 1];
+  const size_t map_words = (page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS;
+  if (map_words > sizeof(free_map) / sizeof(free_map[0])) return false;
+  memset(free_map, 0, map_words * sizeof(uintptr_t));
+  for (mi_block_t* b = page->free; b != NULL; b = mi_block_next(page, b)) {
+    const size_t i = (size_t)((uint8_t*)b - page->page_start) / bsize;
+    if (i < page->capacity) free_map[i / MI_INTPTR_BITS] |= (uintptr_t)1 << (i % MI_INTPTR_BITS);
+  }
+  for (size_t i = 0; i < page->capacity; i++) {
+    if ((free_map[i / MI_INTPTR_BITS] >> (i % MI_INTPTR_BITS)) & 1) continue;
+    if (!visitor(heap, &area, page->page_start + i * bsize, bsize, arg)) return false;
+  }
+  return true;
+}
+
+static bool mi_heap_visit_area(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* varg) {
+  (void)pq;
+  mi_visit_blocks_args_t* args = (mi_visit_blocks_args_t*)varg;
+  const size_t bsize = page->block_size;
+  mi_heap_area_t area = { page->page_start, (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
+                          page->used, bsize, bsize };
+  if (!args->visitor(heap, &area, NULL, bsize, args->arg)) return false;
+  if (args->visit_blocks) return _mi_heap_area_visit_blocks(heap, page, args->visitor, args->arg);
+  return true;
+}
+
+/* Visit every area (page) of the heap and, if `visit_blocks`, every live
+   block in it. The visitor is first called with block == NULL per area. */
+bool mi_heap_visit_blocks(const mi_heap_t* heap, bool visit_blocks, mi_block_visit_fun* visitor, void* arg) {
+  if (heap == NULL || visitor == NULL || !mi_heap_is_initialized(heap)) return false;
+  mi_visit_blocks_args_t args = { visit_blocks, visitor, arg };
+  return mi_heap_visit_pages((mi_heap_t*)heap, &mi_heap_visit_area, &args);
+}

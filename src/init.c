@@ -1,0 +1,171 @@
+/* Process and thread initialisation and teardown.
+
+   Every thread starts with _mi_heap_default == &_mi_heap_empty, a constant
+   heap whose page pointers all lead to an empty page; the first allocation
+   therefore falls into the generic path, which initialises the thread. So
+   the fast path never tests for initialisation. */
+#include "mica/internal.h"
+
+const mi_page_t _mi_page_empty;   /* all zero: no free blocks */
+
+const mi_heap_t _mi_heap_empty = {
+  .tld = NULL,
+  .pages_free_direct = { [0 ... MI_PAGES_DIRECT - 1] = (mi_page_t*)&_mi_page_empty },
+  .page_retired_min = MI_BIN_FULL,
+};
+
+_Thread_local mi_heap_t* _mi_heap_default = (mi_heap_t*)&_mi_heap_empty;
+
+uintptr_t _mi_process_cookie;
+bool      _mi_process_is_initialized;
+static mi_atomic(uintptr_t) mi_process_init_state;   /* 0: no, 1: running, 2: done */
+
+/* The id used when no thread pointer is available: the address of a
+   thread-local, unique among live threads and stable within one. */
+static _Thread_local uint8_t mi_thread_id_anchor;
+uintptr_t _mi_thread_id_tls(void) { return (uintptr_t)&mi_thread_id_anchor; }
+
+uintptr_t mi_thread_id(void)     { return _mi_thread_id(); }
+int       mi_thread_id_source(void) { return MI_THREAD_ID_SOURCE; }
+int       mi_version(void)       { return MI_MALLOC_VERSION; }
+
+/* ---------------------------------------------------------------------------
+   Thread data: a heap and its tld, allocated together. The first thread
+   to initialise uses static storage; others take OS memory, recycled
+   through a small cache (under MI_LOCK_THREAD_DATA).
+--------------------------------------------------------------------------- */
+typedef struct mi_thread_data_s {
+  mi_heap_t heap;
+  mi_tld_t  tld;
+  struct mi_thread_data_s* next_cached;
+} mi_thread_data_t;
+
+#define MI_THREAD_DATA_CACHE_MAX 16
+
+static mi_thread_data_t  mi_thread_data_main;
+static mi_atomic(uintptr_t) mi_thread_data_main_taken;
+static mi_thread_data_t* mi_thread_data_cache;       /* under MI_LOCK_THREAD_DATA */
+static size_t            mi_thread_data_cache_count; /* under MI_LOCK_THREAD_DATA */
+
+static mi_thread_data_t* mi_thread_data_alloc(void) {
+  uintptr_t expected = 0;
+  if (mi_atomic_load_relaxed(&mi_thread_data_main_taken) == 0 &&
+      mi_atomic_cas_strong_acq_rel(&mi_thread_data_main_taken, &expected, 1)) {
+    return &mi_thread_data_main;
+  }
+  mi_thread_data_t* td = NULL;
+  _mi_prim_lock(MI_LOCK_THREAD_DATA);
+  if (mi_thread_data_cache != NULL) {
+    td = mi_thread_data_cache;
+    mi_thread_data_cache = td->next_cached;
+    mi_thread_data_cache_count--;
+  }
+  _mi_prim_unlock(MI_LOCK_THREAD_DATA);
+  if (td == NULL) td = (mi_thread_data_t*)_mi_os_alloc(sizeof(mi_thread_data_t), NULL);
+  return td;
+}
+
+static void mi_thread_data_free(mi_thread_data_t* td) {
+  if (td == &mi_thread_data_main) { mi_atomic_store_release(&mi_thread_data_main_taken, 0); return; }
+  _mi_prim_lock(MI_LOCK_THREAD_DATA);
+  if (mi_thread_data_cache_count < MI_THREAD_DATA_CACHE_MAX) {
+    td->next_cached = mi_thread_data_cache;
+    mi_thread_data_cache = td;
+    mi_thread_data_cache_count++;
+    td = NULL;
+  }
+  _mi_prim_unlock(MI_LOCK_THREAD_DATA);
+  if (td != NULL) _mi_os_free(td, _mi_align_up(sizeof(mi_thread_data_t), _mi_os_page_size()));
+}
+
+void _mi_heap_set_default_direct(mi_heap_t* heap) {
+  _mi_heap_default = heap;
+}
+
+mi_heap_t* _mi_heap_main_get(void) {
+  return &mi_thread_data_main.heap;
+}
+
+/* ---------------------------------------------------------------------------
+   Threads
+--------------------------------------------------------------------------- */
+void mi_thread_init(void) {
+  mi_process_init();
+  if (mi_heap_is_initialized(mi_get_default_heap())) return;
+  mi_thread_data_t* td = mi_thread_data_alloc();
+  if (td == NULL) {
+    _mi_error_message(ENOMEM, "unable to allocate thread data\n");
+    return;
+  }
+  memset(&td->tld, 0, sizeof(td->tld));
+  td->next_cached = NULL;
+  _mi_heap_init(&td->heap, &td->tld, false);
+  td->tld.heap_backing = &td->heap;
+  _mi_heap_set_default_direct(&td->heap);   /* before anything below can allocate */
+  _mi_prim_thread_associate_heap(&td->heap);
+  _mi_stat_increase(&_mi_stats.threads, 1);
+}
+
+/* Thread exit hook (prim calls it from the thread's exit, with the backing
+   heap), and mi_thread_done. */
+void _mi_thread_done(mi_heap_t* heap) {
+  if (heap == NULL || !mi_heap_is_initialized(heap)) return;
+  if (heap->thread_id != _mi_thread_id()) return;   /* only the owner tears it down */
+  mi_tld_t* tld = heap->tld;
+  mi_heap_t* backing = tld->heap_backing;
+  _mi_heap_set_default_direct((mi_heap_t*)&_mi_heap_empty);
+  _mi_prim_thread_associate_heap(NULL);
+  /* other heaps of the thread hand their blocks to the backing heap */
+  mi_heap_t* h = tld->heaps;
+  while (h != NULL) {
+    mi_heap_t* next = h->next;
+    if (h != backing) {
+      mi_heap_delete(h);   /* frees the heap struct from the backing heap */
+    }
+    h = next;
+  }
+  _mi_heap_collect_abandon(backing);
+  _mi_segment_thread_collect(tld);
+  _mi_stat_decrease(&_mi_stats.threads, 1);
+  mi_thread_data_free((mi_thread_data_t*)backing);
+}
+
+void mi_thread_done(void) {
+  _mi_thread_done(mi_get_default_heap()->tld != NULL ? mi_get_default_heap()->tld->heap_backing : NULL);
+}
+
+/* ---------------------------------------------------------------------------
+   Process
+--------------------------------------------------------------------------- */
+void mi_process_init(void) {
+  uintptr_t state = mi_atomic_load_acquire(&mi_process_init_state);
+  if (state == 2) return;
+  uintptr_t expected = 0;
+  if (!mi_atomic_cas_strong_acq_rel(&mi_process_init_state, &expected, 1)) {
+    /* another thread is initialising (or this one, recursively) */
+    return;
+  }
+  _mi_os_init();
+  _mi_options_init();
+  mi_random_ctx_t r;
+  _mi_random_init(&r);
+  _mi_process_cookie = _mi_random_next(&r) | 1;
+  _mi_process_is_initialized = true;
+  mi_atomic_store_release(&mi_process_init_state, 2);
+  mi_thread_init();                      /* this thread's heap first: what follows may allocate */
+  _mi_prim_thread_init_auto_done();
+  const size_t reserve = mi_option_get_size(mi_option_reserve_os_memory);
+  if (reserve > 0) _mi_arena_reserve(reserve);
+  _mi_verbose_message("process init: page size %zu, segment %zu KiB, arena %zu MiB, thread id from %s\n",
+                      _mi_os_page_size(), MI_SEGMENT_SIZE / 1024, MI_ARENA_SIZE / (1024 * 1024),
+                      MI_THREAD_ID_SOURCE == 1 ? "thread pointer" : (MI_THREAD_ID_SOURCE == 2 ? "embedder" : "thread-local address"));
+}
+
+void _mi_process_load(void) {
+  mi_process_init();
+}
+
+void _mi_process_done(void) {
+  _mi_stats_print_at_exit();
+  _mi_prim_thread_done_auto_done();
+}

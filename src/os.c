@@ -1,0 +1,96 @@
+/* Policy over the OS layer: alignment, accounting, purging. Calls only
+   prim; everything above calls this instead of prim for memory. */
+#include "mica/internal.h"
+
+static mi_os_info_t mi_os_info = { 4096, 4096, true, true };
+
+void _mi_os_init(void) {
+  _mi_prim_os_info(&mi_os_info);
+}
+
+size_t _mi_os_page_size(void)     { return mi_os_info.page_size; }
+bool   _mi_os_has_overcommit(void) { return mi_os_info.has_overcommit; }
+
+uint32_t _mi_clock_now(void) {
+  uint32_t now = (uint32_t)_mi_prim_clock_msecs();
+  return (now == 0 ? 1 : now);   /* 0 means "no deadline" in expiry fields */
+}
+
+static void* mi_os_mmap(size_t size, bool commit) {
+  void* p = NULL;
+  int err = _mi_prim_mmap(size, commit, &p);
+  _mi_stat_increase(&_mi_stats.mmap_calls, 1);
+  if (err != 0 || p == NULL) {
+    _mi_warning_message("unable to allocate %zu bytes of OS memory (error %d)\n", size, err);
+    return NULL;
+  }
+  _mi_stat_increase(&_mi_stats.reserved, size);
+  if (commit) _mi_stat_increase(&_mi_stats.committed, size);
+  return p;
+}
+
+void _mi_os_free(void* p, size_t size) {
+  if (p == NULL || size == 0) return;
+  int err = _mi_prim_munmap(p, size);
+  if (err != 0) _mi_warning_message("unable to free OS memory at %p of %zu bytes (error %d)\n", p, size, err);
+  _mi_stat_decrease(&_mi_stats.reserved, size);
+  _mi_stat_decrease(&_mi_stats.committed, size);
+}
+
+void* _mi_os_alloc(size_t size, bool* is_zero) {
+  size = _mi_align_up(size, _mi_os_page_size());
+  void* p = mi_os_mmap(size, true);
+  if (is_zero != NULL) *is_zero = true;
+  return p;
+}
+
+/* Aligned allocation: map once; if the kernel's address happens to be
+   aligned keep it, else map size+alignment and unmap both ends. */
+void* _mi_os_alloc_aligned(size_t size, size_t alignment, bool commit, bool* is_zero) {
+  mi_assert(_mi_is_power_of_two(alignment));
+  size = _mi_align_up(size, _mi_os_page_size());
+  if (alignment < _mi_os_page_size()) alignment = _mi_os_page_size();
+  if (is_zero != NULL) *is_zero = true;
+  void* p = mi_os_mmap(size, commit);
+  if (p == NULL || ((uintptr_t)p % alignment) == 0) return p;
+  _mi_os_free(p, size);
+  if (size + alignment < size) return NULL;   /* overflow */
+  const size_t over_size = size + alignment;
+  uint8_t* q = (uint8_t*)mi_os_mmap(over_size, commit);
+  if (q == NULL) return NULL;
+  uint8_t* aligned = (uint8_t*)_mi_align_up((uintptr_t)q, alignment);
+  const size_t pre = (size_t)(aligned - q);
+  const size_t post = over_size - pre - size;
+  if (pre > 0)  _mi_os_free(q, pre);
+  if (post > 0) _mi_os_free(aligned + size, post);
+  return aligned;
+}
+
+bool _mi_os_commit(void* p, size_t size) {
+  int err = _mi_prim_commit(p, size);
+  if (err != 0) {
+    _mi_warning_message("unable to commit OS memory at %p of %zu bytes (error %d)\n", p, size, err);
+    return false;
+  }
+  _mi_stat_increase(&_mi_stats.committed, size);
+  return true;
+}
+
+/* Give the memory of [p, p+size) back to the OS. The range keeps its
+   address and access (reads as zero afterwards), unless `allow_decommit`
+   and (purge_decommits is set or the kernel does not overcommit): then it is
+   decommitted and must be committed again before use. Returns whether it
+   was decommitted. */
+bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
+  const size_t psize = _mi_os_page_size();
+  uint8_t* start = (uint8_t*)_mi_align_up((uintptr_t)p, psize);
+  uint8_t* end = (uint8_t*)_mi_align_down((uintptr_t)p + size, psize);
+  if (end <= start) return false;
+  const size_t len = (size_t)(end - start);
+  _mi_stat_increase(&_mi_stats.purges, len);
+  const bool decommit = allow_decommit && (mi_option_is_enabled(mi_option_purge_decommits) || !_mi_os_has_overcommit());
+  int err = (decommit ? _mi_prim_decommit(start, len) : _mi_prim_reset(start, len));
+  if (err != 0) _mi_warning_message("unable to purge OS memory at %p of %zu bytes (error %d)\n", (void*)start, len, err);
+  if (decommit) _mi_stat_decrease(&_mi_stats.committed, len);
+  return decommit;
+}

@@ -1,0 +1,353 @@
+/* Pages: building and collecting free lists, the delayed-free protocol for
+   full pages, and the generic (slow) allocation path. Owner thread only,
+   except where a function says otherwise. */
+#include "mica/internal.h"
+
+/* ---------------------------------------------------------------------------
+   Delayed free: while a page is in the full queue, frees from other
+   threads go to the owner heap's thread_delayed_free list, so the owner
+   learns that the page has room again (see types.h, mi_delayed_t).
+--------------------------------------------------------------------------- */
+bool _mi_page_try_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never) {
+  uintptr_t tfree = mi_atomic_load_acquire(&page->xthread_free);
+  unsigned waits = 0;
+  for (;;) {
+    const mi_delayed_t old = mi_tf_delayed(tfree);
+    if (old == MI_DELAYED_FREEING) {
+      /* another thread is between its two steps: a few instructions */
+      if (++waits > 4) return false;
+      _mi_prim_thread_yield();
+      tfree = mi_atomic_load_acquire(&page->xthread_free);
+      continue;
+    }
+    if (old == delay) return true;
+    if (!override_never && old == MI_NEVER_DELAYED_FREE) return true;
+    if (mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tfree, mi_tf_set_delayed(tfree, delay))) return true;
+  }
+}
+
+void _mi_page_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never) {
+  _mi_wait_while(!_mi_page_try_use_delayed_free(page, delay, override_never));
+}
+
+/* ---------------------------------------------------------------------------
+   Collecting free lists
+--------------------------------------------------------------------------- */
+/* Take all blocks of the thread-free list into local_free. */
+static void mi_page_thread_free_collect(mi_page_t* page) {
+  uintptr_t tfree = mi_atomic_load_relaxed(&page->xthread_free);
+  mi_block_t* head;
+  do {
+    head = mi_tf_block(tfree);
+    if (head == NULL) return;
+  } while (!mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tfree, mi_tf_set_block(tfree, NULL)));
+
+  /* find the tail; a list longer than the page can hold is corrupt */
+  size_t count = 1;
+  mi_block_t* tail = head;
+  mi_block_t* next;
+  while ((next = mi_block_next(page, tail)) != NULL && count <= page->capacity) {
+    count++;
+    tail = next;
+  }
+  if (count > page->capacity) {
+    _mi_error_message(EFAULT, "corrupted thread-free list in page %p (double free or heap overflow?)\n", (void*)page);
+    return;   /* leak the blocks rather than hand one out twice */
+  }
+  mi_block_set_next(page, tail, page->local_free);
+  page->local_free = head;
+  page->used -= (uint32_t)count;
+}
+
+/* Move freed blocks to the free list: thread-free into local-free, and
+   local-free into free when free is empty (or always, if `force`). */
+void _mi_page_free_collect(mi_page_t* page, bool force) {
+  if (force || mi_page_thread_free(page) != NULL) mi_page_thread_free_collect(page);
+  if (page->local_free == NULL) return;
+  if (page->free == NULL) {
+    page->free = page->local_free;
+    page->local_free = NULL;
+  } else if (force) {
+    mi_block_t* tail = page->local_free;
+    mi_block_t* next;
+    while ((next = mi_block_next(page, tail)) != NULL) tail = next;
+    mi_block_set_next(page, tail, page->free);
+    page->free = page->local_free;
+    page->local_free = NULL;
+  }
+}
+
+/* ---------------------------------------------------------------------------
+   Initialising and extending pages
+--------------------------------------------------------------------------- */
+/* Carve more blocks into the free list: about MI_MAX_EXTEND_SIZE bytes at
+   a time so that memory is touched only as it is needed. */
+static void mi_page_extend_free(mi_page_t* page) {
+  if (page->capacity >= page->reserved) return;
+  size_t extend = page->reserved - page->capacity;
+  size_t max_extend = MI_MAX_EXTEND_SIZE / page->block_size;
+  if (max_extend < MI_MIN_EXTEND) max_extend = MI_MIN_EXTEND;
+  if (extend > max_extend) extend = max_extend;
+  uint8_t* const first = page->page_start + page->capacity * page->block_size;
+  mi_block_t* block = (mi_block_t*)first;
+  for (size_t i = 1; i < extend; i++) {
+    mi_block_t* next = (mi_block_t*)((uint8_t*)block + page->block_size);
+    mi_block_set_next(page, block, next);
+    block = next;
+  }
+  mi_block_set_next(page, block, page->free);
+  page->free = (mi_block_t*)first;
+  page->capacity = (uint16_t)(page->capacity + extend);
+}
+
+static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
+  mi_segment_t* segment = _mi_page_segment(page);
+  size_t page_size;
+  page->page_start = _mi_segment_page_start(segment, page, &page_size);
+  page->block_size = block_size;
+  const size_t reserved = page_size / block_size;
+  page->reserved = (uint16_t)(reserved > UINT16_MAX ? UINT16_MAX : reserved);
+  mi_assert_internal(page->reserved > 0);
+#if MI_SECURE
+  page->keys[0] = _mi_random_next(&heap->random);
+  page->keys[1] = _mi_random_next(&heap->random);
+#endif
+  mi_page_set_heap(page, heap);
+  mi_atomic_store_release(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
+  mi_page_extend_free(page);
+}
+
+/* ---------------------------------------------------------------------------
+   Full pages
+--------------------------------------------------------------------------- */
+static void mi_page_to_full(mi_page_t* page, mi_page_queue_t* pq) {
+  mi_heap_t* heap = mi_page_heap(page);
+  _mi_page_use_delayed_free(page, MI_USE_DELAYED_FREE, false);
+  if (mi_page_is_full(page)) return;
+  _mi_page_queue_enqueue_from(heap, &heap->pages[MI_BIN_FULL], pq, page);
+  _mi_page_free_collect(page, false);   /* a free may have raced in before the flag was set */
+}
+
+/* A page in the full queue had a block freed: move it back. */
+void _mi_page_unfull(mi_page_t* page) {
+  if (!mi_page_is_full(page)) return;
+  mi_heap_t* heap = mi_page_heap(page);
+  mi_page_queue_t* pqfull = &heap->pages[MI_BIN_FULL];
+  mi_page_set_in_full(page, false);    /* so the queue below is the page's bin */
+  mi_page_queue_t* pq = _mi_heap_page_queue_of(heap, page);
+  mi_page_set_in_full(page, true);
+  _mi_page_queue_enqueue_from(heap, pq, pqfull, page);
+  _mi_page_use_delayed_free(page, MI_NO_DELAYED_FREE, false);
+}
+
+/* ---------------------------------------------------------------------------
+   Freeing, retiring, abandoning and reclaiming pages
+--------------------------------------------------------------------------- */
+void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
+  mi_heap_t* heap = mi_page_heap(page);
+  mi_tld_t* tld = heap->tld;
+  _mi_page_queue_remove(heap, pq, page);
+  if (mi_page_is_huge(page)) _mi_stat_decrease(&_mi_stats.huge, page->block_size);
+  mi_page_set_heap(page, NULL);
+  _mi_segment_page_free(page, force, tld);
+}
+
+#define MI_RETIRE_CYCLES 16
+
+/* The last block of a page was freed. A page that is alone in its queue is
+   kept a few generic-path cycles: a program that allocates and frees one
+   block in a loop would otherwise free and re-create the page every time. */
+void _mi_page_retire(mi_page_t* page) {
+  mi_page_queue_t* pq = _mi_page_queue_of(page);
+  if (pq->first == page && pq->last == page && page->block_size <= MI_MEDIUM_OBJ_SIZE_MAX && !mi_page_is_full(page) && !mi_page_is_huge(page)) {
+    mi_heap_t* heap = mi_page_heap(page);
+    page->retire_expire = (page->block_size <= MI_SMALL_OBJ_SIZE_MAX ? MI_RETIRE_CYCLES : MI_RETIRE_CYCLES / 4);
+    const size_t bin = (size_t)(pq - heap->pages);
+    if (bin < heap->page_retired_min) heap->page_retired_min = bin;
+    if (bin > heap->page_retired_max) heap->page_retired_max = bin;
+    return;
+  }
+  _mi_page_free(page, pq, false);
+}
+
+/* Free retired pages whose time is up (or all, if `force`). */
+void _mi_heap_collect_retired(mi_heap_t* heap, bool force) {
+  size_t min = MI_BIN_FULL, max = 0;
+  for (size_t bin = heap->page_retired_min; bin <= heap->page_retired_max && bin < MI_BIN_FULL; bin++) {
+    mi_page_queue_t* pq = &heap->pages[bin];
+    mi_page_t* page = pq->first;
+    if (page == NULL || page->retire_expire == 0) continue;
+    if (mi_page_all_free(page)) {
+      page->retire_expire--;
+      if (force || page->retire_expire == 0) { _mi_page_free(page, pq, force); continue; }
+      if (bin < min) min = bin;
+      if (bin > max) max = bin;
+    } else {
+      page->retire_expire = 0;
+    }
+  }
+  heap->page_retired_min = min;
+  heap->page_retired_max = max;
+}
+
+/* The owner heap goes away with blocks still in use: the page stays in its
+   segment, frees from other threads go to its thread-free list. */
+void _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq) {
+  mi_heap_t* heap = mi_page_heap(page);
+  mi_tld_t* tld = heap->tld;
+  _mi_page_use_delayed_free(page, MI_NEVER_DELAYED_FREE, false);
+  _mi_page_queue_remove(heap, pq, page);
+  mi_page_set_heap(page, NULL);
+  _mi_segment_page_abandon(page, tld);
+}
+
+void _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page) {
+  mi_page_set_in_full(page, false);
+  _mi_page_queue_push(heap, _mi_heap_page_queue_of(heap, page), page);
+}
+
+/* ---------------------------------------------------------------------------
+   Heap-level free lists: delayed frees and the deferred-free callback
+--------------------------------------------------------------------------- */
+/* Process the blocks other threads freed into full pages. Returns false if
+   some block had to be put back (its page was in a transient state). */
+bool _mi_heap_delayed_free_partial(mi_heap_t* heap) {
+  uintptr_t list = mi_atomic_load_relaxed(&heap->thread_delayed_free);
+  if (list == 0) return true;
+  list = mi_atomic_exchange_acq_rel(&heap->thread_delayed_free, 0);
+  bool all = true;
+  mi_block_t* block = (mi_block_t*)list;
+  while (block != NULL) {
+    mi_block_t* next = mi_block_nextx(heap, block, heap->keys);
+    if (!_mi_free_delayed_block_try(block)) {
+      /* put it back for next time */
+      all = false;
+      uintptr_t head = mi_atomic_load_relaxed(&heap->thread_delayed_free);
+      do { mi_block_set_nextx(heap, block, (mi_block_t*)head, heap->keys); }
+      while (!mi_atomic_cas_weak_release(&heap->thread_delayed_free, &head, (uintptr_t)block));
+    }
+    block = next;
+  }
+  return all;
+}
+
+void _mi_heap_delayed_free_all(mi_heap_t* heap) {
+  _mi_wait_while(!_mi_heap_delayed_free_partial(heap));
+}
+
+static mi_deferred_free_fun* volatile mi_deferred_free_fn;
+static void* volatile mi_deferred_arg;
+
+void mi_register_deferred_free(mi_deferred_free_fun* fn, void* arg) {
+  mi_deferred_free_fn = fn;
+  mi_deferred_arg = arg;
+}
+
+void _mi_deferred_free(mi_heap_t* heap, bool force) {
+  mi_tld_t* tld = heap->tld;
+  tld->heartbeat++;
+  mi_deferred_free_fun* fn = mi_deferred_free_fn;
+  if (fn != NULL && !tld->recurse) {
+    tld->recurse = true;
+    fn(force, tld->heartbeat, mi_deferred_arg);
+    tld->recurse = false;
+  }
+}
+
+/* ---------------------------------------------------------------------------
+   Finding a page with a free block (the generic path)
+--------------------------------------------------------------------------- */
+static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t block_size, size_t page_alignment) {
+  mi_page_t* page = _mi_segment_page_alloc(heap, block_size, page_alignment, heap->tld);
+  if (page == NULL) return NULL;
+  mi_page_init(heap, page, block_size);
+  _mi_page_queue_push(heap, pq, page);
+  return page;
+}
+
+static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) {
+  mi_page_t* page = pq->first;
+  while (page != NULL) {
+    mi_page_t* next = page->next;
+    _mi_page_free_collect(page, false);
+    if (mi_page_immediate_available(page)) break;
+    if (page->capacity < page->reserved) { mi_page_extend_free(page); break; }
+    mi_page_to_full(page, pq);   /* no room: out of the way of later searches */
+    page = next;
+  }
+  if (page == NULL) {
+    _mi_heap_collect_retired(heap, false);
+    page = mi_page_fresh(heap, pq, pq->block_size, 0);
+  } else {
+    page->retire_expire = 0;
+    _mi_page_queue_move_to_front(heap, pq, page);
+  }
+  return page;
+}
+
+/* A page of its own for one huge (or huge-aligned) block. It goes straight
+   to the full queue: its one block is handed out at once, and a free from
+   another thread must reach the owner through the delayed-free list. */
+static mi_page_t* mi_huge_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment) {
+  const size_t block_size = _mi_align_up(size, MI_GRANULE_SIZE);
+  mi_page_t* page = _mi_segment_page_alloc(heap, block_size, page_alignment, heap->tld);
+  if (page == NULL) return NULL;
+  size_t page_size;
+  (void)_mi_segment_page_start(_mi_page_segment(page), page, &page_size);
+  mi_page_init(heap, page, page_size);   /* the whole area is usable */
+  _mi_page_queue_push(heap, &heap->pages[MI_BIN_HUGE], page);
+  _mi_stat_increase(&_mi_stats.huge, page->block_size);
+  return page;
+}
+
+static mi_page_t* mi_find_page(mi_heap_t* heap, size_t size, size_t huge_alignment) {
+  if (mi_unlikely(size > MI_LARGE_OBJ_SIZE_MAX || huge_alignment > 0)) {
+    if (mi_unlikely(size > MI_MAX_ALLOC_SIZE)) {
+      _mi_error_message(EOVERFLOW, "allocation request is too large (%zu bytes)\n", size);
+      return NULL;
+    }
+    return mi_huge_page_alloc(heap, size, huge_alignment);
+  }
+  mi_page_queue_t* pq = &heap->pages[_mi_bin(size)];
+  return mi_page_queue_find_free(heap, pq);
+}
+
+/* The slow path of every allocation: first allocation of a thread, empty
+   free lists, new pages, huge blocks. `huge_alignment` > 0 asks for a huge
+   page whose block is aligned to it (see alloc-aligned.c). */
+void* _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
+  if (mi_unlikely(!mi_heap_is_initialized(heap))) {
+    mi_thread_init();
+    heap = mi_get_default_heap();
+    if (!mi_heap_is_initialized(heap)) { errno = ENOMEM; return NULL; }
+  }
+  _mi_deferred_free(heap, false);
+  _mi_heap_delayed_free_partial(heap);
+
+  mi_page_t* page = mi_find_page(heap, size, huge_alignment);
+  if (mi_unlikely(page == NULL) && size <= MI_MAX_ALLOC_SIZE) {
+    mi_heap_collect(heap, true);   /* give memory back, then try once more */
+    page = mi_find_page(heap, size, huge_alignment);
+  }
+  if (mi_unlikely(page == NULL)) {
+    if (size <= MI_MAX_ALLOC_SIZE) _mi_error_message(ENOMEM, "unable to allocate memory (%zu bytes)\n", size);
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (mi_unlikely(mi_page_is_huge(page))) {
+    /* huge: one block, handed out now; the page is full from here on */
+    void* p = _mi_page_malloc(heap, page, size, zero);
+    mi_page_to_full(page, &heap->pages[MI_BIN_HUGE]);
+    return p;
+  }
+  return _mi_page_malloc(heap, page, size, zero);
+}
+
+bool _mi_page_is_valid(mi_page_t* page) {
+  if (page->capacity > page->reserved) return false;
+  if (page->used > page->capacity) return false;
+  size_t free_count = 0;
+  for (mi_block_t* b = page->free; b != NULL && free_count <= page->capacity; b = mi_block_next(page, b)) free_count++;
+  for (mi_block_t* b = page->local_free; b != NULL && free_count <= page->capacity; b = mi_block_next(page, b)) free_count++;
+  return free_count + page->used <= page->capacity;
+}

@@ -1,0 +1,238 @@
+/* The OS layer for Linux (glibc and musl): the only file with OS headers and
+   libc-specific code. Implements the contract in include/mica/prim.h.
+   Nothing here may call malloc: mica is the malloc. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <errno.h>
+#include <limits.h>
+#include "mica/internal.h"
+#include "mica/prim.h"
+
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0
+#endif
+
+/* Read a small /proc file without stdio (fopen allocates). */
+static ssize_t mi_prim_read_file(const char* path, char* buf, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n < 0) return -1;
+  buf[n] = 0;
+  return n;
+}
+
+void _mi_prim_os_info(mi_os_info_t* info) {
+  long psize = sysconf(_SC_PAGESIZE);
+  info->page_size = (psize > 0 ? (size_t)psize : 4096);
+  info->alloc_granularity = info->page_size;
+  info->has_virtual_reserve = true;
+  /* Linux: mode 2 ("never overcommit") charges every read-write mapping in
+     full, so reservations must then stay inaccessible until committed. */
+  char buf[32];
+  info->has_overcommit = true;
+  if (mi_prim_read_file("/proc/sys/vm/overcommit_memory", buf, sizeof(buf)) > 0) {
+    info->has_overcommit = (buf[0] == '0' || buf[0] == '1');
+  }
+}
+
+/* ---------------------------------------------------------------------------
+   Memory
+--------------------------------------------------------------------------- */
+int _mi_prim_mmap(size_t size, bool commit, void** addr) {
+  const int prot  = (commit ? PROT_READ | PROT_WRITE : PROT_NONE);
+  const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  void* p = mmap(NULL, size, prot, flags, -1, 0);
+  if (p == MAP_FAILED) { *addr = NULL; return errno; }
+  *addr = p;
+  return 0;
+}
+
+int _mi_prim_munmap(void* addr, size_t size) {
+  return (munmap(addr, size) == 0 ? 0 : errno);
+}
+
+int _mi_prim_commit(void* addr, size_t size) {
+  return (mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : errno);
+}
+
+int _mi_prim_decommit(void* addr, size_t size) {
+  /* MADV_DONTNEED first so the pages are dropped, then remove access */
+  int err = (madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno);
+  if (mprotect(addr, size, PROT_NONE) != 0 && err == 0) err = errno;
+  return err;
+}
+
+int _mi_prim_reset(void* addr, size_t size) {
+  /* MADV_DONTNEED (not MADV_FREE): private anonymous pages read as zero
+     afterwards, which lets mica skip zeroing, and RSS drops at once. */
+  return (madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno);
+}
+
+/* ---------------------------------------------------------------------------
+   Time and process information
+--------------------------------------------------------------------------- */
+uint64_t _mi_prim_clock_msecs(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return ((uint64_t)t.tv_sec * 1000) + ((uint64_t)t.tv_nsec / 1000000);
+}
+
+static uint64_t mi_process_start_ms;
+
+static size_t mi_timeval_msecs(struct timeval tv) {
+  return (size_t)tv.tv_sec * 1000 + (size_t)tv.tv_usec / 1000;
+}
+
+void _mi_prim_process_info(size_t* elapsed_ms, size_t* utime_ms, size_t* stime_ms,
+                           size_t* current_rss, size_t* peak_rss, size_t* page_faults) {
+  *elapsed_ms = (size_t)(_mi_prim_clock_msecs() - mi_process_start_ms);
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    *utime_ms = mi_timeval_msecs(ru.ru_utime);
+    *stime_ms = mi_timeval_msecs(ru.ru_stime);
+    *peak_rss = (size_t)ru.ru_maxrss * 1024;          /* Linux reports KiB */
+    *page_faults = (size_t)(ru.ru_minflt + ru.ru_majflt);
+  } else {
+    *utime_ms = *stime_ms = *peak_rss = *page_faults = 0;
+  }
+  *current_rss = 0;
+  char buf[128];
+  if (mi_prim_read_file("/proc/self/statm", buf, sizeof(buf)) > 0) {
+    /* "size resident shared ..." in pages */
+    const char* s = buf;
+    while (*s && *s != ' ') s++;
+    size_t pages = 0;
+    while (*s == ' ') s++;
+    while (*s >= '0' && *s <= '9') { pages = pages * 10 + (size_t)(*s - '0'); s++; }
+    *current_rss = pages * (size_t)sysconf(_SC_PAGESIZE);
+  }
+  if (*peak_rss < *current_rss) *peak_rss = *current_rss;
+}
+
+/* ---------------------------------------------------------------------------
+   Environment, randomness, output
+--------------------------------------------------------------------------- */
+bool _mi_prim_getenv(const char* name, char* result, size_t result_size) {
+  /* getenv neither allocates nor locks on glibc and musl */
+  const char* s = getenv(name);
+  if (s == NULL || result_size == 0) return false;
+  size_t i = 0;
+  for (; i + 1 < result_size && s[i] != 0; i++) result[i] = s[i];
+  result[i] = 0;
+  return true;
+}
+
+bool _mi_prim_random_buf(void* buf, size_t buf_len) {
+#if defined(SYS_getrandom)
+  /* the syscall, not getrandom(3): older glibc and musl lack the wrapper */
+  long n = syscall(SYS_getrandom, buf, buf_len, 1 /* GRND_NONBLOCK */);
+  if (n >= 0 && (size_t)n == buf_len) return true;
+#endif
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  size_t count = 0;
+  while (count < buf_len) {
+    ssize_t r = read(fd, (char*)buf + count, buf_len - count);
+    if (r <= 0) { if (r < 0 && errno == EINTR) continue; break; }
+    count += (size_t)r;
+  }
+  close(fd);
+  return (count == buf_len);
+}
+
+void _mi_prim_out_stderr(const char* msg) {
+  size_t len = strlen(msg);
+  while (len > 0) {
+    ssize_t n = write(STDERR_FILENO, msg, len);
+    if (n <= 0) { if (n < 0 && errno == EINTR) continue; return; }
+    msg += n; len -= (size_t)n;
+  }
+}
+
+int _mi_prim_vsnprintf(char* buf, size_t size, const char* fmt, va_list args) {
+  /* libc's vsnprintf into a caller buffer allocates nothing for the
+     integer and string conversions mica uses */
+  return vsnprintf(buf, size, fmt, args);
+}
+
+bool _mi_prim_realpath(const char* fname, char* buf) {
+  _Static_assert(MI_PATH_MAX >= PATH_MAX, "realpath buffer is large enough");
+  return realpath(fname, buf) != NULL;   /* with a buffer, realpath does not allocate */
+}
+
+void _mi_prim_thread_yield(void) {
+  sched_yield();
+}
+
+/* ---------------------------------------------------------------------------
+   Locks: pthread mutexes, all taken around fork so that a child never
+   inherits one held by a thread that does not exist there.
+--------------------------------------------------------------------------- */
+static pthread_mutex_t mi_locks[MI_LOCK_COUNT] = {
+  PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER
+};
+_Static_assert(MI_LOCK_COUNT == 3, "one initializer per lock");
+
+void _mi_prim_lock(mi_lock_id_t id)     { pthread_mutex_lock(&mi_locks[id]); }
+void _mi_prim_unlock(mi_lock_id_t id)   { pthread_mutex_unlock(&mi_locks[id]); }
+bool _mi_prim_try_lock(mi_lock_id_t id) { return pthread_mutex_trylock(&mi_locks[id]) == 0; }
+
+static void mi_fork_prepare(void) {
+  for (int i = 0; i < MI_LOCK_COUNT; i++) pthread_mutex_lock(&mi_locks[i]);
+}
+static void mi_fork_parent(void) {
+  for (int i = MI_LOCK_COUNT - 1; i >= 0; i--) pthread_mutex_unlock(&mi_locks[i]);
+}
+static void mi_fork_child(void) {
+  /* the forking thread held them, and it is this thread in the child */
+  for (int i = MI_LOCK_COUNT - 1; i >= 0; i--) pthread_mutex_unlock(&mi_locks[i]);
+}
+
+/* ---------------------------------------------------------------------------
+   Thread exit: a pthread key whose destructor runs at every thread's exit.
+--------------------------------------------------------------------------- */
+static pthread_key_t mi_heap_key;
+static bool mi_heap_key_valid;
+
+static void mi_pthread_done(void* value) {
+  if (value != NULL) _mi_thread_done((mi_heap_t*)value);
+}
+
+void _mi_prim_thread_init_auto_done(void) {
+  mi_heap_key_valid = (pthread_key_create(&mi_heap_key, &mi_pthread_done) == 0);
+  pthread_atfork(&mi_fork_prepare, &mi_fork_parent, &mi_fork_child);
+}
+
+void _mi_prim_thread_associate_heap(void* heap) {
+  if (mi_heap_key_valid) pthread_setspecific(mi_heap_key, heap);
+}
+
+void _mi_prim_thread_done_auto_done(void) {
+  /* the key stays: deleting it while other threads run is a race */
+}
+
+/* ---------------------------------------------------------------------------
+   Process load and exit
+--------------------------------------------------------------------------- */
+__attribute__((constructor(101))) static void mi_prim_process_load(void) {
+  mi_process_start_ms = _mi_prim_clock_msecs();
+  _mi_process_load();
+}
+
+__attribute__((destructor(101))) static void mi_prim_process_done(void) {
+  _mi_process_done();
+}

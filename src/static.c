@@ -1,0 +1,24 @@
+/* The whole allocator as one translation unit: built as mica.o for a
+   static whole-program override, or compiled into a larger build (as
+   CPython vendors its allocator). The only file that includes .c files. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "prim/prim.c"
+#include "options.c"
+#include "stats.c"
+#include "random.c"
+#include "os.c"
+#include "bitmap.c"
+#include "arena.c"
+#include "segment-map.c"
+#include "segment.c"
+#include "page-queue.c"
+#include "page.c"
+#include "heap.c"
+#include "alloc.c"
+#include "alloc-aligned.c"
+#include "alloc-posix.c"
+#include "free.c"
+#include "init.c"
+#include "override/override.c"
