@@ -2,38 +2,13 @@
    string helpers. */
 #include "mica/internal.h"
 
-/* Pop a block from a page. The fast path: no lock, no atomic operation.
-   When `free` is empty the blocks the owner freed since (local_free) are
-   taken in one step, so steady-state reuse never needs the slow path. */
-static inline void* mi_page_malloc(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
-  mi_block_t* block = page->free;
-  if (mi_unlikely(block == NULL)) {
-    block = page->local_free;
-    if (mi_unlikely(block == NULL)) return _mi_malloc_generic(heap, size, zero, 0);
-    page->local_free = NULL;
-  }
-  page->free = mi_block_next(page, block);
-  page->used++;
-  if (mi_unlikely(zero)) {
-    if (page->is_zero_init && page->reserved == 1) {
-      mi_track_mem_undefined(block, sizeof(mi_block_t));
-      block->next = 0;   /* fresh single-block page: only the link was written */
-    } else {
-      mi_track_mem_undefined(block, page->block_size);
-      memset(block, 0, page->block_size);
-    }
-  }
-  mi_track_malloc(block, page->block_size, zero);
-  return block;
-}
-
 void* _mi_page_malloc(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
-  return mi_page_malloc(heap, page, size, zero);
+  return _mi_page_malloc_inline(heap, page, size, zero);
 }
 
 void* _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
   if (mi_likely(size <= MI_SMALL_SIZE_MAX && huge_alignment == 0)) {
-    return mi_page_malloc(heap, _mi_heap_get_free_small_page(heap, size), size, zero);
+    return _mi_page_malloc_inline(heap, _mi_heap_get_free_small_page(heap, size), size, zero);
   }
   return _mi_malloc_generic(heap, size, zero, huge_alignment);
 }
@@ -44,7 +19,7 @@ void* _mi_heap_malloc_zero(mi_heap_t* heap, size_t size, bool zero) {
 
 void* mi_heap_malloc_small(mi_heap_t* heap, size_t size) {
   if (mi_unlikely(size > MI_SMALL_SIZE_MAX)) return _mi_malloc_generic(heap, size, false, 0);
-  return mi_page_malloc(heap, _mi_heap_get_free_small_page(heap, size), size, false);
+  return _mi_page_malloc_inline(heap, _mi_heap_get_free_small_page(heap, size), size, false);
 }
 void* mi_malloc_small(size_t size)            { return mi_heap_malloc_small(mi_get_default_heap(), size); }
 void* mi_heap_zalloc_small(mi_heap_t* heap, size_t size) { return _mi_heap_malloc_zero(heap, size, true); }
@@ -52,17 +27,13 @@ void* mi_zalloc_small(size_t size)            { return _mi_heap_malloc_zero(mi_g
 
 void* mi_heap_malloc(mi_heap_t* heap, size_t size) {
   if (mi_likely(size <= MI_SMALL_SIZE_MAX)) {
-    return mi_page_malloc(heap, _mi_heap_get_free_small_page(heap, size), size, false);
+    return _mi_page_malloc_inline(heap, _mi_heap_get_free_small_page(heap, size), size, false);
   }
   return _mi_malloc_generic(heap, size, false, 0);
 }
 
 void* mi_malloc(size_t size) {
-  mi_heap_t* heap = mi_get_default_heap();
-  if (mi_likely(size <= MI_SMALL_SIZE_MAX)) {
-    return mi_page_malloc(heap, _mi_heap_get_free_small_page(heap, size), size, false);
-  }
-  return _mi_malloc_generic(heap, size, false, 0);
+  return _mi_malloc_inline(size);
 }
 
 void* mi_heap_zalloc(mi_heap_t* heap, size_t size) { return _mi_heap_malloc_zero(heap, size, true); }

@@ -5,17 +5,17 @@
 /* Block start of an interior pointer handed out by an aligned allocation. */
 mi_block_t* _mi_page_ptr_unalign(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
   (void)segment;
-  const size_t diff = (size_t)((const uint8_t*)p - page->page_start);
-  const size_t adjust = diff % page->block_size;
+  const size_t diff = (size_t)((const uint8_t*)p - mi_page_start(page));
+  const size_t adjust = diff % mi_page_block_size(page);
   return (mi_block_t*)((uintptr_t)p - adjust);
 }
 
 size_t _mi_usable_size_of(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
   if (mi_unlikely(mi_page_has_aligned(page))) {
     const mi_block_t* block = _mi_page_ptr_unalign(segment, page, p);
-    return page->block_size - (size_t)((const uint8_t*)p - (const uint8_t*)block);
+    return mi_page_block_size(page) - (size_t)((const uint8_t*)p - (const uint8_t*)block);
   }
-  return page->block_size;
+  return mi_page_block_size(page);
 }
 
 #if MI_DEBUG > 0
@@ -31,7 +31,7 @@ static bool mi_list_contains(const mi_page_t* page, const mi_block_t* list, cons
 static bool mi_check_is_double_free(const mi_page_t* page, const mi_block_t* block) {
   if (mi_list_contains(page, page->free, block) || mi_list_contains(page, page->local_free, block) ||
       mi_list_contains(page, mi_page_thread_free(page), block)) {
-    _mi_error_message(EAGAIN, "double free detected of block %p with size %zu\n", (void*)block, page->block_size);
+    _mi_error_message(EAGAIN, "double free detected of block %p with size %zu\n", (void*)block, mi_page_block_size(page));
     return true;
   }
   return false;
@@ -39,9 +39,9 @@ static bool mi_check_is_double_free(const mi_page_t* page, const mi_block_t* blo
 
 /* A pointer inside a known segment that is not a live block start. */
 static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
-  if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_process_cookie) || !page->segment_in_use || page->block_size == 0 ||
-      (const uint8_t*)p < page->page_start ||
-      (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - page->page_start) % page->block_size) != 0)) {
+  if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_process_cookie) || !page->segment_in_use || mi_page_block_size(page) == 0 ||
+      (const uint8_t*)p < mi_page_start(page) ||
+      (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - mi_page_start(page)) % mi_page_block_size(page)) != 0)) {
     _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
     return true;
   }
@@ -113,7 +113,7 @@ bool _mi_free_delayed_block_try(mi_block_t* block) {
   return true;
 }
 
-static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
+void _mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
 #if MI_DEBUG > 0
   if (mi_check_is_invalid_block(segment, page, p)) return;
 #endif
@@ -123,28 +123,12 @@ static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, mi_page_t* p
   else mi_free_block_mt(segment, page, block);
 }
 
-static mi_decl_noinline mi_decl_cold void mi_free_invalid(void* p) {
+void _mi_free_invalid(void* p) {
   _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not allocated by mica)\n", p);
 }
 
 void mi_free(void* p) {
-  mi_segment_t* const segment = _mi_ptr_segment(p);
-  if (mi_unlikely(!_mi_segment_is_known(segment))) {
-    if (p != NULL) mi_free_invalid(p);   /* foreign or wild: report, touch nothing */
-    return;
-  }
-  mi_page_t* const page = _mi_segment_page_of(segment, p);
-  const bool local = (_mi_thread_id() == mi_atomic_load_relaxed(&segment->thread_id));
-  if (mi_likely(local && page->flags.full_aligned == 0 && MI_DEBUG == 0)) {
-    /* same thread, page neither full nor holding aligned blocks */
-    mi_block_t* const block = (mi_block_t*)p;
-    mi_track_free(p);
-    mi_block_set_next(page, block, page->local_free);
-    page->local_free = block;
-    if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
-  } else {
-    mi_free_generic(segment, page, local, p);
-  }
+  _mi_free_inline(p);
 }
 
 void mi_free_size(void* p, size_t size)                           { (void)size; mi_free(p); }

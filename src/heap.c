@@ -92,20 +92,20 @@ static bool mi_heap_page_destroy(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
 #if MI_TRACK_ENABLED
   /* tell the checker every live block is gone */
   _mi_page_free_collect(page, true);
-  const size_t bsize = page->block_size;
+  const size_t bsize = mi_page_block_size(page);
   uint8_t free_map[MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE / 8 + 1];
   if (page->capacity <= sizeof(free_map) * 8) {
     memset(free_map, 0, sizeof(free_map));
     for (mi_block_t* b = page->free; b != NULL; b = mi_block_next(page, b)) {
-      const size_t i = (size_t)((uint8_t*)b - page->page_start) / bsize;
+      const size_t i = (size_t)((uint8_t*)b - mi_page_start(page)) / bsize;
       free_map[i / 8] |= (uint8_t)(1 << (i % 8));
     }
     for (size_t i = 0; i < page->capacity; i++) {
-      if ((free_map[i / 8] & (1 << (i % 8))) == 0) mi_track_free(page->page_start + i * bsize);
+      if ((free_map[i / 8] & (1 << (i % 8))) == 0) mi_track_free(mi_page_start(page) + i * bsize);
     }
   }
 #endif
-  if (mi_page_is_huge(page)) _mi_stat_decrease(&_mi_stats.huge, page->block_size);
+  if (mi_page_is_huge(page)) _mi_stat_decrease(&_mi_stats.huge, mi_page_block_size(page));
   page->used = 0;
   page->next = page->prev = NULL;
   mi_page_set_heap(page, NULL);
@@ -218,10 +218,10 @@ bool mi_heap_contains_block(mi_heap_t* heap, const void* p) {
 bool mi_heap_check_owned(mi_heap_t* heap, const void* p) {
   const mi_page_t* page = mi_heap_page_of(heap, p);
   if (page == NULL || ((uintptr_t)p & (sizeof(void*) - 1)) != 0) return false;
-  const uint8_t* start = page->page_start;
-  const uint8_t* end = start + (size_t)page->capacity * page->block_size;
+  const uint8_t* start = mi_page_start(page);
+  const uint8_t* end = start + (size_t)page->capacity * mi_page_block_size(page);
   if ((const uint8_t*)p < start || (const uint8_t*)p >= end) return false;
-  return mi_page_has_aligned(page) || ((size_t)((const uint8_t*)p - start) % page->block_size) == 0;
+  return mi_page_has_aligned(page) || ((size_t)((const uint8_t*)p - start) % mi_page_block_size(page)) == 0;
 }
 
 bool mi_check_owned(const void* p) {
@@ -236,23 +236,23 @@ typedef struct mi_visit_blocks_args_s {
 
 bool _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg) {
   _mi_page_free_collect(page, true);   /* all free blocks on `free` */
-  const size_t bsize = page->block_size;
-  mi_heap_area_t area = { page->page_start, (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
+  const size_t bsize = mi_page_block_size(page);
+  mi_heap_area_t area = { mi_page_start(page), (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
                           page->used, bsize, bsize };
   if (page->used == 0) return true;
-  if (page->capacity == 1) return visitor(heap, &area, page->page_start, bsize, arg);
+  if (page->capacity == 1) return visitor(heap, &area, mi_page_start(page), bsize, arg);
   /* mark the free blocks, then visit the others */
   uintptr_t free_map[(MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE) / MI_INTPTR_BITS + 1];
   const size_t map_words = (page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS;
   if (map_words > sizeof(free_map) / sizeof(free_map[0])) return false;
   memset(free_map, 0, map_words * sizeof(uintptr_t));
   for (mi_block_t* b = page->free; b != NULL; b = mi_block_next(page, b)) {
-    const size_t i = (size_t)((uint8_t*)b - page->page_start) / bsize;
+    const size_t i = (size_t)((uint8_t*)b - mi_page_start(page)) / bsize;
     if (i < page->capacity) free_map[i / MI_INTPTR_BITS] |= (uintptr_t)1 << (i % MI_INTPTR_BITS);
   }
   for (size_t i = 0; i < page->capacity; i++) {
     if ((free_map[i / MI_INTPTR_BITS] >> (i % MI_INTPTR_BITS)) & 1) continue;
-    if (!visitor(heap, &area, page->page_start + i * bsize, bsize, arg)) return false;
+    if (!visitor(heap, &area, mi_page_start(page) + i * bsize, bsize, arg)) return false;
   }
   return true;
 }
@@ -260,8 +260,8 @@ bool _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block
 static bool mi_heap_visit_area(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* varg) {
   (void)pq;
   mi_visit_blocks_args_t* args = (mi_visit_blocks_args_t*)varg;
-  const size_t bsize = page->block_size;
-  mi_heap_area_t area = { page->page_start, (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
+  const size_t bsize = mi_page_block_size(page);
+  mi_heap_area_t area = { mi_page_start(page), (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
                           page->used, bsize, bsize };
   if (!args->visitor(heap, &area, NULL, bsize, args->arg)) return false;
   if (args->visit_blocks) return _mi_heap_area_visit_blocks(heap, page, args->visitor, args->arg);

@@ -29,7 +29,7 @@ size_t mi_good_size(size_t size) {
 
 mi_page_queue_t* _mi_heap_page_queue_of(mi_heap_t* heap, const mi_page_t* page) {
   /* huge pages by kind: a huge-aligned page may have a small block size */
-  const size_t bin = (mi_page_is_full(page) ? MI_BIN_FULL : (mi_page_is_huge(page) ? MI_BIN_HUGE : _mi_bin(page->block_size)));
+  const size_t bin = (mi_page_is_full(page) ? MI_BIN_FULL : (mi_page_is_huge(page) ? MI_BIN_HUGE : _mi_bin(mi_page_block_size(page))));
   return &heap->pages[bin];
 }
 

@@ -84,14 +84,15 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
    a time so that memory is touched only as it is needed. */
 static void mi_page_extend_free(mi_page_t* page) {
   if (page->capacity >= page->reserved) return;
+  const size_t bsize = mi_page_block_size(page);
   size_t extend = page->reserved - page->capacity;
-  size_t max_extend = MI_MAX_EXTEND_SIZE / page->block_size;
+  size_t max_extend = MI_MAX_EXTEND_SIZE / bsize;
   if (max_extend < MI_MIN_EXTEND) max_extend = MI_MIN_EXTEND;
   if (extend > max_extend) extend = max_extend;
-  uint8_t* const first = page->page_start + page->capacity * page->block_size;
+  uint8_t* const first = mi_page_start(page) + page->capacity * bsize;
   mi_block_t* block = (mi_block_t*)first;
   for (size_t i = 1; i < extend; i++) {
-    mi_block_t* next = (mi_block_t*)((uint8_t*)block + page->block_size);
+    mi_block_t* next = (mi_block_t*)((uint8_t*)block + bsize);
     mi_block_set_next(page, block, next);
     block = next;
   }
@@ -103,8 +104,8 @@ static void mi_page_extend_free(mi_page_t* page) {
 static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   mi_segment_t* segment = _mi_page_segment(page);
   size_t page_size;
-  page->page_start = _mi_segment_page_start(segment, page, &page_size);
-  page->block_size = block_size;
+  (void)_mi_segment_page_start(segment, page, &page_size);
+  page->xblock_size = (segment->page_kind == MI_PAGE_HUGE ? MI_HUGE_BLOCK_SIZE : (uint32_t)block_size);
   const size_t reserved = page_size / block_size;
   page->reserved = (uint16_t)(reserved > UINT16_MAX ? UINT16_MAX : reserved);
   mi_assert_internal(page->reserved > 0);
@@ -147,7 +148,7 @@ void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
   mi_heap_t* heap = mi_page_heap(page);
   mi_tld_t* tld = heap->tld;
   _mi_page_queue_remove(heap, pq, page);
-  if (mi_page_is_huge(page)) _mi_stat_decrease(&_mi_stats.huge, page->block_size);
+  if (mi_page_is_huge(page)) _mi_stat_decrease(&_mi_stats.huge, mi_page_block_size(page));
   mi_page_set_heap(page, NULL);
   _mi_segment_page_free(page, force, tld);
 }
@@ -159,15 +160,19 @@ void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
    block in a loop would otherwise free and re-create the page every time. */
 void _mi_page_retire(mi_page_t* page) {
   mi_page_queue_t* pq = _mi_page_queue_of(page);
-  if (pq->first == page && pq->last == page && page->block_size <= MI_MEDIUM_OBJ_SIZE_MAX && !mi_page_is_full(page) && !mi_page_is_huge(page)) {
+  if (pq->first == page && pq->last == page && mi_page_block_size(page) <= MI_MEDIUM_OBJ_SIZE_MAX && !mi_page_is_full(page) && !mi_page_is_huge(page)) {
     mi_heap_t* heap = mi_page_heap(page);
-    page->retire_expire = (page->block_size <= MI_SMALL_OBJ_SIZE_MAX ? MI_RETIRE_CYCLES : MI_RETIRE_CYCLES / 4);
+    page->retire_expire = (mi_page_block_size(page) <= MI_SMALL_OBJ_SIZE_MAX ? MI_RETIRE_CYCLES : MI_RETIRE_CYCLES / 4);
     const size_t bin = (size_t)(pq - heap->pages);
     if (bin < heap->page_retired_min) heap->page_retired_min = bin;
     if (bin > heap->page_retired_max) heap->page_retired_max = bin;
     return;
   }
   _mi_page_free(page, pq, false);
+}
+
+void _mi_page_retire_of(const void* p) {
+  _mi_page_retire(_mi_ptr_page(p));
 }
 
 /* Free retired pages whose time is up (or all, if `force`). */
@@ -296,7 +301,7 @@ static mi_page_t* mi_huge_page_alloc(mi_heap_t* heap, size_t size, size_t page_a
   (void)_mi_segment_page_start(_mi_page_segment(page), page, &page_size);
   mi_page_init(heap, page, page_size);   /* the whole area is usable */
   _mi_page_queue_push(heap, &heap->pages[MI_BIN_HUGE], page);
-  _mi_stat_increase(&_mi_stats.huge, page->block_size);
+  _mi_stat_increase(&_mi_stats.huge, mi_page_block_size(page));
   return page;
 }
 

@@ -6,9 +6,6 @@
    out by mica was published to the reader through its own synchronisation). */
 #include "mica/internal.h"
 
-#define MI_SEGMENT_MAP_BITS   ((uintptr_t)1 << (MI_SEGMENT_MAP_BITS_SHIFT - MI_SEGMENT_SHIFT))
-#define MI_SEGMENT_MAP_WORDS  (MI_SEGMENT_MAP_BITS / MI_INTPTR_BITS)
-
 _Alignas(MI_CACHE_LINE) mi_atomic(uintptr_t) _mi_segment_map[MI_SEGMENT_MAP_WORDS];
 
 static bool mi_segment_map_index(const mi_segment_t* segment, size_t* idx) {
@@ -31,6 +28,5 @@ void _mi_segment_map_freed_at(const mi_segment_t* segment) {
 }
 
 bool mi_is_in_heap_region(const void* p) {
-  if (p == NULL) return false;
-  return _mi_segment_is_known(_mi_ptr_segment(p));
+  return _mi_ptr_is_known(p);
 }

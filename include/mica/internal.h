@@ -231,16 +231,21 @@ static inline mi_page_t* _mi_heap_get_free_small_page(mi_heap_t* heap, size_t si
 static inline mi_segment_t* _mi_ptr_segment(const void* p) {
   return (mi_segment_t*)(((uintptr_t)p - 1) & ~MI_SEGMENT_MASK);
 }
-/* Is `segment` a live mica segment? Reads only mica's own map, so it is
-   safe for any pointer value (foreign or wild). */
-static inline bool _mi_segment_is_known(const mi_segment_t* segment) {
-  const uintptr_t idx = (uintptr_t)segment >> MI_SEGMENT_SHIFT;
-#if MI_SEGMENT_MAP_BITS_SHIFT < MI_INTPTR_BITS
-  if (mi_unlikely(((uintptr_t)segment >> MI_SEGMENT_MAP_BITS_SHIFT) != 0)) return false;
-#endif
-  const uintptr_t word = mi_atomic_load_relaxed(&_mi_segment_map[idx / MI_INTPTR_BITS]);
-  return ((word >> (idx % MI_INTPTR_BITS)) & 1) != 0;
+/* Is `p` inside a live mica segment? Reads only mica's own map, so it is
+   safe for any pointer value (foreign or wild). Same `p - 1` as above. */
+#define MI_SEGMENT_MAP_BITS   ((uintptr_t)1 << (MI_SEGMENT_MAP_BITS_SHIFT - MI_SEGMENT_SHIFT))
+#define MI_SEGMENT_MAP_WORDS  (MI_SEGMENT_MAP_BITS / MI_INTPTR_BITS)
+static inline bool _mi_ptr_is_known(const void* p) {
+  const uintptr_t unit = ((uintptr_t)p - 1) >> MI_SEGMENT_SHIFT;
+  const uintptr_t widx = unit / MI_INTPTR_BITS;
+  if (mi_unlikely(widx >= MI_SEGMENT_MAP_WORDS)) return false;   /* beyond the mapped address range, or NULL */
+  const uintptr_t word = mi_atomic_load_relaxed(&_mi_segment_map[widx]);
+  return ((word >> (unit % MI_INTPTR_BITS)) & 1) != 0;
 }
+static inline bool _mi_segment_is_known(const mi_segment_t* segment) {
+  return _mi_ptr_is_known((const uint8_t*)segment + 1);
+}
+
 /* Can the segment map describe memory up to address `last`? */
 static inline bool _mi_segment_map_covers(uintptr_t last) {
 #if MI_SEGMENT_MAP_BITS_SHIFT < MI_INTPTR_BITS
@@ -250,8 +255,9 @@ static inline bool _mi_segment_map_covers(uintptr_t last) {
 #endif
 }
 static inline mi_page_t* _mi_segment_page_of(const mi_segment_t* segment, const void* p) {
-  const size_t diff = (size_t)((const uint8_t*)p - (const uint8_t*)segment);
-  const size_t idx = diff >> segment->page_shift;   /* page_shift is MI_INTPTR_BITS-1 for single-page segments */
+  /* the offset in the segment, except for a huge-aligned block at segment +
+     MI_SEGMENT_SIZE, which gives 0: right, as such segments have one page */
+  const size_t idx = ((uintptr_t)p & MI_SEGMENT_MASK) >> segment->page_shift;
   return (mi_page_t*)&segment->pages[idx];
 }
 static inline mi_segment_t* _mi_page_segment(const mi_page_t* page) {
@@ -259,6 +265,15 @@ static inline mi_segment_t* _mi_page_segment(const mi_page_t* page) {
 }
 static inline mi_page_t* _mi_ptr_page(const void* p) {
   return _mi_segment_page_of(_mi_ptr_segment(p), p);
+}
+static inline size_t mi_page_block_size(const mi_page_t* page) {
+  if (mi_likely(page->xblock_size != MI_HUGE_BLOCK_SIZE)) return page->xblock_size;
+  size_t psize;
+  _mi_segment_page_start(_mi_page_segment(page), page, &psize);
+  return psize;
+}
+static inline uint8_t* mi_page_start(const mi_page_t* page) {
+  return _mi_segment_page_start(_mi_page_segment(page), page, NULL);
 }
 static inline mi_heap_t* mi_page_heap(const mi_page_t* page) {
   return (mi_heap_t*)mi_atomic_load_relaxed(&((mi_page_t*)page)->xheap);
@@ -319,6 +334,66 @@ static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, c
   mi_track_mem_undefined(block, sizeof(mi_block_t));
   mi_block_set_nextx(page, block, next, MI_PAGE_KEYS(page));
   mi_track_mem_noaccess(block, sizeof(mi_block_t));
+}
+
+/* ---- the fast paths, shared by the mi_ API and the override exports ---- */
+mi_decl_noinline void _mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p);
+mi_decl_noinline mi_decl_cold void _mi_free_invalid(void* p);
+mi_decl_noinline void _mi_page_retire_of(const void* p);
+
+/* Pop a block from a page. The fast path: no lock, no atomic operation.
+   When `free` is empty the blocks the owner freed since (local_free) are
+   taken in one step, so steady-state reuse never needs the slow path. */
+static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
+  mi_block_t* block = page->free;
+  if (mi_unlikely(block == NULL)) {
+    block = page->local_free;
+    if (mi_unlikely(block == NULL)) return _mi_malloc_generic(heap, size, zero, 0);
+    page->local_free = NULL;
+  }
+  page->free = mi_block_next(page, block);
+  page->used++;
+  if (mi_unlikely(zero)) {
+    if (page->is_zero_init && page->reserved == 1) {
+      mi_track_mem_undefined(block, sizeof(mi_block_t));
+      block->next = 0;   /* fresh single-block page: only the link was written */
+    } else {
+      mi_track_mem_undefined(block, mi_page_block_size(page));
+      memset(block, 0, mi_page_block_size(page));
+    }
+  }
+  mi_track_malloc(block, mi_page_block_size(page), zero);
+  return block;
+}
+
+static inline void* _mi_malloc_inline(size_t size) {
+  mi_heap_t* heap = mi_get_default_heap();
+  if (mi_likely(size <= MI_SMALL_SIZE_MAX)) {
+    return _mi_page_malloc_inline(heap, _mi_heap_get_free_small_page(heap, size), size, false);
+  }
+  return _mi_malloc_generic(heap, size, false, 0);
+}
+
+/* Free: the segment map vouches for the pointer before any of its memory
+   is read; then a same-thread free into a page that is neither full nor
+   holding aligned blocks is three stores, no atomic operation. */
+static inline void _mi_free_inline(void* p) {
+  if (mi_unlikely(!_mi_ptr_is_known(p))) {
+    if (p != NULL) _mi_free_invalid(p);   /* foreign or wild: report, touch nothing */
+    return;
+  }
+  mi_segment_t* const segment = _mi_ptr_segment(p);
+  mi_page_t* const page = _mi_segment_page_of(segment, p);
+  const bool local = (_mi_thread_id() == mi_atomic_load_relaxed(&segment->thread_id));
+  if (mi_likely(local && page->flags.full_aligned == 0 && MI_DEBUG == 0)) {
+    mi_block_t* const block = (mi_block_t*)p;
+    mi_track_free(p);
+    mi_block_set_next(page, block, page->local_free);
+    page->local_free = block;
+    if (mi_unlikely(--page->used == 0)) _mi_page_retire_of(p);   /* by pointer: keeps the page address off the fast path */
+  } else {
+    _mi_free_generic(segment, page, local, p);
+  }
 }
 
 /* Bounded wait for a transient state held by another thread for a few

@@ -67,6 +67,7 @@
 #define MI_PAGES_DIRECT      (MI_SMALL_SIZE_MAX / MI_GRANULE_SIZE + 1)
 #define MI_MAX_ALIGN_SIZE    16     /* alignment every block of a multiple of 16 bytes gets */
 
+#define MI_HUGE_BLOCK_SIZE   UINT32_MAX   /* xblock_size of huge pages: the size is the page area's */
 #define MI_MAX_EXTEND_SIZE   (4 * 1024)   /* bytes of free list built at a time (touches memory lazily) */
 #define MI_MIN_EXTEND        4
 
@@ -123,16 +124,16 @@ typedef struct mi_page_s {
   uint8_t   segment_in_use : 1;  /* handed to a heap */
   uint8_t   is_zero_init : 1;    /* blocks not yet carved are known to be zero */
   uint8_t   is_purged : 1;       /* memory was returned to the OS since last use */
+  uint8_t   retire_expire : 5;   /* >0: empty but kept for this many more collections */
   /* owner heap */
   mi_page_flags_t flags;
-  uint8_t   retire_expire;       /* >0: empty but kept for this many more collections */
+  uint8_t   unused;
   uint16_t  capacity;            /* blocks carved into lists so far */
   uint16_t  reserved;            /* blocks that fit in the page */
   uint32_t  used;                /* blocks handed out (see invariant) */
+  uint32_t  xblock_size;         /* block size; MI_HUGE_BLOCK_SIZE in huge pages (use mi_page_block_size) */
   mi_block_t* free;
   mi_block_t* local_free;
-  size_t    block_size;          /* size of each block (0 while the page is unused) */
-  uint8_t*  page_start;          /* first block */
 #if MI_SECURE
   uintptr_t keys[2];             /* free-list pointer encoding */
 #endif
@@ -287,6 +288,7 @@ mi_static_assert_atomic(uintptr_t);
 mi_static_assert_atomic(uint32_t);
 mi_static_assert_atomic(intptr_t);
 _Static_assert(offsetof(mi_page_t, xthread_free) % sizeof(uintptr_t) == 0, "page atomics are aligned");
+_Static_assert(MI_INTPTR_SIZE != 8 || MI_SECURE || sizeof(mi_page_t) == 64, "page descriptors are 64 bytes on 64-bit: the free path indexes them with a shift");
 _Static_assert(offsetof(mi_page_t, xheap) % sizeof(uintptr_t) == 0, "page atomics are aligned");
 _Static_assert(offsetof(mi_segment_t, thread_id) % sizeof(uintptr_t) == 0, "segment atomics are aligned");
 _Static_assert(offsetof(struct mi_heap_s, thread_delayed_free) % sizeof(uintptr_t) == 0, "heap atomics are aligned");

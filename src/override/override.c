@@ -7,10 +7,10 @@
 #if MI_OVERRIDE
 #define mi_export __attribute__((visibility("default"), used))
 
-mi_export void* malloc(size_t size)                         { return mi_malloc(size); }
+mi_export void* malloc(size_t size)                         { return _mi_malloc_inline(size); }
 mi_export void* calloc(size_t count, size_t size)           { return mi_calloc(count, size); }
 mi_export void* realloc(void* p, size_t newsize)            { return mi_realloc(p, newsize); }
-mi_export void  free(void* p)                               { mi_free(p); }
+mi_export void  free(void* p)                               { _mi_free_inline(p); }
 mi_export void* reallocarray(void* p, size_t count, size_t size) { return mi_reallocarray(p, count, size); }
 mi_export int   posix_memalign(void** p, size_t alignment, size_t size) { return mi_posix_memalign(p, alignment, size); }
 mi_export void* aligned_alloc(size_t alignment, size_t size) { return mi_aligned_alloc(alignment, size); }
