@@ -48,7 +48,7 @@ mi_decl_export void* mi_expand(void* p, size_t newsize) mi_attr_alloc_size(2);
 mi_decl_export void  mi_free(void* p);
 mi_decl_nodiscard mi_decl_export char* mi_strdup(const char* s) mi_attr_malloc;
 mi_decl_nodiscard mi_decl_export char* mi_strndup(const char* s, size_t n) mi_attr_malloc;
-mi_decl_nodiscard mi_decl_export char* mi_realpath(const char* fname, char* resolved_name) mi_attr_malloc;
+mi_decl_nodiscard mi_decl_export char* mi_realpath(const char* fname, char* resolved_name);   /* may return resolved_name: no malloc attribute */
 
 /* ---------------------------------------------------------------------------
    Extended functionality
@@ -135,7 +135,7 @@ mi_decl_nodiscard mi_decl_export void* mi_heap_reallocf(mi_heap_t* heap, void* p
 
 mi_decl_nodiscard mi_decl_export char* mi_heap_strdup(mi_heap_t* heap, const char* s) mi_attr_malloc;
 mi_decl_nodiscard mi_decl_export char* mi_heap_strndup(mi_heap_t* heap, const char* s, size_t n) mi_attr_malloc;
-mi_decl_nodiscard mi_decl_export char* mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name) mi_attr_malloc;
+mi_decl_nodiscard mi_decl_export char* mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name);
 
 mi_decl_nodiscard mi_decl_export void* mi_heap_malloc_aligned(mi_heap_t* heap, size_t size, size_t alignment) mi_attr_malloc mi_attr_alloc_size(2) mi_attr_alloc_align(3);
 mi_decl_nodiscard mi_decl_export void* mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset) mi_attr_malloc mi_attr_alloc_size(2);

@@ -46,9 +46,10 @@ void* _mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment,
   const size_t adjust = (alignment - (((uintptr_t)p + offset) & align_mask)) & align_mask;
   if (adjust == 0) return p;
   uint8_t* aligned = p + adjust;
-  mi_page_set_has_aligned(_mi_ptr_page(p), true);
+  mi_page_t* page = _mi_ptr_page(p);
+  mi_page_set_has_aligned(page, true);
   mi_track_free(p);
-  mi_track_malloc(aligned, size, zero);
+  mi_track_malloc(aligned, mi_page_block_size(page) - adjust, zero);   /* all of the usable size */
   return aligned;
 }
 
@@ -90,10 +91,7 @@ static void* mi_heap_realloc_zero_aligned_at(mi_heap_t* heap, void* p, size_t ne
   if (newsize <= size && newsize >= size / 2 && (((uintptr_t)p + offset) & (alignment - 1)) == 0) return p;
   void* newp = _mi_heap_malloc_aligned_at(heap, newsize, alignment, offset, false);
   if (newp == NULL) return NULL;   /* `p` stays valid */
-  if (zero && newsize > size) {
-    const size_t start = (size >= sizeof(intptr_t) ? size - sizeof(intptr_t) : 0);
-    memset((uint8_t*)newp + start, 0, newsize - start);
-  }
+  if (zero) _mi_zero_tail(newp, size);
   memcpy(newp, p, (newsize < size ? newsize : size));
   mi_free(p);
   return newp;

@@ -74,6 +74,13 @@ void* mi_expand(void* p, size_t newsize) {
   return p;
 }
 
+/* rezalloc/recalloc: everything of the new block beyond the old usable
+   size, up to the new usable size, reads as zero. */
+void _mi_zero_tail(void* newp, size_t old_size) {
+  const size_t new_size = mi_usable_size(newp);
+  if (new_size > old_size) memset((uint8_t*)newp + old_size, 0, new_size - old_size);
+}
+
 void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero) {
   if (p == NULL) return _mi_heap_malloc_zero(heap, newsize, zero);
   const mi_segment_t* segment = _mi_ptr_segment(p);
@@ -84,16 +91,11 @@ void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero)
   }
   const size_t size = _mi_usable_size_of(segment, _mi_segment_page_of(segment, p), p);
   if (newsize <= size && newsize >= size / 2 && newsize > 0) {
-    mi_track_resize(p, size, newsize);
-    return p;   /* fits, and not much space would be wasted */
+    return p;   /* fits, and not much space would be wasted (tracked size stays the usable size) */
   }
   void* newp = _mi_heap_malloc_zero(heap, newsize, false);
   if (mi_unlikely(newp == NULL)) return NULL;   /* `p` stays valid */
-  if (zero && newsize > size) {
-    /* the whole tail beyond the old block (and its last word, which may be padding) */
-    const size_t start = (size >= sizeof(intptr_t) ? size - sizeof(intptr_t) : 0);
-    memset((uint8_t*)newp + start, 0, newsize - start);
-  }
+  if (zero) _mi_zero_tail(newp, size);
   memcpy(newp, p, (newsize < size ? newsize : size));
   mi_free(p);
   return newp;

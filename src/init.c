@@ -126,6 +126,7 @@ void _mi_thread_done(mi_heap_t* heap) {
   }
   _mi_heap_collect_abandon(backing);
   _mi_segment_thread_collect(tld);
+  mi_assert(tld->segment_count == 0);   /* each segment was freed or abandoned: none keeps this thread's id */
   _mi_stat_decrease(&_mi_stats.threads, 1);
   mi_thread_data_free((mi_thread_data_t*)backing);
 }

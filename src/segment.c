@@ -10,6 +10,8 @@
 
 #define MI_SEGMENT_INFO_ALIGN  4096   /* page 0 starts 4 KiB aligned: power-of-two blocks up to 4 KiB are naturally aligned */
 
+static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
+
 static mi_segment_t* mi_abandoned_first;   /* under MI_LOCK_ABANDONED */
 static size_t        mi_abandoned_count;   /* under MI_LOCK_ABANDONED */
 
@@ -118,6 +120,8 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   if (segment == NULL) return NULL;
   mi_assert_internal(((uintptr_t)segment & MI_SEGMENT_MASK) == 0);
 
+  /* the memory may have been a freed block a checker marks inaccessible */
+  mi_track_mem_defined(segment, segment_size);
   memset((void*)segment, 0, (info_size < MI_SEGMENT_SIZE ? info_size : sizeof(mi_segment_t)));
   segment->memid = memid;
   segment->segment_size = segment_size;
@@ -233,6 +237,12 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
   if (force) mi_segment_page_purge(segment, page);
   else mi_segment_schedule_purge(segment, page);
+  if (segment->abandoned > 0 && segment->abandoned == segment->used) {
+    /* the owner is exiting: this was the last page it still held here
+       (the others are abandoned), so the segment goes to the abandoned list */
+    mi_segment_abandon(segment, tld);
+    return;
+  }
   if (queue != NULL && !mi_segment_queue_contains(queue, segment)) mi_segment_queue_push(queue, segment);
 }
 

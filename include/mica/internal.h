@@ -159,6 +159,7 @@ void*      _mi_page_malloc(mi_heap_t* heap, mi_page_t* page, size_t size, bool z
 void*      _mi_heap_malloc_zero(mi_heap_t* heap, size_t size, bool zero);
 void*      _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
 void*      _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero);
+void       _mi_zero_tail(void* newp, size_t old_size);
 bool       _mi_free_delayed_block_try(mi_block_t* block);
 void       _mi_free_block(mi_page_t* page, bool local, mi_block_t* block);
 mi_block_t* _mi_page_ptr_unalign(const mi_segment_t* segment, const mi_page_t* page, const void* p);
