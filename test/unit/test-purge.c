@@ -1,0 +1,176 @@
+/* test-purge: freed memory goes back to the OS once the purge delay passed.
+
+   Resident memory is read from /proc/self/statm (resident pages x page size).
+   1. purge_delay = 100 ms: allocate ~64 MiB as blocks of 256 KiB - 1 MiB and
+      touch every page; free all; mi_collect(false) right away must keep the
+      memory (delay not passed); after 300 ms, mi_collect(false) must have
+      returned at least 75% of it.
+   2. One huge 256 MiB block, touched, freed: returned after the delay.
+   3. purge_delay = 0: returned by mi_collect(false) right after the free. */
+#define _POSIX_C_SOURCE 200809L
+#include "mica.h"
+#include "test.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MiB ((size_t)1 << 20)
+
+static size_t page_size(void)
+{
+  long ps = sysconf(_SC_PAGESIZE);
+  return ps > 0 ? (size_t)ps : 4096;
+}
+
+static size_t rss(void)
+{
+  FILE* f = fopen("/proc/self/statm", "r");
+  if (f == NULL) return 0;
+  unsigned long size = 0, resident = 0;
+  int n = fscanf(f, "%lu %lu", &size, &resident);
+  fclose(f);
+  return n == 2 ? (size_t)resident * page_size() : 0;
+}
+
+static void sleep_ms(long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  while (nanosleep(&ts, &ts) != 0) { }
+}
+
+static void touch(void* p, size_t n)
+{
+  /* write every page (and a pattern the compiler cannot drop) */
+  unsigned char* b = (unsigned char*)p;
+  size_t ps = page_size();
+  for (size_t i = 0; i < n; i += ps) b[i] = (unsigned char)(i / ps + 1);
+  b[n - 1] = 1;
+}
+
+#define MAXBLOCKS 256
+
+/* Allocate about `total` bytes in blocks of 256 KiB .. 1 MiB, touched. */
+static size_t alloc_many(void** blocks, size_t total, unsigned seed)
+{
+  size_t n = 0, sum = 0;
+  while (sum < total && n < MAXBLOCKS) {
+    seed = seed * 1103515245u + 12345u;
+    size_t sz = 256 * 1024 + (size_t)(seed >> 8) % (768 * 1024);
+    blocks[n] = mi_malloc(sz);
+    CHECKF(blocks[n] != NULL, "mi_malloc(%zu) failed", sz);
+    if (blocks[n] == NULL) break;
+    touch(blocks[n], sz);
+    sum += sz;
+    n++;
+  }
+  return n;
+}
+
+static void free_many(void** blocks, size_t n)
+{
+  for (size_t i = 0; i < n; i++) mi_free(blocks[i]);
+}
+
+static void report(const char* what, size_t base, size_t v)
+{
+  printf("  %-44s rss %7.1f MiB (%+.1f MiB over baseline)\n", what, (double)v / (double)MiB,
+         ((double)v - (double)base) / (double)MiB);
+  fflush(stdout);
+}
+
+static void test_delayed(void)
+{
+  printf("purge_delay 100 ms, 64 MiB in blocks of 256 KiB - 1 MiB:\n");
+  mi_option_set(mi_option_purge_delay, 100);
+  CHECK(mi_option_get(mi_option_purge_delay) == 100);
+  const size_t total = 64 * MiB;
+  static void* blocks[MAXBLOCKS];
+  size_t base = rss();
+  report("baseline", base, base);
+  size_t n = alloc_many(blocks, total, 1);
+  size_t high = rss();
+  report("allocated and touched", base, high);
+  CHECKF(high >= base + total * 9 / 10, "touching 64 MiB raised rss by only %zu KiB", (high - base) / 1024);
+
+  free_many(blocks, n);
+  mi_collect(false);
+  size_t kept = rss();
+  report("freed, mi_collect(false) at once", base, kept);
+  /* within the delay: the memory is kept for reuse */
+  CHECKF(kept + total / 2 >= high, "memory was purged before the purge delay passed (rss %zu -> %zu KiB)",
+         high / 1024, kept / 1024);
+
+  sleep_ms(300);
+  mi_collect(false);
+  size_t low = rss();
+  report("after 300 ms, mi_collect(false)", base, low);
+  CHECKF(high >= low + total * 3 / 4, "after the purge delay rss dropped by only %zu KiB of %zu KiB",
+         high > low ? (high - low) / 1024 : 0, total / 1024);
+
+  /* the purged memory is usable again */
+  n = alloc_many(blocks, total, 2);
+  size_t again = rss();
+  report("allocated and touched again", base, again);
+  free_many(blocks, n);
+  sleep_ms(300);
+  mi_collect(false);
+  low = rss();
+  report("freed, after 300 ms, mi_collect(false)", base, low);
+  CHECKF(again >= low + total * 3 / 4, "second cycle: rss dropped by only %zu KiB", again > low ? (again - low) / 1024 : 0);
+}
+
+static void test_huge(void)
+{
+  printf("purge_delay 100 ms, one huge block of 256 MiB:\n");
+  mi_option_set(mi_option_purge_delay, 100);
+  const size_t n = 256 * MiB;
+  size_t base = rss();
+  report("baseline", base, base);
+  void* p = mi_malloc(n);
+  CHECK(p != NULL);
+  if (p == NULL) return;
+  touch(p, n);
+  size_t high = rss();
+  report("allocated and touched", base, high);
+  CHECKF(high >= base + n * 9 / 10, "touching 256 MiB raised rss by only %zu KiB", (high - base) / 1024);
+  mi_free(p);
+  sleep_ms(300);
+  mi_collect(false);
+  size_t low = rss();
+  report("freed, after 300 ms, mi_collect(false)", base, low);
+  CHECKF(high >= low + n * 3 / 4, "huge block: rss dropped by only %zu KiB of %zu KiB",
+         high > low ? (high - low) / 1024 : 0, n / 1024);
+}
+
+static void test_immediate(void)
+{
+  printf("purge_delay 0, 64 MiB in blocks of 256 KiB - 1 MiB:\n");
+  mi_option_set(mi_option_purge_delay, 0);
+  CHECK(mi_option_get(mi_option_purge_delay) == 0);
+  const size_t total = 64 * MiB;
+  static void* blocks[MAXBLOCKS];
+  size_t base = rss();
+  report("baseline", base, base);
+  size_t n = alloc_many(blocks, total, 3);
+  size_t high = rss();
+  report("allocated and touched", base, high);
+  free_many(blocks, n);
+  mi_collect(false);
+  size_t low = rss();
+  report("freed, mi_collect(false) at once", base, low);
+  CHECKF(high >= low + total * 3 / 4, "purge_delay 0: rss dropped by only %zu KiB of %zu KiB",
+         high > low ? (high - low) / 1024 : 0, total / 1024);
+}
+
+int main(void)
+{
+  CHECKF(rss() > 0, "cannot read /proc/self/statm");
+  test_delayed();
+  test_huge();
+  test_immediate();
+  return test_report();
+}
