@@ -34,18 +34,17 @@ int _mi_arena_reserve(size_t size) {
   if (size == 0) return EINVAL;
   if (size > MI_ARENA_SIZE) size = MI_ARENA_SIZE;
   const bool commit = _mi_os_has_overcommit();   /* else units are committed when claimed */
-  bool is_zero = false;
-  void* start = _mi_os_alloc_aligned(size, MI_SEGMENT_SIZE, commit, &is_zero);
+  void* start = _mi_os_reserve_aligned(size, MI_SEGMENT_SIZE, commit);
   if (start == NULL) return ENOMEM;
   if (!_mi_segment_map_covers((uintptr_t)start + size - 1)) {
-    _mi_os_free(start, size);   /* beyond what the segment map covers */
+    _mi_os_unreserve(start, size);   /* beyond what the segment map covers */
     return ENOMEM;
   }
   _mi_prim_lock(MI_LOCK_ARENA);
   const size_t idx = (size_t)mi_atomic_load_relaxed(&mi_arena_count_);
   if (idx >= MI_MAX_ARENAS) {
     _mi_prim_unlock(MI_LOCK_ARENA);
-    _mi_os_free(start, size);
+    _mi_os_unreserve(start, size);
     return ENOMEM;
   }
   mi_arena_t* arena = &mi_arenas[idx];
@@ -87,6 +86,7 @@ static void* mi_arena_try_alloc_in(size_t arena_idx, size_t units, mi_memid_t* m
     }
     _mi_bitmap_set(arena->committed, bit, units);
   }
+  _mi_os_account_commit(units * MI_SEGMENT_SIZE, true);
   memid->arena_idx = (uint32_t)(arena_idx + 1);
   memid->block_idx = (uint32_t)bit;
   memid->units = units;
@@ -144,6 +144,7 @@ void _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid) {
     return;
   }
   mi_arena_t* arena = &mi_arenas[memid.arena_idx - 1];
+  _mi_os_account_commit(memid.units * MI_SEGMENT_SIZE, false);
   mi_assert_internal(mi_arena_start(arena) + memid.block_idx * MI_SEGMENT_SIZE == (uint8_t*)p);
   const long delay = mi_option_get(mi_option_purge_delay);
   if (delay == 0) {

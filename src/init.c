@@ -155,6 +155,7 @@ void mi_process_init(void) {
   mi_atomic_store_release(&mi_process_init_state, 2);
   mi_thread_init();                      /* this thread's heap first: what follows may allocate */
   _mi_prim_thread_init_auto_done();
+  if (mi_option_is_enabled(mi_option_show_stats) || mi_option_is_enabled(mi_option_verbose)) _mi_prim_out_keep_open();
   const size_t reserve = mi_option_get_size(mi_option_reserve_os_memory);
   if (reserve > 0) _mi_arena_reserve(reserve);
   _mi_verbose_message("process init: page size %zu, segment %zu KiB, arena %zu MiB, thread id from %s\n",

@@ -16,7 +16,9 @@ uint32_t _mi_clock_now(void) {
   return (now == 0 ? 1 : now);   /* 0 means "no deadline" in expiry fields */
 }
 
-static void* mi_os_mmap(size_t size, bool commit) {
+/* `commit`: map read-write; `account`: count it as committed now (arenas
+   count their units only when a segment claims them). */
+static void* mi_os_mmap(size_t size, bool commit, bool account) {
   void* p = NULL;
   int err = _mi_prim_mmap(size, commit, &p);
   _mi_stat_increase(&_mi_stats.mmap_calls, 1);
@@ -25,45 +27,67 @@ static void* mi_os_mmap(size_t size, bool commit) {
     return NULL;
   }
   _mi_stat_increase(&_mi_stats.reserved, size);
-  if (commit) _mi_stat_increase(&_mi_stats.committed, size);
+  if (commit && account) _mi_stat_increase(&_mi_stats.committed, size);
   return p;
 }
 
-void _mi_os_free(void* p, size_t size) {
+static void mi_os_munmap(void* p, size_t size, bool account) {
   if (p == NULL || size == 0) return;
   int err = _mi_prim_munmap(p, size);
   if (err != 0) _mi_warning_message("unable to free OS memory at %p of %zu bytes (error %d)\n", p, size, err);
   _mi_stat_decrease(&_mi_stats.reserved, size);
-  _mi_stat_decrease(&_mi_stats.committed, size);
+  if (account) _mi_stat_decrease(&_mi_stats.committed, size);
+}
+
+void _mi_os_free(void* p, size_t size) {
+  mi_os_munmap(p, size, true);
 }
 
 void* _mi_os_alloc(size_t size, bool* is_zero) {
   size = _mi_align_up(size, _mi_os_page_size());
-  void* p = mi_os_mmap(size, true);
+  void* p = mi_os_mmap(size, true, true);
   if (is_zero != NULL) *is_zero = true;
   return p;
 }
 
-/* Aligned allocation: map once; if the kernel's address happens to be
-   aligned keep it, else map size+alignment and unmap both ends. */
-void* _mi_os_alloc_aligned(size_t size, size_t alignment, bool commit, bool* is_zero) {
+/* Aligned allocation: map size+alignment and unmap both ends (one mmap,
+   at most two munmaps). `account`: count the result as committed now. */
+static void* mi_os_alloc_aligned_ex(size_t size, size_t alignment, bool commit, bool account, bool* is_zero) {
   mi_assert(_mi_is_power_of_two(alignment));
   size = _mi_align_up(size, _mi_os_page_size());
   if (alignment < _mi_os_page_size()) alignment = _mi_os_page_size();
   if (is_zero != NULL) *is_zero = true;
-  void* p = mi_os_mmap(size, commit);
-  if (p == NULL || ((uintptr_t)p % alignment) == 0) return p;
-  _mi_os_free(p, size);
+  if (alignment == _mi_os_page_size()) return mi_os_mmap(size, commit, account);
   if (size + alignment < size) return NULL;   /* overflow */
   const size_t over_size = size + alignment;
-  uint8_t* q = (uint8_t*)mi_os_mmap(over_size, commit);
+  uint8_t* q = (uint8_t*)mi_os_mmap(over_size, commit, account);
   if (q == NULL) return NULL;
   uint8_t* aligned = (uint8_t*)_mi_align_up((uintptr_t)q, alignment);
   const size_t pre = (size_t)(aligned - q);
   const size_t post = over_size - pre - size;
-  if (pre > 0)  _mi_os_free(q, pre);
-  if (post > 0) _mi_os_free(aligned + size, post);
+  if (pre > 0)  mi_os_munmap(q, pre, account && commit);
+  if (post > 0) mi_os_munmap(aligned + size, post, account && commit);
   return aligned;
+}
+
+void* _mi_os_alloc_aligned(size_t size, size_t alignment, bool commit, bool* is_zero) {
+  return mi_os_alloc_aligned_ex(size, alignment, commit, commit, is_zero);
+}
+
+/* An arena reservation: accessible when the kernel overcommits, but
+   counted as committed only unit by unit, as segments claim it. */
+void* _mi_os_reserve_aligned(size_t size, size_t alignment, bool accessible) {
+  return mi_os_alloc_aligned_ex(size, alignment, accessible, false, NULL);
+}
+
+void _mi_os_unreserve(void* p, size_t size) {
+  mi_os_munmap(p, size, false);
+}
+
+/* Account for reserved memory that became (or stopped being) used. */
+void _mi_os_account_commit(size_t size, bool increase) {
+  if (increase) _mi_stat_increase(&_mi_stats.committed, size);
+  else _mi_stat_decrease(&_mi_stats.committed, size);
 }
 
 bool _mi_os_commit(void* p, size_t size) {
@@ -72,7 +96,6 @@ bool _mi_os_commit(void* p, size_t size) {
     _mi_warning_message("unable to commit OS memory at %p of %zu bytes (error %d)\n", p, size, err);
     return false;
   }
-  _mi_stat_increase(&_mi_stats.committed, size);
   return true;
 }
 
@@ -91,6 +114,5 @@ bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
   const bool decommit = allow_decommit && (mi_option_is_enabled(mi_option_purge_decommits) || !_mi_os_has_overcommit());
   int err = (decommit ? _mi_prim_decommit(start, len) : _mi_prim_reset(start, len));
   if (err != 0) _mi_warning_message("unable to purge OS memory at %p of %zu bytes (error %d)\n", (void*)start, len, err);
-  if (decommit) _mi_stat_decrease(&_mi_stats.committed, len);
   return decommit;
 }

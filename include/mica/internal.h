@@ -84,6 +84,9 @@ void   _mi_os_init(void);
 void*  _mi_os_alloc(size_t size, bool* is_zero);                  /* page-aligned, read-write */
 void*  _mi_os_alloc_aligned(size_t size, size_t alignment, bool commit, bool* is_zero);
 void   _mi_os_free(void* p, size_t size);
+void*  _mi_os_reserve_aligned(size_t size, size_t alignment, bool accessible);
+void   _mi_os_unreserve(void* p, size_t size);
+void   _mi_os_account_commit(size_t size, bool increase);
 bool   _mi_os_commit(void* p, size_t size);
 bool   _mi_os_purge(void* p, size_t size, bool allow_decommit);   /* return memory, keep address range */
 uint32_t _mi_clock_now(void);                                     /* 32-bit ms clock, never 0 */
@@ -384,16 +387,16 @@ static inline void _mi_free_inline(void* p) {
     return;
   }
   mi_segment_t* const segment = _mi_ptr_segment(p);
+  const uintptr_t tid = mi_atomic_load_relaxed(&segment->thread_id);
   mi_page_t* const page = _mi_segment_page_of(segment, p);
-  const bool local = (_mi_thread_id() == mi_atomic_load_relaxed(&segment->thread_id));
-  if (mi_likely(local && page->flags.full_aligned == 0 && MI_DEBUG == 0)) {
+  if (mi_likely(_mi_thread_id() == tid && page->flags.full_aligned == 0 && MI_DEBUG == 0)) {
     mi_block_t* const block = (mi_block_t*)p;
     mi_track_free(p);
     mi_block_set_next(page, block, page->local_free);
     page->local_free = block;
     if (mi_unlikely(--page->used == 0)) _mi_page_retire_of(p);   /* by pointer: keeps the page address off the fast path */
   } else {
-    _mi_free_generic(segment, page, local, p);
+    _mi_free_generic(segment, page, _mi_thread_id() == tid, p);
   }
 }
 

@@ -44,8 +44,10 @@ bool _mi_prim_getenv(const char* name, char* result, size_t result_size);
 /* Randomness from the OS; false when unavailable (caller falls back). */
 bool _mi_prim_random_buf(void* buf, size_t buf_len);
 
-/* Output: write a string to standard error. */
+/* Output: write a string to standard error. After _mi_prim_out_keep_open
+   the output survives the program closing its stderr. */
 void _mi_prim_out_stderr(const char* msg);
+void _mi_prim_out_keep_open(void);
 int  _mi_prim_vsnprintf(char* buf, size_t size, const char* fmt, va_list args);
 
 /* Resolve a path into `buf` (at least MI_PATH_MAX bytes); false with errno set on failure. */

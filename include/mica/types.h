@@ -245,7 +245,7 @@ typedef struct mi_stat_count_s {
 
 typedef struct mi_stats_s {
   mi_stat_count_t reserved;      /* bytes of address space reserved */
-  mi_stat_count_t committed;     /* bytes mapped read-write (resident on touch) */
+  mi_stat_count_t committed;     /* bytes held by segments and direct OS allocations (resident on touch) */
   mi_stat_count_t segments;
   mi_stat_count_t pages;
   mi_stat_count_t huge;          /* huge blocks (bytes) */

@@ -154,10 +154,20 @@ bool _mi_prim_random_buf(void* buf, size_t buf_len) {
   return (count == buf_len);
 }
 
+static int mi_stderr_fd = STDERR_FILENO;
+
+/* Programs may close stderr in an atexit handler (coreutils do), before
+   mica prints its statistics: keep a close-on-exec duplicate for mica. */
+void _mi_prim_out_keep_open(void) {
+  if (mi_stderr_fd != STDERR_FILENO) return;
+  int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 64);
+  if (fd >= 0) mi_stderr_fd = fd;
+}
+
 void _mi_prim_out_stderr(const char* msg) {
   size_t len = strlen(msg);
   while (len > 0) {
-    ssize_t n = write(STDERR_FILENO, msg, len);
+    ssize_t n = write(mi_stderr_fd, msg, len);
     if (n <= 0) { if (n < 0 && errno == EINTR) continue; return; }
     msg += n; len -= (size_t)n;
   }
