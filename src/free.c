@@ -114,6 +114,7 @@ bool _mi_free_delayed_block_try(mi_block_t* block) {
 }
 
 void _mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
+  page = _mi_page_resolve(page);
 #if MI_DEBUG > 0
   if (mi_check_is_invalid_block(segment, page, p)) return;
 #endif

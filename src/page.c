@@ -208,6 +208,13 @@ void _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq) {
 
 void _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page) {
   mi_page_set_in_full(page, false);
+  if (page->reserved == 1) {
+    /* a single-block page stays full: its block is live */
+    _mi_page_queue_push(heap, &heap->pages[MI_BIN_FULL], page);
+    _mi_page_use_delayed_free(page, MI_USE_DELAYED_FREE, false);
+    _mi_page_free_collect(page, false);   /* a free that raced in; the page is then freed by the next collect */
+    return;
+  }
   _mi_page_queue_push(heap, _mi_heap_page_queue_of(heap, page), page);
 }
 
@@ -290,28 +297,28 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
   return page;
 }
 
-/* A page of its own for one huge (or huge-aligned) block. It goes straight
-   to the full queue: its one block is handed out at once, and a free from
-   another thread must reach the owner through the delayed-free list. */
-static mi_page_t* mi_huge_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment) {
+/* A page of its own for one large, huge or huge-aligned block: a span of
+   slices in a large segment, or a huge segment. It is full as soon as its
+   block is handed out (see _mi_malloc_generic). */
+static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment) {
   const size_t block_size = _mi_align_up(size, MI_GRANULE_SIZE);
   mi_page_t* page = _mi_segment_page_alloc(heap, block_size, page_alignment, heap->tld);
   if (page == NULL) return NULL;
   size_t page_size;
   (void)_mi_segment_page_start(_mi_page_segment(page), page, &page_size);
   mi_page_init(heap, page, page_size);   /* the whole area is usable */
-  _mi_page_queue_push(heap, &heap->pages[MI_BIN_HUGE], page);
-  _mi_stat_increase(&_mi_stats.huge, mi_page_block_size(page));
+  _mi_page_queue_push(heap, _mi_heap_page_queue_of(heap, page), page);
+  if (mi_page_is_huge(page)) _mi_stat_increase(&_mi_stats.huge, mi_page_block_size(page));
   return page;
 }
 
 static mi_page_t* mi_find_page(mi_heap_t* heap, size_t size, size_t huge_alignment) {
-  if (mi_unlikely(size > MI_LARGE_OBJ_SIZE_MAX || huge_alignment > 0)) {
+  if (mi_unlikely(size > MI_MEDIUM_OBJ_SIZE_MAX || huge_alignment > 0)) {
     if (mi_unlikely(size > MI_MAX_ALLOC_SIZE)) {
       _mi_error_message(EOVERFLOW, "allocation request is too large (%zu bytes)\n", size);
       return NULL;
     }
-    return mi_huge_page_alloc(heap, size, huge_alignment);
+    return mi_single_page_alloc(heap, size, huge_alignment);
   }
   mi_page_queue_t* pq = &heap->pages[_mi_bin(size)];
   return mi_page_queue_find_free(heap, pq);
@@ -339,10 +346,12 @@ void* _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_al
     errno = ENOMEM;
     return NULL;
   }
-  if (mi_unlikely(mi_page_is_huge(page))) {
-    /* huge: one block, handed out now; the page is full from here on */
+  if (mi_unlikely(page->reserved == 1)) {
+    /* large or huge: one block, handed out now; the page is full from here
+       on, so a free from another thread reaches the owner (delayed free) */
+    mi_page_queue_t* pq = _mi_heap_page_queue_of(heap, page);
     void* p = _mi_page_malloc(heap, page, size, zero);
-    mi_page_to_full(page, &heap->pages[MI_BIN_HUGE]);
+    mi_page_to_full(page, pq);
     return p;
   }
   return _mi_page_malloc(heap, page, size, zero);

@@ -21,6 +21,7 @@ static size_t        mi_abandoned_count;   /* under MI_LOCK_ABANDONED */
 static mi_segment_queue_t* mi_segment_free_queue(mi_segment_t* segment, mi_tld_t* tld) {
   if (segment->page_kind == MI_PAGE_SMALL) return &tld->small_free;
   if (segment->page_kind == MI_PAGE_MEDIUM) return &tld->medium_free;
+  if (segment->page_kind == MI_PAGE_LARGE) return &tld->large_free;
   return NULL;
 }
 
@@ -56,12 +57,43 @@ uint8_t* _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* pa
     psize = (size_t)1 << segment->page_shift;
     start = (uint8_t*)segment + page->segment_idx * psize;
     if (page->segment_idx == 0) { start += segment->segment_info_size; psize -= segment->segment_info_size; }
+  } else if (segment->page_kind == MI_PAGE_LARGE) {
+    start = (uint8_t*)segment + page->segment_idx * MI_SLICE_SIZE;   /* spans never include slice 0 */
+    psize = page->xblock_size;                                         /* the span, set when it was claimed */
   } else {
     start = (uint8_t*)segment + segment->segment_info_size;
     psize = segment->segment_size - segment->segment_info_size;
   }
   if (page_size != NULL) *page_size = psize;
   return start;
+}
+
+/* The memory of purge unit `i`: a page, or a slice of a large segment. */
+static uint8_t* mi_segment_unit_area(const mi_segment_t* segment, size_t i, size_t* size) {
+  const size_t unit = (segment->page_kind == MI_PAGE_LARGE ? MI_SLICE_SIZE : ((size_t)1 << segment->page_shift));
+  uint8_t* start = (uint8_t*)segment + i * unit;
+  *size = unit;
+  if (i == 0) { start += segment->segment_info_size; *size -= segment->segment_info_size; }
+  return start;
+}
+
+static bool mi_segment_unit_is_free(const mi_segment_t* segment, size_t i) {
+  if (segment->page_kind == MI_PAGE_LARGE) return ((segment->slice_map >> i) & 1) == 0;
+  return !segment->pages[i].segment_in_use;
+}
+
+static uintptr_t mi_slice_mask(size_t idx, size_t count) {
+  const uintptr_t ones = (count >= MI_INTPTR_BITS ? ~(uintptr_t)0 : (((uintptr_t)1 << count) - 1));
+  return ones << idx;
+}
+
+static uintptr_t mi_segment_full_slice_map(void) {
+  return mi_slice_mask(0, MI_SLICES_PER_SEGMENT);
+}
+
+static bool mi_segment_has_free(const mi_segment_t* segment) {
+  if (segment->page_kind == MI_PAGE_LARGE) return segment->slice_map != mi_segment_full_slice_map();
+  return segment->used < segment->capacity;
 }
 
 static size_t mi_segment_info_size(size_t capacity) {
@@ -94,8 +126,8 @@ static void* mi_segment_alloc_huge_aligned(size_t segment_size, size_t alignment
 
 static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi_page_kind_t kind, mi_tld_t* tld) {
   size_t capacity, page_shift, info_size, segment_size;
-  if (kind == MI_PAGE_SMALL || kind == MI_PAGE_MEDIUM) {
-    page_shift = (kind == MI_PAGE_SMALL ? MI_SMALL_PAGE_SHIFT : MI_MEDIUM_PAGE_SHIFT);
+  if (kind == MI_PAGE_SMALL || kind == MI_PAGE_MEDIUM || kind == MI_PAGE_LARGE) {
+    page_shift = (kind == MI_PAGE_SMALL ? MI_SMALL_PAGE_SHIFT : (kind == MI_PAGE_MEDIUM ? MI_MEDIUM_PAGE_SHIFT : MI_SLICE_SHIFT));
     capacity = MI_SEGMENT_SIZE >> page_shift;
     info_size = mi_segment_info_size(capacity);
     segment_size = MI_SEGMENT_SIZE;
@@ -107,7 +139,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
     } else {
       info_size = mi_segment_info_size(1);
     }
-    segment_size = (kind == MI_PAGE_LARGE ? MI_SEGMENT_SIZE : _mi_align_up(info_size + required, _mi_os_page_size()));
+    segment_size = _mi_align_up(info_size + required, _mi_os_page_size());
     if (segment_size < required) return NULL;   /* overflow */
   }
   mi_memid_t memid;
@@ -131,6 +163,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   segment->page_shift = page_shift;
   segment->page_kind = kind;
   segment->tld = tld;
+  segment->slice_map = (kind == MI_PAGE_LARGE ? 1 : 0);   /* slice 0 holds the header */
   for (size_t i = 0; i < capacity; i++) {
     segment->pages[i].segment_idx = (uint8_t)i;
     segment->pages[i].is_zero_init = memid.is_zero;
@@ -157,36 +190,40 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
 /* ---------------------------------------------------------------------------
    Purging free pages of a live segment (owner only)
 --------------------------------------------------------------------------- */
-static void mi_segment_page_purge(mi_segment_t* segment, mi_page_t* page) {
-  size_t psize;
-  uint8_t* start = _mi_segment_page_start(segment, page, &psize);
-  _mi_os_purge(start, psize, false);   /* keeps access: the segment stays live */
-  page->is_purged = 1;
-  page->is_zero_init = 1;
+static void mi_segment_unit_purge(mi_segment_t* segment, size_t i) {
+  size_t size;
+  uint8_t* start = mi_segment_unit_area(segment, i, &size);
+  _mi_os_purge(start, size, false);   /* keeps access: the segment stays live */
+  segment->pages[i].is_purged = 1;
+  segment->pages[i].is_zero_init = 1;
 }
 
 static void mi_segment_purge_pages(mi_segment_t* segment, bool force, uint32_t now) {
   if (segment->purge_mask == 0) return;
   if (!force && !_mi_clock_expired(segment->purge_expire, now)) return;
   for (size_t i = 0; i < segment->capacity; i++) {
-    if (((segment->purge_mask >> i) & 1) != 0 && !segment->pages[i].segment_in_use) {
-      mi_segment_page_purge(segment, &segment->pages[i]);
-    }
+    if (((segment->purge_mask >> i) & 1) != 0 && mi_segment_unit_is_free(segment, i)) mi_segment_unit_purge(segment, i);
   }
   segment->purge_mask = 0;
   segment->purge_expire = 0;
 }
 
-static void mi_segment_schedule_purge(mi_segment_t* segment, mi_page_t* page) {
+/* Units [idx, idx+count) became free: return their memory now or after the delay. */
+static void mi_segment_schedule_purge(mi_segment_t* segment, size_t idx, size_t count, bool force) {
   const long delay = mi_option_get(mi_option_purge_delay);
-  if (delay < 0) return;
-  if (delay == 0) { mi_segment_page_purge(segment, page); return; }
-  segment->purge_mask |= (uintptr_t)1 << page->segment_idx;
+  if (delay < 0 && !force) return;
+  if (delay == 0 || force) {
+    for (size_t i = idx; i < idx + count; i++) mi_segment_unit_purge(segment, i);
+    return;
+  }
+  segment->purge_mask |= mi_slice_mask(idx, count);
   if (segment->purge_expire == 0) {
     const uint32_t expire = _mi_clock_now() + (uint32_t)delay;
     segment->purge_expire = (expire == 0 ? 1 : expire);
   }
 }
+
+static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld);
 
 /* Purge what is due in the tld's segments and the arenas; cheap to call
    often (scans at most once per millisecond unless forced). */
@@ -196,53 +233,115 @@ void _mi_segments_collect(bool force, mi_tld_t* tld) {
   tld->purge_check = now;
   for (mi_segment_t* s = tld->small_free.first; s != NULL; s = s->next) mi_segment_purge_pages(s, force, now);
   for (mi_segment_t* s = tld->medium_free.first; s != NULL; s = s->next) mi_segment_purge_pages(s, force, now);
+  mi_segment_t* next;
+  for (mi_segment_t* s = tld->large_free.first; s != NULL; s = next) {
+    next = s->next;
+    mi_segment_purge_pages(s, force, now);
+    /* an empty large segment is kept for reuse until its slices are purged */
+    if (s->used == 0 && (force || s->purge_mask == 0)) mi_segment_free(s, tld);
+  }
   _mi_arenas_collect(force);
 }
 
 /* ---------------------------------------------------------------------------
    Pages
 --------------------------------------------------------------------------- */
+static void mi_segment_after_claim(mi_segment_t* segment, mi_tld_t* tld) {
+  if (!mi_segment_has_free(segment)) {
+    mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
+    if (queue != NULL) mi_segment_queue_remove(queue, segment);
+  }
+  _mi_stat_increase(&_mi_stats.pages, 1);
+}
+
 static mi_page_t* mi_segment_page_claim(mi_segment_t* segment, mi_page_t* page, mi_tld_t* tld) {
   mi_assert_internal(!page->segment_in_use);
   page->segment_in_use = 1;
   segment->used++;
   segment->purge_mask &= ~((uintptr_t)1 << page->segment_idx);   /* still resident: no purge needed */
   page->is_purged = 0;
-  if (segment->used == segment->capacity) {
-    mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
-    if (queue != NULL) mi_segment_queue_remove(queue, segment);
-  }
-  _mi_stat_increase(&_mi_stats.pages, 1);
+  mi_segment_after_claim(segment, tld);
   return page;
 }
 
-/* Reset a page's descriptor; the segment's bookkeeping is the caller's. */
-static void mi_segment_page_clear(mi_segment_t* segment, mi_page_t* page) {
+/* Claim slices [idx, idx+count) of a large segment as one page. */
+static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_t count, mi_tld_t* tld) {
+  mi_page_t* page = &segment->pages[idx];
+  bool is_zero = true;
+  for (size_t k = 0; k < count; k++) {
+    mi_page_t* slice = &segment->pages[idx + k];
+    is_zero = is_zero && slice->is_zero_init;
+    slice->is_zero_init = 0;
+    slice->is_purged = 0;
+    if (k > 0) {
+      slice->slice_offset = (uint8_t)k;
+      slice->flags.x.has_aligned = 1;   /* frees of interior pointers here take the slow path, which resolves */
+    }
+  }
+  segment->slice_map |= mi_slice_mask(idx, count);
+  segment->purge_mask &= ~mi_slice_mask(idx, count);
+  page->segment_in_use = 1;
+  page->is_zero_init = is_zero;
+  page->xblock_size = (uint32_t)(count * MI_SLICE_SIZE);   /* the span: _mi_segment_page_start reads it */
+  segment->used++;
+  mi_segment_after_claim(segment, tld);
+  return page;
+}
+
+static size_t mi_segment_span_count(const mi_page_t* page) {
+  return page->xblock_size / MI_SLICE_SIZE;
+}
+
+/* Find `count` free slices in a row (slice 0 is always taken). */
+static bool mi_segment_find_span(const mi_segment_t* segment, size_t count, size_t* idx) {
+  const uintptr_t map = segment->slice_map;
+  for (size_t i = 1; i + count <= MI_SLICES_PER_SEGMENT; i++) {
+    if ((map & mi_slice_mask(i, count)) == 0) { *idx = i; return true; }
+  }
+  return false;
+}
+
+/* Reset a page's descriptor (and a span's continuation slices) and give its
+   units back to the segment; returns the first unit and the unit count.
+   Whether the segment stays, goes on a queue or is freed is the caller's. */
+static void mi_segment_page_clear(mi_segment_t* segment, mi_page_t* page, size_t* unit_idx, size_t* unit_count) {
   const uint8_t idx = page->segment_idx;
+  size_t count = 1;
+  if (segment->page_kind == MI_PAGE_LARGE) {
+    count = mi_segment_span_count(page);
+    for (size_t k = 1; k < count; k++) {
+      mi_page_t* slice = &segment->pages[idx + k];
+      memset(slice, 0, sizeof(*slice));
+      slice->segment_idx = (uint8_t)(idx + k);
+    }
+    segment->slice_map &= ~mi_slice_mask(idx, count);
+  }
   const bool was_zero = page->is_zero_init && page->capacity == 0;
   memset(page, 0, sizeof(*page));
   page->segment_idx = idx;
   page->is_zero_init = was_zero;
   segment->used--;
   _mi_stat_decrease(&_mi_stats.pages, 1);
+  *unit_idx = idx;
+  *unit_count = count;
 }
 
 void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
-  mi_segment_page_clear(segment, page);
-  if (segment->used == 0) {
+  size_t unit_idx, unit_count;
+  mi_segment_page_clear(segment, page, &unit_idx, &unit_count);
+  if (segment->used == 0 && segment->page_kind != MI_PAGE_LARGE) {
     mi_segment_free(segment, tld);
     return;
   }
-  mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
-  if (force) mi_segment_page_purge(segment, page);
-  else mi_segment_schedule_purge(segment, page);
+  mi_segment_schedule_purge(segment, unit_idx, unit_count, force);
   if (segment->abandoned > 0 && segment->abandoned == segment->used) {
     /* the owner is exiting: this was the last page it still held here
        (the others are abandoned), so the segment goes to the abandoned list */
     mi_segment_abandon(segment, tld);
     return;
   }
+  mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
   if (queue != NULL && !mi_segment_queue_contains(queue, segment)) mi_segment_queue_push(queue, segment);
 }
 
@@ -269,6 +368,24 @@ static mi_page_t* mi_segment_small_page_alloc(mi_heap_t* heap, mi_page_kind_t ki
   return mi_segment_page_claim(segment, page, tld);
 }
 
+/* A large page: a span of slices in one of the thread's large segments
+   (first fit, so recently freed, still resident spans are reused). */
+static mi_page_t* mi_segment_large_page_alloc(mi_heap_t* heap, size_t block_size, mi_tld_t* tld) {
+  const size_t count = _mi_divide_up(block_size, MI_SLICE_SIZE);
+  size_t idx;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    for (mi_segment_t* segment = tld->large_free.first; segment != NULL; segment = segment->next) {
+      if (mi_segment_find_span(segment, count, &idx)) return mi_segment_span_claim(segment, idx, count, tld);
+    }
+    if (attempt > 0 || heap->no_reclaim || !_mi_segment_try_reclaim_abandoned(heap, false, tld)) break;
+  }
+  mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_LARGE, tld);
+  if (segment == NULL) return NULL;
+  mi_segment_queue_push(&tld->large_free, segment);
+  if (!mi_segment_find_span(segment, count, &idx)) return NULL;   /* cannot happen: block_size <= MI_LARGE_OBJ_SIZE_MAX */
+  return mi_segment_span_claim(segment, idx, count, tld);
+}
+
 /* A fresh page for blocks of `block_size` (or one huge block aligned to
    `page_alignment`). The page is claimed but not yet initialised. */
 mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, mi_tld_t* tld) {
@@ -277,10 +394,7 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
     mi_segment_t* segment = mi_segment_alloc(block_size, page_alignment, MI_PAGE_HUGE, tld);
     return (segment == NULL ? NULL : mi_segment_page_claim(segment, &segment->pages[0], tld));
   }
-  if (block_size > MI_MEDIUM_OBJ_SIZE_MAX) {
-    mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_LARGE, tld);
-    return (segment == NULL ? NULL : mi_segment_page_claim(segment, &segment->pages[0], tld));
-  }
+  if (block_size > MI_MEDIUM_OBJ_SIZE_MAX) return mi_segment_large_page_alloc(heap, block_size, tld);
   return mi_segment_small_page_alloc(heap, (block_size > MI_SMALL_OBJ_SIZE_MAX ? MI_PAGE_MEDIUM : MI_PAGE_SMALL), tld);
 }
 
@@ -350,8 +464,9 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t*
     _mi_page_use_delayed_free(page, MI_NO_DELAYED_FREE, true);
     _mi_page_free_collect(page, false);
     if (mi_page_all_free(page)) {
-      mi_segment_page_clear(segment, page);
-      if (segment->used > 0) mi_segment_schedule_purge(segment, page);
+      size_t unit_idx, unit_count;
+      mi_segment_page_clear(segment, page, &unit_idx, &unit_count);
+      if (segment->used > 0) mi_segment_schedule_purge(segment, unit_idx, unit_count, false);
     } else {
       _mi_page_reclaim(heap, page);
     }
@@ -361,7 +476,7 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t*
     mi_segment_free(segment, tld);
   } else {
     mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
-    if (queue != NULL && segment->used < segment->capacity) mi_segment_queue_push(queue, segment);
+    if (queue != NULL && mi_segment_has_free(segment)) mi_segment_queue_push(queue, segment);
   }
 }
 

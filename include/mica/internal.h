@@ -258,11 +258,20 @@ static inline bool _mi_segment_map_covers(uintptr_t last) {
   (void)last; return true;
 #endif
 }
-static inline mi_page_t* _mi_segment_page_of(const mi_segment_t* segment, const void* p) {
+/* The descriptor of the page (or large-segment slice) that `p` falls in;
+   only the free fast path uses it unresolved (see _mi_segment_page_of). */
+static inline mi_page_t* _mi_segment_slice_of(const mi_segment_t* segment, const void* p) {
   /* the offset in the segment, except for a huge-aligned block at segment +
      MI_SEGMENT_SIZE, which gives 0: right, as such segments have one page */
   const size_t idx = ((uintptr_t)p & MI_SEGMENT_MASK) >> segment->page_shift;
   return (mi_page_t*)&segment->pages[idx];
+}
+/* A continuation slice of a large span resolves to the span's page. */
+static inline mi_page_t* _mi_page_resolve(mi_page_t* slice) {
+  return slice - slice->slice_offset;
+}
+static inline mi_page_t* _mi_segment_page_of(const mi_segment_t* segment, const void* p) {
+  return _mi_page_resolve(_mi_segment_slice_of(segment, p));
 }
 static inline mi_segment_t* _mi_page_segment(const mi_page_t* page) {
   return _mi_ptr_segment(page);   /* page descriptors live in the segment header */
@@ -388,7 +397,7 @@ static inline void _mi_free_inline(void* p) {
   }
   mi_segment_t* const segment = _mi_ptr_segment(p);
   const uintptr_t tid = mi_atomic_load_relaxed(&segment->thread_id);
-  mi_page_t* const page = _mi_segment_page_of(segment, p);
+  mi_page_t* const page = _mi_segment_slice_of(segment, p);   /* a continuation slice has has_aligned set: slow path */
   if (mi_likely(_mi_thread_id() == tid && page->flags.full_aligned == 0 && MI_DEBUG == 0)) {
     mi_block_t* const block = (mi_block_t*)p;
     mi_track_free(p);

@@ -51,6 +51,9 @@
 #define MI_SMALL_OBJ_SIZE_MAX  (MI_SMALL_PAGE_SIZE / 4)    /* 16 KiB */
 #define MI_MEDIUM_OBJ_SIZE_MAX (MI_MEDIUM_PAGE_SIZE / 4)   /* 128 KiB (64-bit) */
 #define MI_LARGE_OBJ_SIZE_MAX  (MI_SEGMENT_SIZE / 2)       /* 2 MiB (64-bit); above: huge */
+#define MI_SLICE_SHIFT         MI_SMALL_PAGE_SHIFT         /* large segments are split into 64 KiB slices */
+#define MI_SLICE_SIZE          ((size_t)1 << MI_SLICE_SHIFT)
+#define MI_SLICES_PER_SEGMENT  (MI_SEGMENT_SIZE / MI_SLICE_SIZE)
 #define MI_HUGE_ALIGN_MIN      (MI_SEGMENT_SIZE / 2)       /* alignments above this get their own segment */
 #define MI_ALIGNMENT_MAX       ((size_t)1 << (MI_INTPTR_SIZE == 8 ? 30 : 26))
 #define MI_MAX_ALLOC_SIZE      ((size_t)PTRDIFF_MAX)
@@ -72,6 +75,7 @@
 #define MI_MIN_EXTEND        4
 
 _Static_assert(MI_SMALL_PAGES_PER_SEGMENT <= MI_INTPTR_BITS, "segment purge mask holds a bit per page");
+_Static_assert(MI_SLICES_PER_SEGMENT <= MI_INTPTR_BITS, "a large segment's slice map is one word");
 _Static_assert(MI_ARENA_SEGMENTS % MI_INTPTR_BITS == 0 || MI_ARENA_SEGMENTS < MI_INTPTR_BITS, "arena bitmaps are whole words");
 _Static_assert(MI_LARGE_OBJ_SIZE_MAX >= MI_MEDIUM_OBJ_SIZE_MAX, "size classes are ordered");
 
@@ -127,7 +131,7 @@ typedef struct mi_page_s {
   uint8_t   retire_expire : 5;   /* >0: empty but kept for this many more collections */
   /* owner heap */
   mi_page_flags_t flags;
-  uint8_t   unused;
+  uint8_t   slice_offset;        /* large segments: >0 in the continuation slices of a span (distance to its page) */
   uint16_t  capacity;            /* blocks carved into lists so far */
   uint16_t  reserved;            /* blocks that fit in the page */
   uint32_t  used;                /* blocks handed out (see invariant) */
@@ -152,7 +156,11 @@ typedef struct mi_page_s {
    Invariants:
      used <= capacity;  abandoned <= used
      thread_id == 0  <=>  segment is on the abandoned list
-     page_kind == HUGE/LARGE  =>  capacity == 1
+     page_kind == HUGE  =>  capacity == 1
+     page_kind == LARGE =>  capacity == MI_SLICES_PER_SEGMENT, a page is a span of
+                            slices [i, i+n) with bits i..i+n-1 set in slice_map (bit 0:
+                            the header), pages[i] its descriptor and pages[i+k]
+                            continuation descriptors with slice_offset == k
    Writers: all fields by the owner; thread_id by the owner or, under the
    abandoned lock, by the reclaiming thread (store release; freeing threads
    load relaxed and only compare with their own id).
@@ -160,7 +168,7 @@ typedef struct mi_page_s {
 typedef enum mi_page_kind_e {
   MI_PAGE_SMALL,   /* MI_SMALL_PAGE_SIZE pages, blocks <= MI_SMALL_OBJ_SIZE_MAX */
   MI_PAGE_MEDIUM,  /* MI_MEDIUM_PAGE_SIZE pages, blocks <= MI_MEDIUM_OBJ_SIZE_MAX */
-  MI_PAGE_LARGE,   /* one page filling the segment, blocks <= MI_LARGE_OBJ_SIZE_MAX */
+  MI_PAGE_LARGE,   /* pages are spans of 64 KiB slices holding one block each, <= MI_LARGE_OBJ_SIZE_MAX */
   MI_PAGE_HUGE     /* one block in a segment of its own size */
 } mi_page_kind_t;
 
@@ -187,7 +195,8 @@ typedef struct mi_segment_s {
   size_t     page_shift;         /* log2 page size (small/medium) */
   mi_page_kind_t page_kind;
   uint32_t   purge_expire;       /* ms clock when pages in purge_mask are due; owner only */
-  uintptr_t  purge_mask;         /* free pages whose memory is still resident */
+  uintptr_t  purge_mask;         /* free pages (large: slices) whose memory is still resident */
+  uintptr_t  slice_map;          /* large segments: slices in use */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
   mi_atomic(uintptr_t) thread_id;
   mi_page_t  pages[1];           /* capacity entries */
@@ -267,6 +276,7 @@ typedef struct mi_tld_s {
   mi_heap_t*         heaps;          /* all heaps of the thread */
   mi_segment_queue_t small_free;     /* small segments with free pages */
   mi_segment_queue_t medium_free;    /* medium segments with free pages */
+  mi_segment_queue_t large_free;     /* large segments with free slices */
   size_t             segment_count;
   uint32_t           purge_check;    /* ms clock when owned segments were last scanned for purges */
 } mi_tld_t;
