@@ -124,6 +124,13 @@ void _mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* 
   else mi_free_block_mt(segment, page, block);
 }
 
+/* The free slow path from the fast path: `p` is known to be in a live segment. */
+void _mi_free_generic_ptr(void* p) {
+  mi_segment_t* segment = _mi_ptr_segment(p);
+  const bool local = (_mi_thread_id() == mi_atomic_load_relaxed(&segment->thread_id));
+  _mi_free_generic(segment, _mi_segment_slice_of(segment, p), local, p);
+}
+
 void _mi_free_invalid(void* p) {
   _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not allocated by mica)\n", p);
 }

@@ -9,7 +9,9 @@ size_t _mi_bin(size_t size) {
   if (size > MI_LARGE_OBJ_SIZE_MAX) return MI_BIN_HUGE;
   g--;
   const size_t b = mi_bsr(g);   /* >= 4 */
-  return ((b - 4) << 3) + ((g >> (b - 3)) & 7) + 17;
+  size_t k = (g >> (b - 3)) & 7;
+  if (size > MI_SMALL_OBJ_SIZE_MAX) k |= 1;   /* medium: 4 classes per doubling (see doc/design.md) */
+  return ((b - 4) << 3) + k + 17;
 }
 
 /* Largest size in a bin (the block size of its pages). */

@@ -159,6 +159,11 @@ void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
    kept a few generic-path cycles: a program that allocates and frees one
    block in a loop would otherwise free and re-create the page every time. */
 void _mi_page_retire(mi_page_t* page) {
+  if (page->retire_expire != 0) {
+    /* retired before and reused only through the fast paths since: keep it again */
+    page->retire_expire = (mi_page_block_size(page) <= MI_SMALL_OBJ_SIZE_MAX ? MI_RETIRE_CYCLES : MI_RETIRE_CYCLES / 4);
+    return;
+  }
   mi_page_queue_t* pq = _mi_page_queue_of(page);
   if (pq->first == page && pq->last == page && mi_page_block_size(page) <= MI_MEDIUM_OBJ_SIZE_MAX && !mi_page_is_full(page) && !mi_page_is_huge(page)) {
     mi_heap_t* heap = mi_page_heap(page);

@@ -198,14 +198,29 @@ static void mi_segment_unit_purge(mi_segment_t* segment, size_t i) {
   segment->pages[i].is_zero_init = 1;
 }
 
+/* Purging runs in rounds of purge_delay: a unit freed in one round is
+   purged at the end of the next, if it is still free. So it stays free for
+   at least the delay (and at most twice it), and memory that a busy
+   program keeps reusing is not returned and faulted back in. When even the
+   newest unit of the current round has been free for the delay, the whole
+   round is purged at once. */
 static void mi_segment_purge_pages(mi_segment_t* segment, bool force, uint32_t now) {
-  if (segment->purge_mask == 0) return;
+  if (segment->purge_expire == 0) return;
   if (!force && !_mi_clock_expired(segment->purge_expire, now)) return;
+  const uint32_t delay = (uint32_t)mi_option_get(mi_option_purge_delay);
+  const bool round_is_old = force || _mi_clock_expired(segment->purge_last + delay, now);
+  const uintptr_t purge = segment->purge_due | (round_is_old ? segment->purge_mask : 0);
   for (size_t i = 0; i < segment->capacity; i++) {
-    if (((segment->purge_mask >> i) & 1) != 0 && mi_segment_unit_is_free(segment, i)) mi_segment_unit_purge(segment, i);
+    if (((purge >> i) & 1) != 0 && mi_segment_unit_is_free(segment, i)) mi_segment_unit_purge(segment, i);
   }
+  segment->purge_due = (round_is_old ? 0 : segment->purge_mask);
   segment->purge_mask = 0;
-  segment->purge_expire = 0;
+  if (segment->purge_due != 0) {
+    const uint32_t expire = now + delay;
+    segment->purge_expire = (expire == 0 ? 1 : expire);
+  } else {
+    segment->purge_expire = 0;
+  }
 }
 
 /* Units [idx, idx+count) became free: return their memory now or after the delay. */
@@ -216,9 +231,11 @@ static void mi_segment_schedule_purge(mi_segment_t* segment, size_t idx, size_t 
     for (size_t i = idx; i < idx + count; i++) mi_segment_unit_purge(segment, i);
     return;
   }
+  const uint32_t now = _mi_clock_now();
   segment->purge_mask |= mi_slice_mask(idx, count);
+  segment->purge_last = now;
   if (segment->purge_expire == 0) {
-    const uint32_t expire = _mi_clock_now() + (uint32_t)delay;
+    const uint32_t expire = now + (uint32_t)delay;
     segment->purge_expire = (expire == 0 ? 1 : expire);
   }
 }
@@ -238,7 +255,7 @@ void _mi_segments_collect(bool force, mi_tld_t* tld) {
     next = s->next;
     mi_segment_purge_pages(s, force, now);
     /* an empty large segment is kept for reuse until its slices are purged */
-    if (s->used == 0 && (force || s->purge_mask == 0)) mi_segment_free(s, tld);
+    if (s->used == 0 && (force || s->purge_expire == 0)) mi_segment_free(s, tld);
   }
   _mi_arenas_collect(force);
 }
@@ -259,6 +276,7 @@ static mi_page_t* mi_segment_page_claim(mi_segment_t* segment, mi_page_t* page, 
   page->segment_in_use = 1;
   segment->used++;
   segment->purge_mask &= ~((uintptr_t)1 << page->segment_idx);   /* still resident: no purge needed */
+  segment->purge_due &= ~((uintptr_t)1 << page->segment_idx);
   page->is_purged = 0;
   mi_segment_after_claim(segment, tld);
   return page;
@@ -280,6 +298,7 @@ static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_
   }
   segment->slice_map |= mi_slice_mask(idx, count);
   segment->purge_mask &= ~mi_slice_mask(idx, count);
+  segment->purge_due &= ~mi_slice_mask(idx, count);
   page->segment_in_use = 1;
   page->is_zero_init = is_zero;
   page->xblock_size = (uint32_t)(count * MI_SLICE_SIZE);   /* the span: _mi_segment_page_start reads it */
@@ -292,13 +311,25 @@ static size_t mi_segment_span_count(const mi_page_t* page) {
   return page->xblock_size / MI_SLICE_SIZE;
 }
 
-/* Find `count` free slices in a row (slice 0 is always taken). */
-static bool mi_segment_find_span(const mi_segment_t* segment, size_t count, size_t* idx) {
+/* The smallest run of free slices that holds `count` (slice 0 is always
+   taken): best fit keeps long runs for long spans. */
+static bool mi_segment_find_span(const mi_segment_t* segment, size_t count, size_t* idx, size_t* run_len) {
   const uintptr_t map = segment->slice_map;
-  for (size_t i = 1; i + count <= MI_SLICES_PER_SEGMENT; i++) {
-    if ((map & mi_slice_mask(i, count)) == 0) { *idx = i; return true; }
+  bool found = false;
+  *idx = 0;
+  *run_len = 0;
+  size_t i = 1;
+  while (i < MI_SLICES_PER_SEGMENT) {
+    if ((map >> i) & 1) { i++; continue; }
+    size_t n = 1;
+    while (i + n < MI_SLICES_PER_SEGMENT && ((map >> (i + n)) & 1) == 0) n++;
+    if (n >= count && (!found || n < *run_len)) {
+      *idx = i; *run_len = n; found = true;
+      if (n == count) break;   /* exact fit */
+    }
+    i += n;
   }
-  return false;
+  return found;
 }
 
 /* Reset a page's descriptor (and a span's continuation slices) and give its
@@ -372,17 +403,24 @@ static mi_page_t* mi_segment_small_page_alloc(mi_heap_t* heap, mi_page_kind_t ki
    (first fit, so recently freed, still resident spans are reused). */
 static mi_page_t* mi_segment_large_page_alloc(mi_heap_t* heap, size_t block_size, mi_tld_t* tld) {
   const size_t count = _mi_divide_up(block_size, MI_SLICE_SIZE);
-  size_t idx;
   for (int attempt = 0; attempt < 2; attempt++) {
+    mi_segment_t* best = NULL;
+    size_t best_idx = 0, best_len = 0;
     for (mi_segment_t* segment = tld->large_free.first; segment != NULL; segment = segment->next) {
-      if (mi_segment_find_span(segment, count, &idx)) return mi_segment_span_claim(segment, idx, count, tld);
+      size_t idx, len;
+      if (mi_segment_find_span(segment, count, &idx, &len) && (best == NULL || len < best_len)) {
+        best = segment; best_idx = idx; best_len = len;
+        if (len == count) break;
+      }
     }
+    if (best != NULL) return mi_segment_span_claim(best, best_idx, count, tld);
     if (attempt > 0 || heap->no_reclaim || !_mi_segment_try_reclaim_abandoned(heap, false, tld)) break;
   }
   mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_LARGE, tld);
   if (segment == NULL) return NULL;
   mi_segment_queue_push(&tld->large_free, segment);
-  if (!mi_segment_find_span(segment, count, &idx)) return NULL;   /* cannot happen: block_size <= MI_LARGE_OBJ_SIZE_MAX */
+  size_t idx, len;
+  if (!mi_segment_find_span(segment, count, &idx, &len)) return NULL;   /* cannot happen: block_size <= MI_LARGE_OBJ_SIZE_MAX */
   return mi_segment_span_claim(segment, idx, count, tld);
 }
 

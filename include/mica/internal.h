@@ -352,6 +352,7 @@ static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, c
 /* ---- the fast paths, shared by the mi_ API and the override exports ---- */
 mi_decl_noinline void _mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p);
 mi_decl_noinline mi_decl_cold void _mi_free_invalid(void* p);
+mi_decl_noinline void _mi_free_generic_ptr(void* p);
 mi_decl_noinline void _mi_page_retire_of(const void* p);
 
 /* Pop a block from a page. The fast path: no lock, no atomic operation.
@@ -403,9 +404,12 @@ static inline void _mi_free_inline(void* p) {
     mi_track_free(p);
     mi_block_set_next(page, block, page->local_free);
     page->local_free = block;
-    if (mi_unlikely(--page->used == 0)) _mi_page_retire_of(p);   /* by pointer: keeps the page address off the fast path */
+    /* the last block: retire the page, unless it is retired already (then
+       its countdown just runs on); by pointer, to keep the page address
+       off the fast path */
+    if (mi_unlikely(--page->used == 0) && page->retire_expire == 0) _mi_page_retire_of(p);
   } else {
-    _mi_free_generic(segment, page, _mi_thread_id() == tid, p);
+    _mi_free_generic_ptr(p);   /* recomputes what it needs: nothing to keep live on the fast path */
   }
 }
 

@@ -72,7 +72,7 @@
 
 #define MI_HUGE_BLOCK_SIZE   UINT32_MAX   /* xblock_size of huge pages: the size is the page area's */
 #define MI_MAX_EXTEND_SIZE   (4 * 1024)   /* bytes of free list built at a time (touches memory lazily) */
-#define MI_MIN_EXTEND        4
+#define MI_MIN_EXTEND        1
 
 _Static_assert(MI_SMALL_PAGES_PER_SEGMENT <= MI_INTPTR_BITS, "segment purge mask holds a bit per page");
 _Static_assert(MI_SLICES_PER_SEGMENT <= MI_INTPTR_BITS, "a large segment's slice map is one word");
@@ -194,8 +194,10 @@ typedef struct mi_segment_s {
   size_t     capacity;           /* pages */
   size_t     page_shift;         /* log2 page size (small/medium) */
   mi_page_kind_t page_kind;
-  uint32_t   purge_expire;       /* ms clock when pages in purge_mask are due; owner only */
-  uintptr_t  purge_mask;         /* free pages (large: slices) whose memory is still resident */
+  uint32_t   purge_expire;       /* ms clock of the next purge round; 0: none; owner only */
+  uintptr_t  purge_mask;         /* units (pages; large: slices) freed in this round, still resident */
+  uintptr_t  purge_due;          /* units freed in the previous round: purged at the next deadline */
+  uint32_t   purge_last;         /* ms clock when the newest unit joined purge_mask */
   uintptr_t  slice_map;          /* large segments: slices in use */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
   mi_atomic(uintptr_t) thread_id;
