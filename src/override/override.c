@@ -3,6 +3,7 @@
    malloc of the process. Each forwards to the mi_ function with the
    standard's semantics. */
 #include "mica/internal.h"
+#include "../prim/features.h"
 
 #if MI_OVERRIDE
 #define mi_export __attribute__((visibility("default"), used))
@@ -20,7 +21,7 @@ mi_export void* pvalloc(size_t size)                        { return mi_pvalloc(
 mi_export size_t malloc_usable_size(void* p)                { return mi_usable_size(p); }
 mi_export void  cfree(void* p)                              { mi_free(p); }
 
-#if !MI_LIBC_MUSL
+#if MI_PRIM_HAS_LIBC_ALLOC_NAMES
 /* glibc's internal names, used by legacy code and some libc internals */
 mi_export void* __libc_malloc(size_t size)                  { return mi_malloc(size); }
 mi_export void* __libc_calloc(size_t count, size_t size)    { return mi_calloc(count, size); }
