@@ -13,7 +13,7 @@
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
 
 static mi_segment_t* mi_abandoned_first;   /* under MI_LOCK_ABANDONED */
-static size_t        mi_abandoned_count;   /* under MI_LOCK_ABANDONED */
+static mi_atomic(uintptr_t) mi_abandoned_count;   /* written under MI_LOCK_ABANDONED; read without it to peek */
 
 /* ---------------------------------------------------------------------------
    Queues of segments with free pages (owner only)
@@ -293,7 +293,7 @@ static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_
     slice->is_purged = 0;
     if (k > 0) {
       slice->slice_offset = (uint8_t)k;
-      slice->flags.x.has_aligned = 1;   /* frees of interior pointers here take the slow path, which resolves */
+      mi_page_set_has_aligned(slice, true);   /* frees of interior pointers here take the slow path, which resolves */
     }
   }
   segment->slice_map |= mi_slice_mask(idx, count);
@@ -451,7 +451,7 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   segment->next = mi_abandoned_first;
   if (mi_abandoned_first != NULL) mi_abandoned_first->prev = segment;
   mi_abandoned_first = segment;
-  mi_abandoned_count++;
+  mi_atomic_store_relaxed(&mi_abandoned_count, mi_atomic_load_relaxed(&mi_abandoned_count) + 1);
   mi_atomic_store_release(&segment->thread_id, 0);
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   _mi_stat_increase(&_mi_stats.abandoned, 1);
@@ -469,11 +469,11 @@ static void mi_abandoned_unlink(mi_segment_t* segment) {
   else mi_abandoned_first = segment->next;
   if (segment->next != NULL) segment->next->prev = segment->prev;
   segment->next = segment->prev = NULL;
-  mi_abandoned_count--;
+  mi_atomic_store_relaxed(&mi_abandoned_count, mi_atomic_load_relaxed(&mi_abandoned_count) - 1);
 }
 
 static mi_segment_t* mi_abandoned_pop(void) {
-  if (mi_abandoned_first == NULL) return NULL;   /* racy peek; rechecked under the lock */
+  if (mi_atomic_load_relaxed(&mi_abandoned_count) == 0) return NULL;   /* peek; rechecked under the lock */
   _mi_prim_lock(MI_LOCK_ABANDONED);
   mi_segment_t* segment = mi_abandoned_first;
   if (segment != NULL) mi_abandoned_unlink(segment);
@@ -482,10 +482,7 @@ static mi_segment_t* mi_abandoned_pop(void) {
 }
 
 size_t _mi_segment_abandoned_count(void) {
-  _mi_prim_lock(MI_LOCK_ABANDONED);
-  size_t count = mi_abandoned_count;
-  _mi_prim_unlock(MI_LOCK_ABANDONED);
-  return count;
+  return (size_t)mi_atomic_load_relaxed(&mi_abandoned_count);
 }
 
 static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld) {

@@ -296,10 +296,17 @@ static inline void mi_page_set_heap(mi_page_t* page, mi_heap_t* heap) {
 }
 static inline bool mi_page_all_free(const mi_page_t* page) { return page->used == 0; }
 static inline bool mi_page_immediate_available(const mi_page_t* page) { return page->free != NULL; }
-static inline bool mi_page_is_full(const mi_page_t* page) { return page->flags.x.in_full; }
-static inline void mi_page_set_in_full(mi_page_t* page, bool in_full) { page->flags.x.in_full = in_full ? 1 : 0; }
-static inline bool mi_page_has_aligned(const mi_page_t* page) { return page->flags.x.has_aligned; }
-static inline void mi_page_set_has_aligned(mi_page_t* page, bool a) { page->flags.x.has_aligned = a ? 1 : 0; }
+static inline bool mi_page_has_flag(const mi_page_t* page, uint8_t flag) {
+  return (mi_atomic_load_relaxed(&((mi_page_t*)page)->xflags) & flag) != 0;
+}
+static inline void mi_page_set_flag(mi_page_t* page, uint8_t flag, bool on) {   /* owner only */
+  const uint8_t flags = mi_atomic_load_relaxed(&page->xflags);
+  mi_atomic_store_relaxed(&page->xflags, (uint8_t)(on ? (flags | flag) : (flags & ~flag)));
+}
+static inline bool mi_page_is_full(const mi_page_t* page) { return mi_page_has_flag(page, MI_PAGE_IN_FULL); }
+static inline void mi_page_set_in_full(mi_page_t* page, bool in_full) { mi_page_set_flag(page, MI_PAGE_IN_FULL, in_full); }
+static inline bool mi_page_has_aligned(const mi_page_t* page) { return mi_page_has_flag(page, MI_PAGE_HAS_ALIGNED); }
+static inline void mi_page_set_has_aligned(mi_page_t* page, bool a) { mi_page_set_flag(page, MI_PAGE_HAS_ALIGNED, a); }
 static inline bool mi_page_is_huge(const mi_page_t* page) { return _mi_page_segment(page)->page_kind == MI_PAGE_HUGE; }
 
 static inline mi_block_t* mi_tf_block(uintptr_t tf) { return (mi_block_t*)(tf & ~(uintptr_t)3); }
@@ -399,7 +406,7 @@ static inline void _mi_free_inline(void* p) {
   mi_segment_t* const segment = _mi_ptr_segment(p);
   const uintptr_t tid = mi_atomic_load_relaxed(&segment->thread_id);
   mi_page_t* const page = _mi_segment_slice_of(segment, p);   /* a continuation slice has has_aligned set: slow path */
-  if (mi_likely(_mi_thread_id() == tid && page->flags.full_aligned == 0 && MI_DEBUG == 0)) {
+  if (mi_likely(_mi_thread_id() == tid && mi_atomic_load_relaxed(&page->xflags) == 0 && MI_DEBUG == 0)) {
     mi_block_t* const block = (mi_block_t*)p;
     mi_track_free(p);
     mi_block_set_next(page, block, page->local_free);

@@ -96,13 +96,11 @@ typedef enum mi_delayed_e {
   MI_NEVER_DELAYED_FREE = 3  /* as 2, and never change it: abandoned or huge pages */
 } mi_delayed_t;
 
-typedef union mi_page_flags_s {
-  uint8_t full_aligned;        /* the free fast path tests both bits at once */
-  struct {
-    uint8_t in_full : 1;       /* page is in the heap's full queue */
-    uint8_t has_aligned : 1;   /* some block was handed out at an interior (aligned) pointer */
-  } x;
-} mi_page_flags_t;
+/* page->xflags bits. Written by the owner only; read by freeing threads
+   (a remote free reads MI_PAGE_HAS_ALIGNED, which was set before any block
+   it concerns was handed out), so the byte is a relaxed atomic. */
+#define MI_PAGE_IN_FULL      0x01   /* page is in the heap's full queue */
+#define MI_PAGE_HAS_ALIGNED  0x02   /* some block was handed out at an interior (aligned) pointer */
 
 /* ---------------------------------------------------------------------------
    Page: blocks of one size class in one contiguous area.
@@ -116,7 +114,7 @@ typedef union mi_page_flags_s {
    Invariants (owner's view, at any point between operations):
      used = capacity - |free| - |local_free| - |thread_free|   (blocks handed out)
      capacity <= reserved;  block_size * reserved <= page area size
-     page->flags.x.in_full == 1  <=>  page is in heap->pages[MI_BIN_FULL]
+     xflags & MI_PAGE_IN_FULL  <=>  page is in heap->pages[MI_BIN_FULL]
                                   and (xthread_free & 3) != MI_NO_DELAYED_FREE
    Writers: segment_* fields by the segment owner at page claim/release;
    xheap by the owner (release), read by freeing threads (acquire);
@@ -130,7 +128,7 @@ typedef struct mi_page_s {
   uint8_t   is_purged : 1;       /* memory was returned to the OS since last use */
   uint8_t   retire_expire : 5;   /* >0: empty but kept for this many more collections */
   /* owner heap */
-  mi_page_flags_t flags;
+  mi_atomic(uint8_t) xflags;     /* MI_PAGE_IN_FULL | MI_PAGE_HAS_ALIGNED: the free fast path tests both at once */
   uint8_t   slice_offset;        /* large segments: >0 in the continuation slices of a span (distance to its page) */
   uint16_t  capacity;            /* blocks carved into lists so far */
   uint16_t  reserved;            /* blocks that fit in the page */
@@ -298,6 +296,7 @@ typedef struct mi_arena_s {
 
 mi_static_assert_atomic(uintptr_t);
 mi_static_assert_atomic(uint32_t);
+mi_static_assert_atomic(uint8_t);
 mi_static_assert_atomic(intptr_t);
 _Static_assert(offsetof(mi_page_t, xthread_free) % sizeof(uintptr_t) == 0, "page atomics are aligned");
 _Static_assert(MI_INTPTR_SIZE != 8 || MI_SECURE || sizeof(mi_page_t) == 64, "page descriptors are 64 bytes on 64-bit: the free path indexes them with a shift");
