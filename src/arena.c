@@ -21,7 +21,6 @@ static mi_atomic(uintptr_t) mi_arena_count_;
 _Static_assert(_Alignof(mi_arena_t) >= MI_CACHE_LINE, "arena descriptors are cache-line aligned");
 
 size_t _mi_arena_count(void) { return (size_t)mi_atomic_load_acquire(&mi_arena_count_); }
-const mi_arena_t* _mi_arena_at(size_t idx) { return (idx < _mi_arena_count() ? &mi_arenas[idx] : NULL); }
 
 static uint8_t* mi_arena_start(mi_arena_t* arena) {
   return (uint8_t*)mi_atomic_load_acquire(&arena->xstart);
@@ -194,11 +193,3 @@ void _mi_arenas_collect(bool force) {
   for (size_t i = 0; i < count; i++) mi_arena_purge(&mi_arenas[i], force, now);
 }
 
-bool _mi_arena_contains(const void* p) {
-  const size_t count = _mi_arena_count();
-  for (size_t i = 0; i < count; i++) {
-    uint8_t* start = mi_arena_start(&mi_arenas[i]);
-    if ((const uint8_t*)p >= start && (const uint8_t*)p < start + mi_arenas[i].unit_count * MI_SEGMENT_SIZE) return true;
-  }
-  return false;
-}

@@ -98,11 +98,6 @@ static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {
   else if (mi_unlikely(mi_page_is_full(page))) _mi_page_unfull(page);
 }
 
-void _mi_free_block(mi_page_t* page, bool local, mi_block_t* block) {
-  if (mi_likely(local)) mi_free_block_local(page, block);
-  else mi_free_block_mt(_mi_page_segment(page), page, block);
-}
-
 /* A block from the heap's delayed-free list; false if its page is in a
    transient state (the caller retries later). Owner thread. */
 bool _mi_free_delayed_block_try(mi_block_t* block) {

@@ -82,10 +82,6 @@ void _mi_heap_set_default_direct(mi_heap_t* heap) {
   _mi_heap_default = heap;
 }
 
-mi_heap_t* _mi_heap_main_get(void) {
-  return &mi_thread_data_main.heap;
-}
-
 /* ---------------------------------------------------------------------------
    Threads
 --------------------------------------------------------------------------- */
@@ -169,5 +165,4 @@ void _mi_process_load(void) {
 
 void _mi_process_done(void) {
   _mi_stats_print_at_exit();
-  _mi_prim_thread_done_auto_done();
 }

@@ -184,13 +184,6 @@ static void mi_vfmessage(const char* prefix, const char* fmt, va_list args) {
   _mi_fputs(NULL, NULL, prefix, buf);
 }
 
-void _mi_message(const char* fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  mi_vfmessage("mica: ", fmt, args);
-  va_end(args);
-}
-
 void _mi_verbose_message(const char* fmt, ...) {
   if (!mi_option_is_enabled(mi_option_verbose)) return;
   va_list args;

@@ -362,11 +362,3 @@ void* _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_al
   return _mi_page_malloc(heap, page, size, zero);
 }
 
-bool _mi_page_is_valid(mi_page_t* page) {
-  if (page->capacity > page->reserved) return false;
-  if (page->used > page->capacity) return false;
-  size_t free_count = 0;
-  for (mi_block_t* b = page->free; b != NULL && free_count <= page->capacity; b = mi_block_next(page, b)) free_count++;
-  for (mi_block_t* b = page->local_free; b != NULL && free_count <= page->capacity; b = mi_block_next(page, b)) free_count++;
-  return free_count + page->used <= page->capacity;
-}

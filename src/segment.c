@@ -481,10 +481,6 @@ static mi_segment_t* mi_abandoned_pop(void) {
   return segment;
 }
 
-size_t _mi_segment_abandoned_count(void) {
-  return (size_t)mi_atomic_load_relaxed(&mi_abandoned_count);
-}
-
 static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld) {
   mi_atomic_store_release(&segment->thread_id, _mi_thread_id());
   segment->tld = tld;

@@ -44,14 +44,12 @@
 extern _Thread_local mi_heap_t* _mi_heap_default;   /* never NULL: &_mi_heap_empty before init */
 extern const mi_heap_t _mi_heap_empty;
 extern const mi_page_t _mi_page_empty;
-extern mi_heap_t       _mi_heap_main;
 extern uintptr_t       _mi_process_cookie;
 extern bool            _mi_process_is_initialized;
 void      _mi_thread_done(mi_heap_t* heap);          /* hook called by prim at thread exit */
 void      _mi_process_load(void);                    /* hook called by prim at load */
 void      _mi_process_done(void);                    /* hook called by prim at exit */
 void      _mi_heap_set_default_direct(mi_heap_t* heap);
-mi_heap_t* _mi_heap_main_get(void);
 uintptr_t _mi_thread_id_tls(void);
 
 /* ---- options.c ------------------------------------------------------ */
@@ -59,7 +57,6 @@ void _mi_options_init(void);
 void _mi_fputs(mi_output_fun* out, void* arg, const char* prefix, const char* message);
 void _mi_fprintf(mi_output_fun* out, void* arg, const char* fmt, ...);
 void _mi_fmt(char* buf, size_t size, const char* fmt, ...);
-void _mi_message(const char* fmt, ...);
 void _mi_verbose_message(const char* fmt, ...);
 void _mi_warning_message(const char* fmt, ...);
 void _mi_error_message(int err, const char* fmt, ...);
@@ -98,10 +95,8 @@ static inline bool _mi_clock_expired(uint32_t expire, uint32_t now) {
 void* _mi_arena_alloc_segment(size_t size, mi_memid_t* memid);    /* MI_SEGMENT_SIZE aligned */
 void  _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid);
 void  _mi_arenas_collect(bool force);
-bool  _mi_arena_contains(const void* p);
 int   _mi_arena_reserve(size_t size);
 size_t _mi_arena_count(void);
-const mi_arena_t* _mi_arena_at(size_t idx);
 bool  _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx);
 void  _mi_bitmap_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
 void  _mi_bitmap_clear(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
@@ -120,7 +115,6 @@ uint8_t*   _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* 
 bool       _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld);
 void       _mi_segments_collect(bool force, mi_tld_t* tld);
 bool       _mi_segment_huge_page_free_abandoned(mi_segment_t* segment);
-size_t     _mi_segment_abandoned_count(void);
 void       _mi_segment_thread_collect(mi_tld_t* tld);
 
 /* ---- page-queue.c --------------------------------------------------- */
@@ -148,7 +142,6 @@ void       _mi_heap_delayed_free_all(mi_heap_t* heap);
 bool       _mi_heap_delayed_free_partial(mi_heap_t* heap);
 void       _mi_heap_collect_retired(mi_heap_t* heap, bool force);
 void       _mi_deferred_free(mi_heap_t* heap, bool force);
-bool       _mi_page_is_valid(mi_page_t* page);
 
 /* ---- heap.c --------------------------------------------------------- */
 void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim);
@@ -164,7 +157,6 @@ void*      _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size
 void*      _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero);
 void       _mi_zero_tail(void* newp, size_t old_size);
 bool       _mi_free_delayed_block_try(mi_block_t* block);
-void       _mi_free_block(mi_page_t* page, bool local, mi_block_t* block);
 mi_block_t* _mi_page_ptr_unalign(const mi_segment_t* segment, const mi_page_t* page, const void* p);
 size_t     _mi_usable_size_of(const mi_segment_t* segment, const mi_page_t* page, const void* p);
 char*      _mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name);

@@ -68,14 +68,12 @@ typedef enum mi_lock_id_e {
 } mi_lock_id_t;
 void _mi_prim_lock(mi_lock_id_t id);
 void _mi_prim_unlock(mi_lock_id_t id);
-bool _mi_prim_try_lock(mi_lock_id_t id);
 
 /* Thread exit: after _mi_prim_thread_init_auto_done(), the calling thread's
    exit calls the hook _mi_thread_done(heap) (declared in internal.h), even
    for threads that never call mi_thread_done. */
 void _mi_prim_thread_init_auto_done(void);   /* once per process */
 void _mi_prim_thread_associate_heap(void* heap);
-void _mi_prim_thread_done_auto_done(void);   /* process exit: stop calling the hook */
 
 /* Process start and exit hooks: prim calls _mi_process_load() as early as
    it can and _mi_process_done() at exit (both declared in internal.h). */

@@ -13,7 +13,6 @@
 #define MI_TRACK_ENABLED 1
 #define mi_track_malloc(p,size,zero)     VALGRIND_MALLOCLIKE_BLOCK(p, size, 0 /*red zone*/, zero)
 #define mi_track_free(p)                 VALGRIND_FREELIKE_BLOCK(p, 0 /*red zone*/)
-#define mi_track_resize(p,oldsize,newsize) VALGRIND_RESIZEINPLACE_BLOCK(p, oldsize, newsize, 0 /*red zone*/)
 #define mi_track_mem_defined(p,size)     VALGRIND_MAKE_MEM_DEFINED(p, size)
 #define mi_track_mem_undefined(p,size)   VALGRIND_MAKE_MEM_UNDEFINED(p, size)
 #define mi_track_mem_noaccess(p,size)    VALGRIND_MAKE_MEM_NOACCESS(p, size)
@@ -21,7 +20,6 @@
 #define MI_TRACK_ENABLED 0
 #define mi_track_malloc(p,size,zero)     ((void)0)
 #define mi_track_free(p)                 ((void)0)
-#define mi_track_resize(p,oldsize,newsize) ((void)0)
 #define mi_track_mem_defined(p,size)     ((void)0)
 #define mi_track_mem_undefined(p,size)   ((void)0)
 #define mi_track_mem_noaccess(p,size)    ((void)0)

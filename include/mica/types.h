@@ -68,7 +68,6 @@
 #define MI_FULL_QUEUE_SIZE   (MI_LARGE_OBJ_SIZE_MAX + 2 * MI_GRANULE_SIZE)  /* pseudo block size of the full queue */
 /* malloc fast path: one page pointer per granule up to MI_SMALL_SIZE_MAX */
 #define MI_PAGES_DIRECT      (MI_SMALL_SIZE_MAX / MI_GRANULE_SIZE + 1)
-#define MI_MAX_ALIGN_SIZE    16     /* alignment every block of a multiple of 16 bytes gets */
 
 #define MI_HUGE_BLOCK_SIZE   UINT32_MAX   /* xblock_size of huge pages: the size is the page area's */
 #define MI_MAX_EXTEND_SIZE   (4 * 1024)   /* bytes of free list built at a time (touches memory lazily) */

@@ -199,7 +199,6 @@ _Static_assert(MI_LOCK_COUNT == 3, "one initializer per lock");
 
 void _mi_prim_lock(mi_lock_id_t id)     { pthread_mutex_lock(&mi_locks[id]); }
 void _mi_prim_unlock(mi_lock_id_t id)   { pthread_mutex_unlock(&mi_locks[id]); }
-bool _mi_prim_try_lock(mi_lock_id_t id) { return pthread_mutex_trylock(&mi_locks[id]) == 0; }
 
 static void mi_fork_prepare(void) {
   for (int i = 0; i < MI_LOCK_COUNT; i++) pthread_mutex_lock(&mi_locks[i]);
@@ -229,10 +228,6 @@ void _mi_prim_thread_init_auto_done(void) {
 
 void _mi_prim_thread_associate_heap(void* heap) {
   if (mi_heap_key_valid) pthread_setspecific(mi_heap_key, heap);
-}
-
-void _mi_prim_thread_done_auto_done(void) {
-  /* the key stays: deleting it while other threads run is a race */
 }
 
 /* ---------------------------------------------------------------------------
