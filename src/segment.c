@@ -12,7 +12,10 @@
 
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
 
+/* A FIFO: reclaiming takes the oldest segments, which other threads' frees
+   have most likely emptied meanwhile; so every segment is visited in turn. */
 static mi_segment_t* mi_abandoned_first;   /* under MI_LOCK_ABANDONED */
+static mi_segment_t* mi_abandoned_last;    /* under MI_LOCK_ABANDONED */
 static mi_atomic(uintptr_t) mi_abandoned_count;   /* written under MI_LOCK_ABANDONED; read without it to peek */
 
 /* ---------------------------------------------------------------------------
@@ -447,10 +450,11 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   tld->segment_count--;
   segment->tld = NULL;
   _mi_prim_lock(MI_LOCK_ABANDONED);
-  segment->prev = NULL;
-  segment->next = mi_abandoned_first;
-  if (mi_abandoned_first != NULL) mi_abandoned_first->prev = segment;
-  mi_abandoned_first = segment;
+  segment->next = NULL;
+  segment->prev = mi_abandoned_last;
+  if (mi_abandoned_last != NULL) mi_abandoned_last->next = segment;
+  else mi_abandoned_first = segment;
+  mi_abandoned_last = segment;
   mi_atomic_store_relaxed(&mi_abandoned_count, mi_atomic_load_relaxed(&mi_abandoned_count) + 1);
   mi_atomic_store_release(&segment->thread_id, 0);
   _mi_prim_unlock(MI_LOCK_ABANDONED);
@@ -468,6 +472,7 @@ static void mi_abandoned_unlink(mi_segment_t* segment) {
   if (segment->prev != NULL) segment->prev->next = segment->next;
   else mi_abandoned_first = segment->next;
   if (segment->next != NULL) segment->next->prev = segment->prev;
+  else mi_abandoned_last = segment->prev;
   segment->next = segment->prev = NULL;
   mi_atomic_store_relaxed(&mi_abandoned_count, mi_atomic_load_relaxed(&mi_abandoned_count) - 1);
 }

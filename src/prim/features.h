@@ -9,4 +9,8 @@
    and some glibc internals call; musl has none. */
 #define MI_PRIM_HAS_LIBC_ALLOC_NAMES  (MI_LIBC_MUSL == 0)
 
+/* glibc's allocator introspection (mallinfo, mallinfo2, malloc_trim,
+   malloc_stats, mallopt), which programs call to ask their allocator. */
+#define MI_PRIM_HAS_MALLOC_INTROSPECTION  (MI_LIBC_MUSL == 0)
+
 #endif
