@@ -58,7 +58,7 @@ t0=$(date +%s)
 # shellcheck disable=SC2086 # $tests is a list
 (cd "$work" && on_mica "$work/regrtest.err" $py -c '
 import os, sys
-del os.environ["MICA_SHOW_STATS"]
+os.environ.pop("MICA_SHOW_STATS", None)
 sys.argv[0] = "regrtest"
 from test.libregrtest.main import main
 main()
