@@ -9,25 +9,37 @@
 #   mica_run  absolute path of bin/mica-run
 # and the functions below.
 
+# shellcheck disable=SC2154 # prog is set by the sourcing script
 fail() {
   echo "program-$prog: FAILED: $*" >&2
+  failed_reported=1
   exit 1
 }
+
+# A command that fails under `set -e` outside fail() (in a function that runs
+# many commands, say) ends the test through this trap, which names the step
+# that was running (`stage`) and shows its log (`stage_log`).
+stage="start-up"
+stage_log=
+failed_reported=0
+on_exit() {
+  _st=$?
+  if [ "$_st" != 0 ] && [ "$failed_reported" = 0 ]; then
+    [ -z "$stage_log" ] || show_log "$stage_log"
+    echo "program-$prog: FAILED: $stage (exit status $_st)" >&2
+  fi
+}
+trap on_exit EXIT
 
 note() {
   echo "program-$prog: $*"
 }
 
-# need FILE DEBIAN_PACKAGE: FILE must be an executable program (or, with -f,
-# any file); otherwise the test fails and says what to install. A missing
-# program is a failure, never a skipped (passing) check.
+# need PROGRAM DEBIAN_PACKAGE: PROGRAM must be installed; otherwise the test
+# fails and says what to install. A missing program is a failure, never a
+# skipped (passing) check.
 need() {
-  if [ "$1" = -f ]; then
-    shift
-    [ -e "$1" ] || fail "$1 is missing: install the Debian package $2 (apt-get install -y $2)"
-  else
-    [ -x "$1" ] || fail "$1 is missing: install the Debian package $2 (apt-get install -y $2)"
-  fi
+  [ -x "$1" ] || fail "$1 is missing: install the Debian package $2 (apt-get install -y $2)"
 }
 
 # on_mica LOG PROGRAM [ARGS...]: run PROGRAM through bin/mica-run --stats with

@@ -29,11 +29,12 @@ PYTHONDONTWRITEBYTECODE=1
 export PYTHONMALLOC PYTHONHASHSEED PYTHONDONTWRITEBYTECODE
 
 # --- 1. the workload, against the same run on glibc ---------------------------
+stage="workload.py"
 t0=$(date +%s)
 without_mica $py "$here/workload.py" >"$work/ref.out" 2>"$work/ref.err" ||
   { show_log "$work/ref.err"; fail "workload.py failed without mica (the test itself is broken)"; }
 on_mica "$work/workload.err" $py "$here/workload.py" >"$work/workload.out" ||
-  { show_log "$work/workload.err"; fail "workload.py failed on mica (exit status $?)"; }
+  { st=$?; show_log "$work/workload.err"; fail "workload.py failed on mica (exit status $st)"; }
 tail -n 1 "$work/workload.out" | grep -qx 'workload ok' ||
   { cat "$work/workload.out" >&2; fail "workload.py did not finish"; }
 cmp -s "$work/ref.out" "$work/workload.out" || {
@@ -46,6 +47,7 @@ check_served "$work/workload.err" 1000 "workload.py"
 note "workload.py: report equals glibc's ($(wc -l <"$work/workload.out") lines) in $(($(date +%s) - t0)) s"
 
 # --- 2. CPython's regression suite --------------------------------------------
+stage="regrtest"
 # Sequential, in one process, so that this process's statistics cover every
 # test. Some tests (test_json's json.tool tests) start Python subprocesses and
 # require their stderr to be empty: the main process keeps mica's statistics
@@ -62,7 +64,7 @@ os.environ.pop("MICA_SHOW_STATS", None)
 sys.argv[0] = "regrtest"
 from test.libregrtest.main import main
 main()
-' -W --timeout 600 $tests >"$work/regrtest.out") || {
+' -W --timeout 240 $tests >"$work/regrtest.out") || {
   tail -n 80 "$work/regrtest.out" >&2
   show_log "$work/regrtest.err"
   fail "CPython's regression tests failed on mica"
@@ -71,7 +73,7 @@ grep -q '^Tests result: SUCCESS' "$work/regrtest.out" || {
   tail -n 40 "$work/regrtest.out" >&2
   fail "no 'Tests result: SUCCESS' in the regression tests' output"
 }
-ntests=$(echo $tests | wc -w)
+ntests=$(echo "$tests" | wc -w)
 grep -Eq "^All $ntests tests OK" "$work/regrtest.out" || {
   tail -n 40 "$work/regrtest.out" >&2
   fail "not all $ntests regression test modules ran and passed"

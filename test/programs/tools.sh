@@ -48,9 +48,12 @@ sort_all() {
   # small buffer: temporary files and a multi-threaded merge
   "$@" /usr/bin/sort --parallel=2 -S 2M -T "$work/sort" -t, -k3,3g -k4 in.txt -o "$_d/merge"
 }
-sort_all ref without_mica ||
-  fail "sort failed without mica (the test itself is broken)"
-sort_all mica on_mica "$work/sort.err" || { show_log "$work/sort.err"; fail "sort failed on mica"; }
+# (set -e ends the test at the first failing command, naming the stage)
+stage="sort without mica (the test itself is broken)" stage_log=
+sort_all ref without_mica
+stage="sort on mica" stage_log=$work/sort.err
+sort_all mica on_mica "$work/sort.err"
+stage="sort: checking the results" stage_log=
 for f in plain numeric unique merge; do
   cmp -s "ref/$f" "mica/$f" || fail "sort ($f) on mica differs from sort on glibc"
 done
@@ -115,7 +118,7 @@ git_work() {
     done
     "$@" /usr/bin/git tag -a -m "version one" v1 HEAD~2
     {
-      "$@" /usr/bin/git rev-parse HEAD HEAD^{tree} v1
+      "$@" /usr/bin/git rev-parse HEAD "HEAD^{tree}" v1
       "$@" /usr/bin/git log --format='%H %T %s' --stat
       "$@" /usr/bin/git diff --stat HEAD~5 HEAD
       "$@" /usr/bin/git diff HEAD~3 HEAD -- dir07
@@ -132,10 +135,11 @@ git_work() {
     "$@" /usr/bin/git log --format='%H %T %s' --stat >"$_repo.log-after-gc"
   )
 }
-git_work "$work/git-ref" without_mica >/dev/null 2>"$work/git-ref.err" ||
-  { show_log "$work/git-ref.err"; fail "the git work failed without mica (the test itself is broken)"; }
-git_work "$work/git-mica" on_mica "$work/git.err" ||
-  { show_log "$work/git.err"; fail "git failed on mica"; }
+stage="git without mica (the test itself is broken)" stage_log=$work/git-ref.err
+git_work "$work/git-ref" without_mica >/dev/null 2>"$work/git-ref.err"
+stage="git on mica" stage_log=$work/git.err
+git_work "$work/git-mica" on_mica "$work/git.err"
+stage="git: checking the results" stage_log=
 cmp -s "$work/git-ref.out" "$work/git-mica.out" || {
   diff "$work/git-ref.out" "$work/git-mica.out" | head -n 20 >&2
   fail "git's results on mica differ from git's on glibc"
@@ -199,10 +203,11 @@ sqlite_run() {
   rm -f db db-wal db-shm
   "$@" /usr/bin/sqlite3 -bail db <work.sql
 }
-sqlite_run without_mica >ref.out 2>"$work/sqlite-ref.err" ||
-  { show_log "$work/sqlite-ref.err"; fail "sqlite3 failed without mica (the test itself is broken)"; }
-sqlite_run on_mica "$work/sqlite.err" >mica.out ||
-  { show_log "$work/sqlite.err"; fail "sqlite3 failed on mica"; }
+stage="sqlite3 without mica (the test itself is broken)" stage_log=$work/sqlite-ref.err
+sqlite_run without_mica >ref.out 2>"$work/sqlite-ref.err"
+stage="sqlite3 on mica" stage_log=$work/sqlite.err
+sqlite_run on_mica "$work/sqlite.err" >mica.out
+stage="sqlite3: checking the results" stage_log=
 cmp -s ref.out mica.out || { diff ref.out mica.out >&2; fail "sqlite3's results on mica differ from sqlite3's on glibc"; }
 got_count=$(grep '^count|' mica.out)
 [ "$got_count" = "$expected_count" ] || fail "sqlite3: expected '$expected_count', got '$got_count'"
