@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include "mica.h"
 #include "test.h"
 
 int main(void) {
@@ -17,6 +18,8 @@ int main(void) {
   char* huge = malloc(huge_size);
   CHECK(huge != NULL);
   memset(huge, 1, huge_size);
+  /* observed, so a compiler may not elide the malloc/free pair (clang does) */
+  CHECK(mi_usable_size(huge) >= huge_size);
   struct mallinfo2 with_huge = mallinfo2();
   CHECKF(with_huge.hblkhd >= before.hblkhd + huge_size, "hblkhd %zu -> %zu after a 64 MiB block", before.hblkhd, with_huge.hblkhd);
 #pragma GCC diagnostic push
