@@ -193,3 +193,16 @@ void _mi_arenas_collect(bool force) {
   for (size_t i = 0; i < count; i++) mi_arena_purge(&mi_arenas[i], force, now);
 }
 
+
+size_t _mi_arenas_atomics_misaligned(void) {
+  size_t bad = mi_atomic_misaligned(&mi_arena_count_);
+  for (size_t i = 0; i < MI_MAX_ARENAS; i++) {   /* the whole static array, used or not */
+    mi_arena_t* arena = &mi_arenas[i];
+    bad += mi_atomic_misaligned(&arena->xstart) + mi_atomic_misaligned(&arena->purge_expire);
+    for (size_t w = 0; w < MI_ARENA_MAP_WORDS; w++) {
+      bad += mi_atomic_misaligned(&arena->in_use[w]) + mi_atomic_misaligned(&arena->dirty[w]) +
+             mi_atomic_misaligned(&arena->purge[w]) + mi_atomic_misaligned(&arena->committed[w]);
+    }
+  }
+  return bad;
+}

@@ -276,3 +276,21 @@ bool mi_heap_visit_blocks(const mi_heap_t* heap, bool visit_blocks, mi_block_vis
   mi_visit_blocks_args_t args = { visit_blocks, visitor, arg };
   return mi_heap_visit_pages((mi_heap_t*)heap, &mi_heap_visit_area, &args);
 }
+
+static bool mi_heap_page_atomics(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg) {
+  (void)heap; (void)pq;
+  size_t* bad = (size_t*)arg;
+  mi_segment_t* segment = _mi_page_segment(page);
+  *bad += mi_atomic_misaligned(&page->xthread_free) + mi_atomic_misaligned(&page->xheap) + mi_atomic_misaligned(&page->xflags);
+  *bad += mi_atomic_misaligned(&segment->thread_id);
+  for (size_t i = 0; i < segment->capacity; i++) {   /* every descriptor of the segment */
+    *bad += mi_atomic_misaligned(&segment->pages[i].xthread_free) + mi_atomic_misaligned(&segment->pages[i].xheap);
+  }
+  return true;
+}
+
+size_t _mi_heap_atomics_misaligned(mi_heap_t* heap) {
+  size_t bad = mi_atomic_misaligned(&heap->thread_delayed_free);
+  mi_heap_visit_pages(heap, &mi_heap_page_atomics, &bad);
+  return bad;
+}

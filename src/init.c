@@ -166,3 +166,20 @@ void _mi_process_load(void) {
 void _mi_process_done(void) {
   _mi_stats_print_at_exit();
 }
+
+/* Every atomic mica has: static data (arenas, segment map, statistics,
+   process state) and live metadata (this thread's heaps, their pages and
+   segments, abandoned segments). */
+size_t _mi_atomics_misaligned(void) {
+  size_t bad = _mi_arenas_atomics_misaligned() + _mi_segments_atomics_misaligned();
+  bad += mi_atomic_misaligned(&mi_process_init_state) + mi_atomic_misaligned(&mi_thread_data_main_taken);
+  mi_stat_count_t* stats = (mi_stat_count_t*)&_mi_stats;
+  for (size_t i = 0; i < sizeof(mi_stats_t) / sizeof(mi_stat_count_t); i++) {
+    bad += mi_atomic_misaligned(&stats[i].current) + mi_atomic_misaligned(&stats[i].peak) + mi_atomic_misaligned(&stats[i].total);
+  }
+  mi_heap_t* heap = mi_get_default_heap();
+  if (mi_heap_is_initialized(heap)) {
+    for (mi_heap_t* h = heap->tld->heaps; h != NULL; h = h->next) bad += _mi_heap_atomics_misaligned(h);
+  }
+  return bad;
+}

@@ -553,3 +553,17 @@ bool _mi_segment_huge_page_free_abandoned(mi_segment_t* segment) {
 void _mi_segment_thread_collect(mi_tld_t* tld) {
   _mi_segments_collect(true, tld);
 }
+
+size_t _mi_segments_atomics_misaligned(void) {
+  size_t bad = mi_atomic_misaligned(&mi_abandoned_count);
+  bad += mi_atomic_misaligned(&_mi_segment_map[0]) + mi_atomic_misaligned(&_mi_segment_map[MI_SEGMENT_MAP_WORDS - 1]);
+  _mi_prim_lock(MI_LOCK_ABANDONED);
+  for (mi_segment_t* s = mi_abandoned_first; s != NULL; s = s->next) {
+    bad += mi_atomic_misaligned(&s->thread_id);
+    for (size_t i = 0; i < s->capacity; i++) {
+      bad += mi_atomic_misaligned(&s->pages[i].xthread_free) + mi_atomic_misaligned(&s->pages[i].xheap) + mi_atomic_misaligned(&s->pages[i].xflags);
+    }
+  }
+  _mi_prim_unlock(MI_LOCK_ABANDONED);
+  return bad;
+}

@@ -52,6 +52,15 @@ void      _mi_process_done(void);                    /* hook called by prim at e
 void      _mi_heap_set_default_direct(mi_heap_t* heap);
 uintptr_t _mi_thread_id_tls(void);
 
+/* Natural-alignment checks of every atomic, module by module, for the
+   run-time proof (test/platform/test-atomics-aligned.c); each returns the
+   number of misaligned atomics it found. */
+#define mi_atomic_misaligned(p)  ((((uintptr_t)(p)) & (sizeof(*(p)) - 1)) != 0 ? 1 : 0)
+size_t _mi_arenas_atomics_misaligned(void);
+size_t _mi_segments_atomics_misaligned(void);
+size_t _mi_heap_atomics_misaligned(mi_heap_t* heap);
+size_t _mi_atomics_misaligned(void);   /* all of the above, for the calling thread's heaps */
+
 /* ---- options.c ------------------------------------------------------ */
 void _mi_options_init(void);
 void _mi_fputs(mi_output_fun* out, void* arg, const char* prefix, const char* message);
