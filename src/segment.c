@@ -178,11 +178,15 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   return segment;
 }
 
+/* Give a segment back. `tld` is its owner's, or NULL for an abandoned
+   segment (which is in no queue and counted by no thread). */
 static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
-  mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
-  if (queue != NULL) mi_segment_queue_remove(queue, segment);
+  if (tld != NULL) {
+    mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
+    if (queue != NULL) mi_segment_queue_remove(queue, segment);
+    tld->segment_count--;
+  }
   _mi_segment_map_freed_at(segment);
-  tld->segment_count--;
   _mi_stat_decrease(&_mi_stats.segments, 1);
   const mi_memid_t memid = segment->memid;
   const size_t size = segment->segment_size;
@@ -540,12 +544,7 @@ bool _mi_segment_huge_page_free_abandoned(mi_segment_t* segment) {
   if (!on_list) return false;   /* reclaimed meanwhile: the caller frees the block normally */
   _mi_stat_decrease(&_mi_stats.abandoned, 1);
   _mi_stat_decrease(&_mi_stats.pages, 1);
-  _mi_stat_decrease(&_mi_stats.segments, 1);
-  _mi_segment_map_freed_at(segment);
-  const mi_memid_t memid = segment->memid;
-  const size_t size = segment->segment_size;
-  segment->cookie = 0;
-  _mi_arena_free_segment(segment, size, memid);
+  mi_segment_free(segment, NULL);
   return true;
 }
 
