@@ -18,36 +18,72 @@ size_t _mi_usable_size_of(const mi_segment_t* segment, const mi_page_t* page, co
   return mi_page_block_size(page);
 }
 
-#if MI_DEBUG > 0
-/* Is `block` already on one of the page's free lists? (debug builds) */
+/* ---- double free --------------------------------------------------------
+   A block on a free list has an encoded link as its first word, so a free
+   whose block does not look like that (mi_block_looks_free, on the fast
+   path) cannot be a double free. One that does is confirmed by walking the
+   lists the block could be on; a live block whose data only looks like a
+   link costs the walk and is freed as usual. Walks are bounded and follow
+   only links that stay inside the page, so they are safe even when another
+   thread owns the lists; from a non-owner thread the answer is best effort
+   (the owner may be moving blocks between lists meanwhile). */
 static bool mi_list_contains(const mi_page_t* page, const mi_block_t* list, const mi_block_t* block) {
-  size_t n = 0;
-  for (; list != NULL && n <= page->capacity; list = mi_block_next(page, list), n++) {
+  const uint8_t* const start = mi_page_start(page);
+  const size_t area = (size_t)page->capacity * mi_page_block_size(page);
+  for (size_t n = 0; list != NULL && n <= page->capacity; n++) {
     if (list == block) return true;
+    if ((size_t)((const uint8_t*)list - start) >= area) return false;   /* not a link of this page */
+    list = mi_block_next(page, list);
   }
   return false;
 }
 
-static bool mi_check_is_double_free(const mi_page_t* page, const mi_block_t* block) {
+/* The owner heap's delayed-free list holds blocks of all its full pages. */
+static bool mi_delayed_list_contains(const mi_page_t* page, const mi_block_t* block) {
+  const mi_heap_t* heap = (const mi_heap_t*)mi_atomic_load_acquire(&((mi_page_t*)page)->xheap);
+  if (heap == NULL) return false;
+  const mi_block_t* b = (const mi_block_t*)mi_atomic_load_acquire(&((mi_heap_t*)heap)->thread_delayed_free);
+  for (size_t n = 0; b != NULL && n < MI_SEGMENT_SIZE / sizeof(mi_block_t); n++) {
+    if (b == block) return true;
+    if (!_mi_ptr_is_known(b)) return false;
+    b = mi_block_next(_mi_ptr_page(b), b);
+  }
+  return false;
+}
+
+static mi_decl_noinline bool mi_check_is_double_free(const mi_page_t* page, const mi_block_t* block) {
   if (mi_list_contains(page, page->free, block) || mi_list_contains(page, page->local_free, block) ||
-      mi_list_contains(page, mi_page_thread_free(page), block)) {
-    _mi_error_message(EAGAIN, "double free detected of block %p with size %zu\n", (void*)block, mi_page_block_size(page));
+      mi_list_contains(page, mi_page_thread_free(page), block) || mi_delayed_list_contains(page, block)) {
+    _mi_error_message(EAGAIN, "double free detected of block %p with size %zu (the second free is ignored)\n",
+                      (void*)block, mi_page_block_size(page));
     return true;
   }
   return false;
 }
 
-/* A pointer inside a known segment that is not a live block start. */
+static inline bool mi_free_is_double(const mi_page_t* page, const mi_block_t* block) {
+  return ((MI_DEBUG > 0 || mi_block_looks_free(page, block)) && mi_check_is_double_free(page, block));
+}
+
+/* A pointer inside a known segment that is not a live block: in no page
+   in use (a block of a freed large page freed again, or a wild pointer),
+   before the page's blocks, or (debug builds) not at a block start. */
 static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
-  if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_process_cookie) || !page->segment_in_use || mi_page_block_size(page) == 0 ||
-      (const uint8_t*)p < mi_page_start(page) ||
+  if (!page->segment_in_use || mi_page_block_size(page) == 0 || (const uint8_t*)p < mi_page_start(page)) {
+    _mi_error_message(EINVAL, "mi_free: invalid pointer %p (in no page in use: freed twice, or not a mica block)\n", p);
+    return true;
+  }
+#if MI_DEBUG > 0
+  if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_process_cookie) ||
       (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - mi_page_start(page)) % mi_page_block_size(page)) != 0)) {
     _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
     return true;
   }
+#else
+  (void)segment;
+#endif
   return false;
 }
-#endif
 
 /* Free into a page owned by another thread: one CAS push onto its
    thread-free list, or, while the page is in its owner's full queue, onto
@@ -56,6 +92,7 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
   if (segment->page_kind == MI_PAGE_HUGE && mi_atomic_load_acquire(&segment->thread_id) == 0) {
     if (_mi_segment_huge_page_free_abandoned(segment)) return;
   }
+  if (mi_free_is_double(page, block)) return;
   uintptr_t tfree = mi_atomic_load_relaxed(&page->xthread_free);
   uintptr_t tfreex;
   bool use_delayed;
@@ -74,7 +111,7 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
   mi_heap_t* heap = (mi_heap_t*)mi_atomic_load_acquire(&page->xheap);
   if (heap != NULL) {
     uintptr_t head = mi_atomic_load_relaxed(&heap->thread_delayed_free);
-    do { mi_block_set_nextx(heap, block, (mi_block_t*)head, heap->keys); }
+    do { mi_block_set_next(page, block, (mi_block_t*)head); }
     while (!mi_atomic_cas_weak_release(&heap->thread_delayed_free, &head, (uintptr_t)block));
   }
   tfree = mi_atomic_load_relaxed(&page->xthread_free);
@@ -88,10 +125,8 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
   } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tfree, tfreex));
 }
 
-static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {
-#if MI_DEBUG > 0
-  if (mi_check_is_double_free(page, block)) return;
-#endif
+static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool check_double) {
+  if (check_double && mi_free_is_double(page, block)) return;
   mi_block_set_next(page, block, page->local_free);
   page->local_free = block;
   if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
@@ -104,18 +139,16 @@ bool _mi_free_delayed_block_try(mi_block_t* block) {
   mi_page_t* page = _mi_ptr_page(block);
   if (!_mi_page_try_use_delayed_free(page, MI_NO_DELAYED_FREE, false)) return false;
   _mi_page_free_collect(page, false);
-  mi_free_block_local(page, block);
+  mi_free_block_local(page, block, false);   /* checked when it was freed into the delayed list */
   return true;
 }
 
 void _mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
   page = _mi_page_resolve(page);
-#if MI_DEBUG > 0
   if (mi_check_is_invalid_block(segment, page, p)) return;
-#endif
   mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_ptr_unalign(segment, page, p) : (mi_block_t*)p);
   mi_track_free(p);
-  if (mi_likely(local)) mi_free_block_local(page, block);
+  if (mi_likely(local)) mi_free_block_local(page, block, true);
   else mi_free_block_mt(segment, page, block);
 }
 

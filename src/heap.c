@@ -31,8 +31,6 @@ void _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim) {
   if (tld->heap_backing != NULL && tld->heap_backing != heap) _mi_random_split(&tld->heap_backing->random, &heap->random);
   else _mi_random_init(&heap->random);
   heap->cookie = _mi_random_next(&heap->random) | 1;
-  heap->keys[0] = _mi_random_next(&heap->random);
-  heap->keys[1] = _mi_random_next(&heap->random);
   heap->next = tld->heaps;
   tld->heaps = heap;
 }

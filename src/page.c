@@ -235,12 +235,13 @@ bool _mi_heap_delayed_free_partial(mi_heap_t* heap) {
   bool all = true;
   mi_block_t* block = (mi_block_t*)list;
   while (block != NULL) {
-    mi_block_t* next = mi_block_nextx(heap, block, heap->keys);
+    mi_page_t* const page = _mi_ptr_page(block);
+    mi_block_t* next = mi_block_next(page, block);
     if (!_mi_free_delayed_block_try(block)) {
       /* put it back for next time */
       all = false;
       uintptr_t head = mi_atomic_load_relaxed(&heap->thread_delayed_free);
-      do { mi_block_set_nextx(heap, block, (mi_block_t*)head, heap->keys); }
+      do { mi_block_set_next(page, block, (mi_block_t*)head); }
       while (!mi_atomic_cas_weak_release(&heap->thread_delayed_free, &head, (uintptr_t)block));
     }
     block = next;

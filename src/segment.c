@@ -170,6 +170,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   for (size_t i = 0; i < capacity; i++) {
     segment->pages[i].segment_idx = (uint8_t)i;
     segment->pages[i].is_zero_init = memid.is_zero;
+    mi_page_set_flag(&segment->pages[i], MI_PAGE_UNUSED, true);
   }
   mi_atomic_store_release(&segment->thread_id, _mi_thread_id());
   _mi_segment_map_allocated_at(segment);
@@ -281,6 +282,7 @@ static void mi_segment_after_claim(mi_segment_t* segment, mi_tld_t* tld) {
 static mi_page_t* mi_segment_page_claim(mi_segment_t* segment, mi_page_t* page, mi_tld_t* tld) {
   mi_assert_internal(!page->segment_in_use);
   page->segment_in_use = 1;
+  mi_page_set_flag(page, MI_PAGE_UNUSED, false);
   segment->used++;
   segment->purge_mask &= ~((uintptr_t)1 << page->segment_idx);   /* still resident: no purge needed */
   segment->purge_due &= ~((uintptr_t)1 << page->segment_idx);
@@ -307,6 +309,7 @@ static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_
   segment->purge_mask &= ~mi_slice_mask(idx, count);
   segment->purge_due &= ~mi_slice_mask(idx, count);
   page->segment_in_use = 1;
+  mi_page_set_flag(page, MI_PAGE_UNUSED, false);
   page->is_zero_init = is_zero;
   page->xblock_size = (uint32_t)(count * MI_SLICE_SIZE);   /* the span: _mi_segment_page_start reads it */
   segment->used++;
@@ -351,12 +354,14 @@ static void mi_segment_page_clear(mi_segment_t* segment, mi_page_t* page, size_t
       mi_page_t* slice = &segment->pages[idx + k];
       memset(slice, 0, sizeof(*slice));
       slice->segment_idx = (uint8_t)(idx + k);
+      mi_page_set_flag(slice, MI_PAGE_UNUSED, true);
     }
     segment->slice_map &= ~mi_slice_mask(idx, count);
   }
   const bool was_zero = page->is_zero_init && page->capacity == 0;
   memset(page, 0, sizeof(*page));
   page->segment_idx = idx;
+  mi_page_set_flag(page, MI_PAGE_UNUSED, true);
   page->is_zero_init = was_zero;
   segment->used--;
   _mi_stat_decrease(&_mi_stats.pages, 1);

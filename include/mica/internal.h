@@ -319,7 +319,16 @@ static inline mi_block_t* mi_page_thread_free(const mi_page_t* page) {
   return mi_tf_block(mi_atomic_load_relaxed(&((mi_page_t*)page)->xthread_free));
 }
 
-/* ---- free-list links: the only place that reads or writes them ---------- */
+/* ---- free-list links: the only place that reads or writes them ----------
+   A free block's first word holds the link to the next one, always encoded,
+   so a block on a free list can be told from a live one by its contents
+   (mi_block_looks_free): the link decodes to NULL or into the block's own
+   segment, which user data does only by rare chance (and malloc clears the
+   word when it hands a block out). That keeps a double free from putting a
+   block on a list twice, in release builds too (see free.c).
+   Release builds xor with a fixed odd constant: correctness never depends
+   on it (a look-alike only costs a list walk), and a constant needs no
+   initialisation order. MI_SECURE uses per-page random keys and rotation. */
 #if MI_SECURE
 static inline uintptr_t mi_rotl(uintptr_t x, uintptr_t s) {
   s %= MI_INTPTR_BITS; return s == 0 ? x : ((x << s) | (x >> (MI_INTPTR_BITS - s)));
@@ -336,11 +345,18 @@ static inline void mi_block_set_nextx(const void* null, mi_block_t* block, const
 }
 #define MI_PAGE_KEYS(page) ((page)->keys)
 #else
+/* Bits 48-52 set: a link xor the key is never a user-space address, so the
+   pointers in user data do not look like links. */
+#if MI_INTPTR_SIZE == 8
+#define MI_LINK_KEY ((uintptr_t)0x001f9ac3d21f6e5bULL)
+#else
+#define MI_LINK_KEY ((uintptr_t)0xd21f6e5bUL)
+#endif
 static inline mi_block_t* mi_block_nextx(const void* null, const mi_block_t* block, const uintptr_t* keys) {
-  (void)null; (void)keys; return (mi_block_t*)block->next;
+  (void)null; (void)keys; return (mi_block_t*)(block->next ^ MI_LINK_KEY);
 }
 static inline void mi_block_set_nextx(const void* null, mi_block_t* block, const mi_block_t* next, const uintptr_t* keys) {
-  (void)null; (void)keys; block->next = (mi_encoded_t)next;
+  (void)null; (void)keys; block->next = (mi_encoded_t)next ^ MI_LINK_KEY;
 }
 #define MI_PAGE_KEYS(page) ((const uintptr_t*)NULL)
 #endif
@@ -355,6 +371,17 @@ static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, c
   mi_track_mem_undefined(block, sizeof(mi_block_t));
   mi_block_set_nextx(page, block, next, MI_PAGE_KEYS(page));
   mi_track_mem_noaccess(block, sizeof(mi_block_t));
+}
+
+/* Could `block` (being freed, so still the user's) be on a free list of
+   `page`? True for every block that is; for a live block only if its first
+   word happens to decode like a link. Cheap: one load the free writes
+   anyway. A true answer is confirmed by a list walk (free.c). */
+static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
+  mi_track_mem_defined(block, sizeof(mi_block_t));   /* the user may never have written it */
+  uintptr_t next = (uintptr_t)mi_block_nextx(page, block, MI_PAGE_KEYS(page));
+  if (next == 0) next = (uintptr_t)block;   /* a list's last block: one test covers both (a conditional move) */
+  return (((next ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == 0);
 }
 
 /* ---- the fast paths, shared by the mi_ API and the override exports ---- */
@@ -375,14 +402,14 @@ static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, siz
   }
   page->free = mi_block_next(page, block);
   page->used++;
-  if (mi_unlikely(zero)) {
-    if (page->is_zero_init && page->reserved == 1) {
-      mi_track_mem_undefined(block, sizeof(mi_block_t));
-      block->next = 0;   /* fresh single-block page: only the link was written */
-    } else {
-      mi_track_mem_undefined(block, mi_page_block_size(page));
-      memset(block, 0, mi_page_block_size(page));
-    }
+  if (mi_likely(!zero) || (page->is_zero_init && page->reserved == 1)) {
+    /* no stale link, so a later free cannot take the block for a free one
+       (and in a fresh single-block page the link is all that was written) */
+    mi_track_mem_undefined(block, sizeof(mi_block_t));
+    block->next = 0;
+  } else {
+    mi_track_mem_undefined(block, mi_page_block_size(page));
+    memset(block, 0, mi_page_block_size(page));
   }
   mi_track_malloc(block, mi_page_block_size(page), zero);
   return block;
@@ -407,8 +434,9 @@ static inline void _mi_free_inline(void* p) {
   mi_segment_t* const segment = _mi_ptr_segment(p);
   const uintptr_t tid = mi_atomic_load_relaxed(&segment->thread_id);
   mi_page_t* const page = _mi_segment_slice_of(segment, p);   /* a continuation slice has has_aligned set: slow path */
-  if (mi_likely(_mi_thread_id() == tid && mi_atomic_load_relaxed(&page->xflags) == 0 && MI_DEBUG == 0)) {
-    mi_block_t* const block = (mi_block_t*)p;
+  mi_block_t* const block = (mi_block_t*)p;
+  if (mi_likely(_mi_thread_id() == tid && mi_atomic_load_relaxed(&page->xflags) == 0 && MI_DEBUG == 0 &&
+                !mi_block_looks_free(page, block))) {
     mi_track_free(p);
     mi_block_set_next(page, block, page->local_free);
     page->local_free = block;

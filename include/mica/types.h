@@ -100,6 +100,7 @@ typedef enum mi_delayed_e {
    it concerns was handed out), so the byte is a relaxed atomic. */
 #define MI_PAGE_IN_FULL      0x01   /* page is in the heap's full queue */
 #define MI_PAGE_HAS_ALIGNED  0x02   /* some block was handed out at an interior (aligned) pointer */
+#define MI_PAGE_UNUSED       0x04   /* no page: an unclaimed unit or slice (frees into it take the slow path, which reports them) */
 
 /* ---------------------------------------------------------------------------
    Page: blocks of one size class in one contiguous area.
@@ -127,7 +128,7 @@ typedef struct mi_page_s {
   uint8_t   is_purged : 1;       /* memory was returned to the OS since last use */
   uint8_t   retire_expire : 5;   /* >0: empty but kept for this many more collections */
   /* owner heap */
-  mi_atomic(uint8_t) xflags;     /* MI_PAGE_IN_FULL | MI_PAGE_HAS_ALIGNED: the free fast path tests both at once */
+  mi_atomic(uint8_t) xflags;     /* MI_PAGE_IN_FULL | HAS_ALIGNED | UNUSED: the free fast path tests all at once */
   uint8_t   slice_offset;        /* large segments: >0 in the continuation slices of a span (distance to its page) */
   uint16_t  capacity;            /* blocks carved into lists so far */
   uint16_t  reserved;            /* blocks that fit in the page */
@@ -229,10 +230,9 @@ struct mi_heap_s {
   struct mi_tld_s* tld;
   mi_page_t*       pages_free_direct[MI_PAGES_DIRECT];
   mi_page_queue_t  pages[MI_BIN_FULL + 1];
-  mi_atomic(uintptr_t) thread_delayed_free;   /* mi_block_t* list */
+  mi_atomic(uintptr_t) thread_delayed_free;   /* mi_block_t* list, each link encoded by its block's page */
   uintptr_t        thread_id;
   uintptr_t        cookie;
-  uintptr_t        keys[2];
   mi_random_ctx_t  random;
   size_t           page_count;
   size_t           page_retired_min;   /* bins that may hold retired pages */

@@ -1,11 +1,16 @@
-/* wrong/double-free (debug build, MI_DEBUG=2): freeing a block twice is
-   reported through mi_register_error as EAGAIN (and printed with "mica" in
-   the message when MICA_SHOW_ERRORS=1), and the second free is ignored:
-   the block is not handed out twice afterwards. */
+/* wrong/double-free: freeing a block twice is reported through
+   mi_register_error as EAGAIN (and printed with "mica" in the message when
+   MICA_SHOW_ERRORS=1), and the second free is ignored: the block is not
+   handed out twice afterwards. Built twice: against the debug variant and
+   against the release library, which must give the same answers. Blocks
+   whose data looks like free-list links (pointers to neighbours, never
+   written words) must not be reported. */
 #define _POSIX_C_SOURCE 200809L
 #include "wrong.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -15,7 +20,15 @@ static int cmp_ptr(const void* a, const void* b)
   return x < y ? -1 : x > y;
 }
 
-static void one_size(size_t size)
+/* A block of a single-block page (large, huge) freed twice: the first free
+   gave the page up, so the second finds no page in use (EINVAL, "freed
+   twice, or not a mica block") or no mica memory at all. */
+static int double_free_errors(bool single_block_page)
+{
+  return single_block_page ? wrong_with(EAGAIN) + wrong_with(EINVAL) : wrong_with(EAGAIN);
+}
+
+static void one_size(size_t size, bool single_block_page)
 {
   enum { N = 64 };
   void* keep[N];
@@ -28,7 +41,7 @@ static void one_size(size_t size)
   mi_free(p);
   wrong_reset();
   mi_free(p);
-  CHECKF(wrong_count >= 1 && wrong_with(EAGAIN) == wrong_count,
+  CHECKF(wrong_count == 1 && double_free_errors(single_block_page) == 1,
          "double free of a %zu-byte block: %d errors, %d EAGAIN", size, wrong_count, wrong_with(EAGAIN));
 
   /* the next two allocations of that size are not the same block */
@@ -51,15 +64,112 @@ static void one_size(size_t size)
   for (int i = 0; i < N; i++) mi_free(keep[i]);
 }
 
+
+/* No two of the n pointers are equal. */
+static int count_dups(void** ptrs, size_t n)
+{
+  qsort(ptrs, n, sizeof(void*), cmp_ptr);
+  int dups = 0;
+  for (size_t i = 1; i < n; i++) dups += (ptrs[i] != NULL && ptrs[i] == ptrs[i - 1]);
+  return dups;
+}
+
+/* free(a), free(b), free(a): a is not the last block on its list, so its
+   link points at a neighbour. */
+static void interleaved(size_t size)
+{
+  enum { N = 48 };
+  void* v[N];
+  for (int i = 0; i < N; i++) v[i] = mi_malloc(size);
+  void *a = v[10], *b = v[11];
+  mi_free(a);
+  mi_free(b);
+  wrong_reset();
+  mi_free(a);
+  CHECKF(wrong_count == 1 && wrong_with(EAGAIN) == 1, "free(a) free(b) free(a), %zu bytes: %d errors", size, wrong_count);
+  v[10] = mi_malloc(size);
+  v[11] = mi_malloc(size);
+  void* w[N + 8];
+  memcpy(w, v, sizeof v);
+  for (int i = N; i < N + 8; i++) w[i] = mi_malloc(size);
+  void* all[N + 8];
+  memcpy(all, w, sizeof all);
+  CHECKF(count_dups(all, N + 8) == 0, "free(a) free(b) free(a), %zu bytes: a block handed out twice", size);
+  for (int i = 0; i < N + 8; i++) mi_free(w[i]);
+}
+
+/* The first free came from another thread (the block waits on the page's
+   thread-free list); the owner, or that thread again, frees it once more. */
+static void* free_in_thread(void* p)
+{
+  mi_free(p);
+  return NULL;
+}
+static void* free_twice_in_thread(void* p)
+{
+  mi_free(p);
+  mi_free(p);
+  return NULL;
+}
+static void cross_thread(size_t size)
+{
+  enum { N = 32 };
+  void* v[N];
+  for (int i = 0; i < N; i++) v[i] = mi_malloc(size);
+  pthread_t t;
+  wrong_reset();
+  CHECK(pthread_create(&t, NULL, free_in_thread, v[5]) == 0 && pthread_join(t, NULL) == 0);
+  mi_free(v[5]);   /* owner frees it again */
+  CHECK(pthread_create(&t, NULL, free_twice_in_thread, v[6]) == 0 && pthread_join(t, NULL) == 0);
+  CHECKF(wrong_count == 2 && wrong_with(EAGAIN) == 2, "cross-thread double frees of %zu bytes: %d errors (2 expected)", size, wrong_count);
+  void* again[N + 8];
+  memcpy(again, v, sizeof v);
+  again[5] = mi_malloc(size);
+  again[6] = mi_malloc(size);
+  for (int i = N; i < N + 8; i++) again[i] = mi_malloc(size);
+  void* all[N + 8];
+  memcpy(all, again, sizeof all);
+  CHECKF(count_dups(all, N + 8) == 0, "cross-thread double free, %zu bytes: a block handed out twice", size);
+  for (int i = 0; i < N + 8; i++) mi_free(again[i]);
+}
+
+/* Live blocks that look like free ones are freed normally: a linked list
+   whose first words point at neighbours in the same page, blocks never
+   written, blocks holding NULL. */
+static void look_alikes(void)
+{
+  wrong_reset();
+  enum { N = 2000 };
+  static void* nodes[N];
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < N; i++) nodes[i] = mi_malloc(32);
+    for (int i = 0; i + 1 < N; i++) *(void**)nodes[i] = nodes[i + 1];
+    *(void**)nodes[N - 1] = NULL;
+    for (void* n = nodes[0]; n != NULL;) { void* next = *(void**)n; mi_free(n); n = next; }
+    for (int i = 0; i < N; i++) mi_free(mi_malloc(48));   /* never written */
+    for (int i = 0; i < N; i++) nodes[i] = mi_calloc(1, 64);
+    for (int i = 0; i < N; i++) mi_free(nodes[i]);
+  }
+  CHECKF(wrong_count == 0, "%d errors for live blocks that look like free ones", wrong_count);
+}
+
 int main(void)
 {
   mi_register_error(wrong_on_error, NULL);
   static char out[16384];
   capture_begin();
   static const size_t sizes[] = { 16, 64, 200, 1000, 5000, 40000 };
-  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) one_size(sizes[i]);
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    one_size(sizes[i], false);
+    interleaved(sizes[i]);
+    cross_thread(sizes[i]);
+  }
+  one_size(300000, true);            /* large: one block per page */
+  one_size(5 * 1024 * 1024, true);   /* huge: one block per segment */
   size_t n = capture_end(out, sizeof out);
   CHECKF(n > 0 && strstr(out, "mica") != NULL, "no error message containing \"mica\" on stderr");
+
+  look_alikes();
 
   /* normal use reports nothing */
   wrong_reset();
