@@ -171,7 +171,7 @@ void _mi_process_done(void) {
    process state) and live metadata (this thread's heaps, their pages and
    segments, abandoned segments). */
 size_t _mi_atomics_misaligned(void) {
-  size_t bad = _mi_arenas_atomics_misaligned() + _mi_segments_atomics_misaligned();
+  size_t bad = _mi_arenas_atomics_misaligned() + _mi_segments_atomics_misaligned() + _mi_prim_atomics_misaligned();
   bad += mi_atomic_misaligned(&mi_process_init_state) + mi_atomic_misaligned(&mi_thread_data_main_taken);
   mi_stat_count_t* stats = (mi_stat_count_t*)&_mi_stats;
   for (size_t i = 0; i < sizeof(mi_stats_t) / sizeof(mi_stat_count_t); i++) {

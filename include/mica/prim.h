@@ -71,8 +71,11 @@ void _mi_prim_unlock(mi_lock_id_t id);
 
 /* Thread exit: after _mi_prim_thread_init_auto_done(), the calling thread's
    exit calls the hook _mi_thread_done(heap) (declared in internal.h), even
-   for threads that never call mi_thread_done. */
+   for threads that never call mi_thread_done. When mica's code is unloaded
+   (dlclose of a shared object that links it statically) the hook is removed
+   first: threads exiting later skip it. */
 void _mi_prim_thread_init_auto_done(void);   /* once per process */
+size_t _mi_prim_atomics_misaligned(void);     /* the OS layer's atomics (see internal.h) */
 void _mi_prim_thread_associate_heap(void* heap);
 
 /* Process start and exit hooks: prim calls _mi_process_load() as early as

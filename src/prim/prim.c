@@ -213,25 +213,42 @@ static void mi_fork_child(void) {
 
 /* ---------------------------------------------------------------------------
    Thread exit: a pthread key whose destructor runs at every thread's exit.
+   The key goes when mica's code goes: when mica is linked into a shared
+   object that is dlclose'd, a thread that used that copy of mica and exits
+   afterwards must not call a destructor whose code is unmapped (test
+   dl-static). So the library destructor below deletes the key; a thread
+   exiting after that (dlclose, or the end of exit) keeps its thread data.
 --------------------------------------------------------------------------- */
 static pthread_key_t mi_heap_key;
-static bool mi_heap_key_valid;
+static mi_atomic(uintptr_t) mi_heap_key_valid;   /* 1 between create and delete */
 
 static void mi_pthread_done(void* value) {
   if (value != NULL) _mi_thread_done((mi_heap_t*)value);
 }
 
 void _mi_prim_thread_init_auto_done(void) {
-  mi_heap_key_valid = (pthread_key_create(&mi_heap_key, &mi_pthread_done) == 0);
+  if (pthread_key_create(&mi_heap_key, &mi_pthread_done) == 0) mi_atomic_store_release(&mi_heap_key_valid, 1);
+  /* glibc unregisters these when the object that registered them is
+     unloaded (pthread_atfork passes its __dso_handle) */
   pthread_atfork(&mi_fork_prepare, &mi_fork_parent, &mi_fork_child);
 }
 
 void _mi_prim_thread_associate_heap(void* heap) {
-  if (mi_heap_key_valid) pthread_setspecific(mi_heap_key, heap);
+  if (mi_atomic_load_acquire(&mi_heap_key_valid) != 0) pthread_setspecific(mi_heap_key, heap);
+}
+
+size_t _mi_prim_atomics_misaligned(void) {
+  return mi_atomic_misaligned(&mi_heap_key_valid);
+}
+
+/* Once: a deleted key's slot can be reused by another key, never set again. */
+static void mi_prim_thread_auto_done_remove(void) {
+  if (mi_atomic_exchange_acq_rel(&mi_heap_key_valid, 0) != 0) pthread_key_delete(mi_heap_key);
 }
 
 /* ---------------------------------------------------------------------------
-   Process load and exit
+   Process load and exit (or unload: a shared object linking mica statically
+   runs these at dlopen and dlclose)
 --------------------------------------------------------------------------- */
 __attribute__((constructor(101))) static void mi_prim_process_load(void) {
   mi_process_start_ms = _mi_prim_clock_msecs();
@@ -240,4 +257,5 @@ __attribute__((constructor(101))) static void mi_prim_process_load(void) {
 
 __attribute__((destructor(101))) static void mi_prim_process_done(void) {
   _mi_process_done();
+  mi_prim_thread_auto_done_remove();
 }
