@@ -22,3 +22,4 @@
 #include "free.c"
 #include "init.c"
 #include "override/override.c"
+#include "override/override-global.c"
