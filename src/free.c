@@ -67,9 +67,11 @@ static inline bool mi_free_is_double(const mi_page_t* page, const mi_block_t* bl
 
 /* A pointer inside a known segment that is not a live block: in no page
    in use (a block of a freed large page freed again, or a wild pointer),
-   before the page's blocks, or (debug builds) not at a block start. */
+   before the page's blocks, or (debug builds) not at a block start. Any
+   thread may ask: "in use" is read from the atomic flags byte (the
+   segment_in_use bit shares a byte with fields the owner writes). */
 static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
-  if (!page->segment_in_use || mi_page_block_size(page) == 0 || (const uint8_t*)p < mi_page_start(page)) {
+  if (mi_page_has_flag(page, MI_PAGE_UNUSED) || mi_page_block_size(page) == 0 || (const uint8_t*)p < mi_page_start(page)) {
     _mi_error_message(EINVAL, "mi_free: invalid pointer %p (in no page in use: freed twice, or not a mica block)\n", p);
     return true;
   }
