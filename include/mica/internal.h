@@ -336,14 +336,14 @@ static inline uintptr_t mi_rotl(uintptr_t x, uintptr_t s) {
 static inline uintptr_t mi_rotr(uintptr_t x, uintptr_t s) {
   s %= MI_INTPTR_BITS; return s == 0 ? x : ((x >> s) | (x << (MI_INTPTR_BITS - s)));
 }
-static inline mi_block_t* mi_block_nextx(const void* null, const mi_block_t* block, const uintptr_t* keys) {
-  mi_block_t* b = (mi_block_t*)(mi_rotr(block->next - keys[0], keys[0]) ^ keys[1]);
-  return (b == (mi_block_t*)null ? NULL : b);
+/* the page's own address stands for NULL, so an end of list is keyed too */
+static inline mi_block_t* mi_link_decode(const mi_page_t* page, mi_encoded_t link) {
+  mi_block_t* b = (mi_block_t*)(mi_rotr(link - page->keys[0], page->keys[0]) ^ page->keys[1]);
+  return (b == (const mi_block_t*)page ? NULL : b);
 }
-static inline void mi_block_set_nextx(const void* null, mi_block_t* block, const mi_block_t* next, const uintptr_t* keys) {
-  block->next = mi_rotl((uintptr_t)(next == NULL ? null : next) ^ keys[1], keys[0]) + keys[0];
+static inline mi_encoded_t mi_link_encode(const mi_page_t* page, const mi_block_t* next) {
+  return mi_rotl((uintptr_t)(next == NULL ? (const void*)page : (const void*)next) ^ page->keys[1], page->keys[0]) + page->keys[0];
 }
-#define MI_PAGE_KEYS(page) ((page)->keys)
 #else
 /* Bits 48-52 set: a link xor the key is never a user-space address, so the
    pointers in user data do not look like links. */
@@ -352,24 +352,23 @@ static inline void mi_block_set_nextx(const void* null, mi_block_t* block, const
 #else
 #define MI_LINK_KEY ((uintptr_t)0xd21f6e5bUL)
 #endif
-static inline mi_block_t* mi_block_nextx(const void* null, const mi_block_t* block, const uintptr_t* keys) {
-  (void)null; (void)keys; return (mi_block_t*)(block->next ^ MI_LINK_KEY);
+static inline mi_block_t* mi_link_decode(const mi_page_t* page, mi_encoded_t link) {
+  (void)page; return (mi_block_t*)(link ^ MI_LINK_KEY);
 }
-static inline void mi_block_set_nextx(const void* null, mi_block_t* block, const mi_block_t* next, const uintptr_t* keys) {
-  (void)null; (void)keys; block->next = (mi_encoded_t)next ^ MI_LINK_KEY;
+static inline mi_encoded_t mi_link_encode(const mi_page_t* page, const mi_block_t* next) {
+  (void)page; return (mi_encoded_t)next ^ MI_LINK_KEY;
 }
-#define MI_PAGE_KEYS(page) ((const uintptr_t*)NULL)
 #endif
 
 static inline mi_block_t* mi_block_next(const mi_page_t* page, const mi_block_t* block) {
   mi_track_mem_defined(block, sizeof(mi_block_t));
-  mi_block_t* next = mi_block_nextx(page, block, MI_PAGE_KEYS(page));
+  mi_block_t* next = mi_link_decode(page, block->next);
   mi_track_mem_noaccess(block, sizeof(mi_block_t));
   return next;
 }
 static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, const mi_block_t* next) {
   mi_track_mem_undefined(block, sizeof(mi_block_t));
-  mi_block_set_nextx(page, block, next, MI_PAGE_KEYS(page));
+  block->next = mi_link_encode(page, next);
   mi_track_mem_noaccess(block, sizeof(mi_block_t));
 }
 
@@ -379,7 +378,7 @@ static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, c
    anyway. A true answer is confirmed by a list walk (free.c). */
 static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
   mi_track_mem_defined(block, sizeof(mi_block_t));   /* the user may never have written it */
-  uintptr_t next = (uintptr_t)mi_block_nextx(page, block, MI_PAGE_KEYS(page));
+  uintptr_t next = (uintptr_t)mi_link_decode(page, block->next);
   if (next == 0) next = (uintptr_t)block;   /* a list's last block: one test covers both (a conditional move) */
   return (((next ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == 0);
 }
