@@ -28,8 +28,11 @@ void* _mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment,
       return _mi_page_malloc(heap, page, size, zero);
     }
   }
-  /* every block is granule aligned (page areas start 4 KiB aligned) */
-  if (alignment <= MI_GRANULE_SIZE && (offset & align_mask) == 0) return _mi_heap_malloc_zero(heap, size, zero);
+  /* every block of at least `alignment` bytes is aligned to it, up to the
+     fundamental alignment (see the size classes in types.h) */
+  if (alignment <= MI_MAX_ALIGN_SIZE && (offset & align_mask) == 0) {
+    return _mi_heap_malloc_zero(heap, (size < alignment ? alignment : size), zero);
+  }
   if (alignment > MI_HUGE_ALIGN_MIN) {
     if (offset != 0) {
       _mi_error_message(EINVAL, "alignment %zu with an offset is not supported\n", alignment);
@@ -84,7 +87,9 @@ void* mi_calloc_aligned(size_t count, size_t size, size_t alignment)    { return
 /* Re-allocation keeps the block when it is still aligned and big enough. */
 static void* mi_heap_realloc_zero_aligned_at(mi_heap_t* heap, void* p, size_t newsize, size_t alignment, size_t offset, bool zero) {
   if (!mi_alignment_is_valid(alignment, newsize)) return NULL;
-  if (alignment <= MI_GRANULE_SIZE && (offset & (alignment - 1)) == 0) return _mi_heap_realloc_zero(heap, p, newsize, zero);
+  if (alignment <= MI_MAX_ALIGN_SIZE && newsize >= alignment && (offset & (alignment - 1)) == 0) {
+    return _mi_heap_realloc_zero(heap, p, newsize, zero);   /* fundamentally aligned, as above */
+  }
   if (p == NULL) return _mi_heap_malloc_aligned_at(heap, newsize, alignment, offset, zero);
   const size_t size = mi_usable_size(p);
   if (size == 0) return NULL;   /* invalid pointer, already reported */

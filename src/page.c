@@ -307,7 +307,8 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
    slices in a large segment, or a huge segment. It is full as soon as its
    block is handed out (see _mi_malloc_generic). */
 static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment) {
-  const size_t block_size = _mi_align_up(size, MI_GRANULE_SIZE);
+  /* a zero-byte request still gets a block: a page area of size 0 has no room */
+  const size_t block_size = (size == 0 ? MI_GRANULE_SIZE : _mi_align_up(size, MI_GRANULE_SIZE));
   mi_page_t* page = _mi_segment_page_alloc(heap, block_size, page_alignment, heap->tld);
   if (page == NULL) return NULL;
   size_t page_size;

@@ -55,14 +55,27 @@
 #define MI_SLICE_SIZE          ((size_t)1 << MI_SLICE_SHIFT)
 #define MI_SLICES_PER_SEGMENT  (MI_SEGMENT_SIZE / MI_SLICE_SIZE)
 #define MI_HUGE_ALIGN_MIN      (MI_SEGMENT_SIZE / 2)       /* alignments above this get their own segment */
-#define MI_ALIGNMENT_MAX       ((size_t)1 << (MI_INTPTR_SIZE == 8 ? 30 : 26))
+#define MI_ALIGNMENT_MAX       ((size_t)1 << 30)                 /* 1 GiB; on 32-bit such a request may fail with ENOMEM */
 #define MI_MAX_ALLOC_SIZE      ((size_t)PTRDIFF_MAX)
 
-/* Size classes: granules of 8 bytes; exact classes up to 128 bytes, then 8
-   classes per power of two, so internal waste is at most 1/9 (11%). */
+/* Fundamental alignment (C17 7.22.3): a block of at least this many bytes
+   must be aligned to it, a smaller one to the largest power of two that
+   fits (16 on x86-64, i686 and aarch64; 8 on 32-bit ARM and s390x). C++'s
+   __STDCPP_DEFAULT_NEW_ALIGNMENT__ is the same (override-new.cpp checks). */
+#define MI_MAX_ALIGN_SIZE    ((size_t)_Alignof(max_align_t))
+
+/* Size classes: granules of 8 bytes. Exact classes up to 128 bytes, in steps
+   of 8 up to MI_BIN_STEP and of MI_BIN_STEP after it, so every class size
+   keeps blocks fundamentally aligned (page areas start 4 KiB aligned); then
+   8 classes per power of two (multiples of 16), so internal waste is at most
+   1/9 (11%). MI_BIN_EXACT is the last exact bin: 16 with 8-byte steps, 9
+   with 16-byte ones (8, 16, 32, 48, ..., 128). */
 #define MI_GRANULE_SHIFT     3
 #define MI_GRANULE_SIZE      ((size_t)1 << MI_GRANULE_SHIFT)
-#define MI_BIN_HUGE          ((((MI_SEGMENT_SHIFT - 1 - MI_GRANULE_SHIFT) - 1 - 4) << 3) + 7 + 17 + 1)
+#define MI_BIN_STEP          (MI_MAX_ALIGN_SIZE > MI_GRANULE_SIZE ? MI_MAX_ALIGN_SIZE : MI_GRANULE_SIZE)
+#define MI_BIN_STEP_GRANULES (MI_BIN_STEP / MI_GRANULE_SIZE)
+#define MI_BIN_EXACT         (MI_BIN_STEP_GRANULES - 1 + 128 / MI_BIN_STEP)
+#define MI_BIN_HUGE          ((((MI_SEGMENT_SHIFT - 1 - MI_GRANULE_SHIFT) - 1 - 4) << 3) + 7 + (MI_BIN_EXACT + 1) + 1)
 #define MI_BIN_FULL          (MI_BIN_HUGE + 1)
 #define MI_HUGE_QUEUE_SIZE   (MI_LARGE_OBJ_SIZE_MAX + MI_GRANULE_SIZE)      /* pseudo block size of the huge queue */
 #define MI_FULL_QUEUE_SIZE   (MI_LARGE_OBJ_SIZE_MAX + 2 * MI_GRANULE_SIZE)  /* pseudo block size of the full queue */
@@ -77,6 +90,7 @@ _Static_assert(MI_SMALL_PAGES_PER_SEGMENT <= MI_INTPTR_BITS, "segment purge mask
 _Static_assert(MI_SLICES_PER_SEGMENT <= MI_INTPTR_BITS, "a large segment's slice map is one word");
 _Static_assert(MI_ARENA_SEGMENTS % MI_INTPTR_BITS == 0 || MI_ARENA_SEGMENTS < MI_INTPTR_BITS, "arena bitmaps are whole words");
 _Static_assert(MI_LARGE_OBJ_SIZE_MAX >= MI_MEDIUM_OBJ_SIZE_MAX, "size classes are ordered");
+_Static_assert((MI_MAX_ALIGN_SIZE & (MI_MAX_ALIGN_SIZE - 1)) == 0 && MI_MAX_ALIGN_SIZE <= 16, "exact classes step by the fundamental alignment");
 
 /* ---------------------------------------------------------------------------
    Blocks: a free block holds the (optionally encoded) pointer to the next.

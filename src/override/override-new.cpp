@@ -10,6 +10,11 @@
 
 #define mi_export __attribute__((visibility("default")))
 
+// Plain `new` relies on malloc's fundamental alignment (types.h,
+// MI_MAX_ALIGN_SIZE); GCC vectorizes on this value.
+static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ <= alignof(std::max_align_t),
+              "operator new's default alignment is at most malloc's");
+
 namespace {
 
 // The slow path of every throwing/nothrow form: call the new-handler until
