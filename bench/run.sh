@@ -7,12 +7,14 @@
 #   -r, --rounds N     rounds per workload and allocator (default 5; 3 with -q)
 #   -o, --output FILE  also write the markdown report to FILE
 #   -a, --allocators L comma-separated subset of: glibc,jemalloc,tcmalloc,mimalloc,mica
-#   -w, --workloads L  comma-separated subset of: prodcons,churn,server
+#   -w, --workloads L  comma-separated subset of: prodcons,churn,server,objects,objects24
 #       --no-callgrind skip the instruction counts
 #       --no-timing    skip the timed workloads (instruction counts only)
 #   -h, --help
 # Environment:
 #   MICA_LIB           use this libmica.so instead of building one
+#   MICA_BASE_LIB      also measure this libmica.so, as allocator "mica-base"
+#                      (a build of an earlier commit: before/after, side by side)
 #   CC                 compiler for the bench programs (default gcc)
 #   BENCH_DIR          build directory (default <repo>/build-bench)
 #   BENCH_TIMEOUT      seconds before a single run is killed (default 300)
@@ -36,8 +38,8 @@ cc=${CC:-gcc}
 quick=0
 rounds=
 outfile=
-allocs_sel=glibc,jemalloc,tcmalloc,mimalloc,mica
-works_sel=prodcons,churn,server
+allocs_sel=glibc,jemalloc,tcmalloc,mimalloc,mica${MICA_BASE_LIB:+,mica-base}
+works_sel=prodcons,churn,server,objects,objects24
 do_callgrind=1
 do_timing=1
 
@@ -68,16 +70,22 @@ case $rounds in ''|*[!0-9]*|0) die "--rounds needs a positive number" ;; esac
 # ---------------------------------------------------------------------------
 if [ $quick = 1 ]; then
   prodcons_args="3000000 2 2"; churn_args="5000000 10000"; server_args="2000000 4 2000"; pairs=200000
+  objects_args="1000000 1 128"; objects24_args="1000000 17 24"
 else
   prodcons_args="6000000 2 2"; churn_args="20000000 10000"; server_args="8000000 4 2000"; pairs=1000000
+  objects_args="4000000 1 128"; objects24_args="4000000 17 24"
 fi
-all_works=(prodcons churn server)
-declare -A work_prog=([prodcons]=bench-prodcons [churn]=bench-churn [server]=bench-server)
-declare -A work_args=([prodcons]=$prodcons_args [churn]=$churn_args [server]=$server_args)
+all_works=(prodcons churn server objects objects24)
+declare -A work_prog=([prodcons]=bench-prodcons [churn]=bench-churn [server]=bench-server
+  [objects]=bench-objects [objects24]=bench-objects)
+declare -A work_args=([prodcons]=$prodcons_args [churn]=$churn_args [server]=$server_args
+  [objects]=$objects_args [objects24]=$objects24_args)
 declare -A work_desc=(
   [prodcons]="2 producers -> 2 consumers, cross-thread frees, 16 B-64 KiB"
   [churn]="1 thread, 10k live slots, free+malloc / realloc, 1 B-1 MiB"
-  [server]="4 threads x rounds, working sets handed over, temporaries")
+  [server]="4 threads x rounds, working sets handed over, temporaries"
+  [objects]="1 thread, millions of live objects of 1-128 B (footprint of small objects)"
+  [objects24]="as objects, all of 17-24 B (the worst case for 16-byte alignment)")
 
 # ---------------------------------------------------------------------------
 # Tools
@@ -105,7 +113,7 @@ command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) is missing"
 # Build the bench programs and mica
 # ---------------------------------------------------------------------------
 mkdir -p "$out/bin" "$out/logs"
-for p in bench-prodcons bench-churn bench-server bench-pair; do
+for p in bench-prodcons bench-churn bench-server bench-objects bench-pair; do
   "$cc" -O2 -g -Wall -Wextra -o "$out/bin/$p" "$here/$p.c" -pthread \
     || die "cannot compile $here/$p.c"
 done
@@ -148,7 +156,7 @@ find_lib() {   # find_lib SONAME...: path of the first installed one
   return 1
 }
 declare -A alloc_lib alloc_pkg
-alloc_pkg=([glibc]=libc6 [jemalloc]=libjemalloc2 [tcmalloc]=libtcmalloc-minimal4 [mimalloc]=libmimalloc2.0 [mica]="")
+alloc_pkg=([glibc]=libc6 [jemalloc]=libjemalloc2 [tcmalloc]=libtcmalloc-minimal4 [mimalloc]=libmimalloc2.0 [mica]="" [mica-base]="")
 allocs=()
 skipped=()
 IFS=, read -r -a wanted <<<"$allocs_sel"
@@ -160,7 +168,9 @@ for a in "${wanted[@]}"; do
     mimalloc) alloc_lib[$a]=$(find_lib libmimalloc.so.2) || { skipped+=("mimalloc (apt-get install libmimalloc2.0)"); continue; } ;;
     mica) if [ -z "$mica_lib" ]; then skipped+=("${mica_note:-mica}"); continue; fi
           alloc_lib[$a]=$mica_lib ;;
-    *) die "unknown allocator '$a' (glibc, jemalloc, tcmalloc, mimalloc, mica)" ;;
+    mica-base) [ -f "${MICA_BASE_LIB:-}" ] || die "mica-base needs MICA_BASE_LIB=<an earlier libmica.so>"
+          alloc_lib[$a]=$(cd "$(dirname "$MICA_BASE_LIB")" && pwd)/$(basename "$MICA_BASE_LIB") ;;
+    *) die "unknown allocator '$a' (glibc, jemalloc, tcmalloc, mimalloc, mica, mica-base)" ;;
   esac
   allocs+=("$a")
 done
@@ -301,6 +311,8 @@ report() {
     local lib=${alloc_lib[$a]} pkg=${alloc_pkg[$a]} ver
     if [ "$a" = mica ]; then
       ver="mica $(git -C "$repo" describe --always --dirty 2>/dev/null || echo 'working tree (no commit)')"
+    elif [ "$a" = mica-base ]; then
+      ver="mica, an earlier build (MICA_BASE_LIB)"
     else
       ver="${pkg} $(pkgver "$pkg")"
     fi
