@@ -237,7 +237,7 @@ bool _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block
   _mi_page_free_collect(page, true);   /* all free blocks on `free` */
   const size_t bsize = mi_page_block_size(page);
   mi_heap_area_t area = { mi_page_start(page), (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
-                          page->used, bsize, bsize };
+                          page->used, bsize, bsize, 0 /* heap_tag */ };
   if (page->used == 0) return true;
   if (page->capacity == 1) return visitor(heap, &area, mi_page_start(page), bsize, arg);
   /* mark the free blocks, then visit the others */
@@ -261,7 +261,7 @@ static bool mi_heap_visit_area(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* 
   mi_visit_blocks_args_t* args = (mi_visit_blocks_args_t*)varg;
   const size_t bsize = mi_page_block_size(page);
   mi_heap_area_t area = { mi_page_start(page), (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
-                          page->used, bsize, bsize };
+                          page->used, bsize, bsize, 0 /* heap_tag */ };
   if (!args->visitor(heap, &area, NULL, bsize, args->arg)) return false;
   if (args->visit_blocks) return _mi_heap_area_visit_blocks(heap, page, args->visitor, args->arg);
   return true;

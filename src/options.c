@@ -34,7 +34,7 @@ static mi_option_desc_t mi_options[_mi_option_last] = {
   { 1,    MI_UNINIT, MI_OPTION(eager_commit_delay) },
   { 10,   MI_UNINIT, MI_OPTION(purge_delay) },
   { 0,    MI_UNINIT, MI_OPTION(use_numa_nodes) },
-  { 0,    MI_UNINIT, MI_OPTION(limit_os_alloc) },
+  { 0,    MI_UNINIT, MI_OPTION(disallow_os_alloc) },
   { 100,  MI_UNINIT, MI_OPTION(os_tag) },
   { 16,   MI_UNINIT, MI_OPTION(max_errors) },
   { 16,   MI_UNINIT, MI_OPTION(max_warnings) },
@@ -43,6 +43,18 @@ static mi_option_desc_t mi_options[_mi_option_last] = {
   { (long)(MI_ARENA_SIZE / 1024), MI_UNINIT, MI_OPTION(arena_reserve) },
   { 10,   MI_UNINIT, MI_OPTION(arena_purge_mult) },
   { 1,    MI_UNINIT, MI_OPTION(purge_extend_delay) },
+  { 0,    MI_UNINIT, MI_OPTION(abandoned_reclaim_on_free) },
+  { 0,    MI_UNINIT, MI_OPTION(disallow_arena_alloc) },
+  { 400,  MI_UNINIT, MI_OPTION(retry_on_oom) },
+  { 0,    MI_UNINIT, MI_OPTION(visit_abandoned) },
+  { 0,    MI_UNINIT, MI_OPTION(guarded_min) },
+  { 0,    MI_UNINIT, MI_OPTION(guarded_max) },
+  { 0,    MI_UNINIT, MI_OPTION(guarded_precise) },
+  { 0,    MI_UNINIT, MI_OPTION(guarded_sample_rate) },
+  { 0,    MI_UNINIT, MI_OPTION(guarded_sample_seed) },
+  { 0,    MI_UNINIT, MI_OPTION(target_segments_per_thread) },
+  { 10000, MI_UNINIT, MI_OPTION(generic_collect) },
+  { 1,    MI_UNINIT, MI_OPTION(allow_thp) },
 };
 
 static void mi_option_init(mi_option_desc_t* desc);

@@ -14,7 +14,7 @@ namespace {
 
 // The slow path of every throwing/nothrow form: call the new-handler until
 // the allocation succeeds or there is no handler left.
-void* mi_new_retry(std::size_t size, std::size_t alignment, bool nothrow) {
+void* mi_cxx_new_retry(std::size_t size, std::size_t alignment, bool nothrow) {
   for (;;) {
     void* p = (alignment == 0 ? mi_malloc(size) : mi_malloc_aligned(size, alignment));
     if (p != nullptr) return p;
@@ -31,32 +31,32 @@ void* mi_new_retry(std::size_t size, std::size_t alignment, bool nothrow) {
   }
 }
 
-inline void* mi_new(std::size_t size) {
+inline void* mi_cxx_new(std::size_t size) {
   void* p = mi_malloc(size);
-  return (p != nullptr ? p : mi_new_retry(size, 0, false));
+  return (p != nullptr ? p : mi_cxx_new_retry(size, 0, false));
 }
 
-inline void* mi_new_nothrow(std::size_t size) noexcept {
+inline void* mi_cxx_new_nothrow(std::size_t size) noexcept {
   void* p = mi_malloc(size);
-  return (p != nullptr ? p : mi_new_retry(size, 0, true));
+  return (p != nullptr ? p : mi_cxx_new_retry(size, 0, true));
 }
 
-inline void* mi_new_aligned(std::size_t size, std::align_val_t al) {
+inline void* mi_cxx_new_aligned(std::size_t size, std::align_val_t al) {
   void* p = mi_malloc_aligned(size, static_cast<std::size_t>(al));
-  return (p != nullptr ? p : mi_new_retry(size, static_cast<std::size_t>(al), false));
+  return (p != nullptr ? p : mi_cxx_new_retry(size, static_cast<std::size_t>(al), false));
 }
 
-inline void* mi_new_aligned_nothrow(std::size_t size, std::align_val_t al) noexcept {
+inline void* mi_cxx_new_aligned_nothrow(std::size_t size, std::align_val_t al) noexcept {
   void* p = mi_malloc_aligned(size, static_cast<std::size_t>(al));
-  return (p != nullptr ? p : mi_new_retry(size, static_cast<std::size_t>(al), true));
+  return (p != nullptr ? p : mi_cxx_new_retry(size, static_cast<std::size_t>(al), true));
 }
 
 }  // namespace
 
-mi_export void* operator new(std::size_t n) { return mi_new(n); }
-mi_export void* operator new[](std::size_t n) { return mi_new(n); }
-mi_export void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return mi_new_nothrow(n); }
-mi_export void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return mi_new_nothrow(n); }
+mi_export void* operator new(std::size_t n) { return mi_cxx_new(n); }
+mi_export void* operator new[](std::size_t n) { return mi_cxx_new(n); }
+mi_export void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return mi_cxx_new_nothrow(n); }
+mi_export void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return mi_cxx_new_nothrow(n); }
 
 mi_export void operator delete(void* p) noexcept { mi_free(p); }
 mi_export void operator delete[](void* p) noexcept { mi_free(p); }
@@ -65,10 +65,10 @@ mi_export void operator delete[](void* p, const std::nothrow_t&) noexcept { mi_f
 mi_export void operator delete(void* p, std::size_t n) noexcept { mi_free_size(p, n); }
 mi_export void operator delete[](void* p, std::size_t n) noexcept { mi_free_size(p, n); }
 
-mi_export void* operator new(std::size_t n, std::align_val_t al) { return mi_new_aligned(n, al); }
-mi_export void* operator new[](std::size_t n, std::align_val_t al) { return mi_new_aligned(n, al); }
-mi_export void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept { return mi_new_aligned_nothrow(n, al); }
-mi_export void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept { return mi_new_aligned_nothrow(n, al); }
+mi_export void* operator new(std::size_t n, std::align_val_t al) { return mi_cxx_new_aligned(n, al); }
+mi_export void* operator new[](std::size_t n, std::align_val_t al) { return mi_cxx_new_aligned(n, al); }
+mi_export void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept { return mi_cxx_new_aligned_nothrow(n, al); }
+mi_export void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept { return mi_cxx_new_aligned_nothrow(n, al); }
 
 mi_export void operator delete(void* p, std::align_val_t al) noexcept { mi_free_aligned(p, static_cast<std::size_t>(al)); }
 mi_export void operator delete[](void* p, std::align_val_t al) noexcept { mi_free_aligned(p, static_cast<std::size_t>(al)); }
