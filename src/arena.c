@@ -384,23 +384,18 @@ static long mi_arena_purge_delay(void) {
 }
 
 /* The first free schedules the purge `delay` ms ahead; each further free
-   before it runs moves it purge_extend_delay ms later, but never beyond
-   `delay` from now: a busy arena is purged once it has been quiet. */
+   before it runs moves it purge_extend_delay ms later (as in mimalloc), so
+   an arena that keeps being used is purged once it has been quiet. */
 static void mi_arena_schedule_purge(mi_arena_t* arena, long delay) {
-  const uint32_t now = _mi_clock_now();
-  const uint32_t span = (delay > INT32_MAX / 2 ? (uint32_t)(INT32_MAX / 2) : (uint32_t)delay);
-  const uint32_t latest = now + span;
   const long extend = mi_option_get(mi_option_purge_extend_delay);
   uint32_t expire = mi_atomic_load_relaxed(&arena->purge_expire);
   for (;;) {
     uint32_t next;
     if (expire == 0) {
-      next = latest;
+      next = _mi_clock_now() + (uint32_t)(delay > INT32_MAX / 2 ? INT32_MAX / 2 : delay);
     } else {
       if (extend <= 0) return;
-      next = expire + (uint32_t)(extend > (long)span ? (long)span : extend);
-      if (_mi_clock_expired(latest, next)) next = latest;   /* capped */
-      if (next == expire) return;
+      next = expire + (uint32_t)(extend > INT32_MAX / 4 ? INT32_MAX / 4 : extend);
     }
     if (next == 0) next = 1;
     if (mi_atomic_cas_strong_acq_rel(&arena->purge_expire, &expire, next)) return;
