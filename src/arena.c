@@ -316,22 +316,21 @@ static void* mi_arena_try_alloc_in(size_t arena_idx, size_t units, bool commit, 
   return p;
 }
 
-/* Try the suitable arenas, those on the calling thread's NUMA node (or
-   on none) first. */
+/* Try the suitable arenas: with several NUMA nodes, those bound to the
+   calling thread's node first, then unbound ones (their pages land where
+   they are first touched), then those of other nodes. */
 static void* mi_arenas_try_alloc(size_t units, bool commit, int req_id, mi_memid_t* memid) {
   const size_t count = _mi_arena_count();
   const int node = (_mi_os_numa_node_count() > 1 ? (int)_mi_os_numa_node() : -1);
-  for (int pass = 0; pass < 2; pass++) {
+  for (int pass = (node < 0 ? 1 : 0); pass < (node < 0 ? 2 : 3); pass++) {
     for (size_t i = 0; i < count; i++) {
       const mi_arena_t* arena = &mi_arenas[i];
-      if (!_mi_arena_is_suitable((uint32_t)i + 1, req_id)) continue;
-      if (arena->unit_count < units) continue;
-      const bool local = (node < 0 || arena->numa_node < 0 || arena->numa_node == node);
-      if (local != (pass == 0)) continue;
+      if (!_mi_arena_is_suitable((uint32_t)i + 1, req_id) || arena->unit_count < units) continue;
+      const int rank = (node < 0 || arena->numa_node < 0 ? 1 : (arena->numa_node == node ? 0 : 2));
+      if (rank != pass) continue;
       void* p = mi_arena_try_alloc_in(i, units, commit, memid);
       if (p != NULL) return p;
     }
-    if (node < 0) break;   /* one pass visited them all */
   }
   return NULL;
 }

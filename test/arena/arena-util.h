@@ -75,6 +75,7 @@ static inline bool smaps_field(const void* addr, const char* field, char* value,
       const char* v = line + flen + 1;
       while (*v == ' ' || *v == '\t') v++;
       snprintf(value, size, "%s", v);
+      value[strcspn(value, "\n")] = 0;
       found = true;
       break;
     }

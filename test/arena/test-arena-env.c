@@ -97,7 +97,7 @@ static bool arena_has_hg(void) {
   void* start = mi_arena_area(id, NULL);
   char flags[256] = "";
   const bool ok = smaps_field(start, "VmFlags", flags, sizeof flags);
-  printf("  VmFlags of the arena: %s", flags);
+  printf("  VmFlags of the arena: %s\n", flags);
   return ok && strstr(flags, " hg") != NULL;
 }
 
