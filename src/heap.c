@@ -100,6 +100,23 @@ static void mi_heap_reset_pages(mi_heap_t* heap) {
   heap->page_retired_max = 0;
 }
 
+/* destroy_on_exit, after the arenas are gone: the calling thread's heaps
+   and segment queues forget their pages, so an allocation after this (a
+   late destructor) starts over instead of touching unmapped memory. */
+void _mi_heap_unsafe_forget_all(void) {
+  mi_heap_t* heap = mi_get_default_heap();
+  if (!mi_heap_is_initialized(heap)) return;
+  mi_tld_t* tld = heap->tld;
+  for (mi_heap_t* h = tld->heaps; h != NULL; h = h->next) {
+    mi_atomic_store_relaxed(&h->thread_delayed_free, 0);
+    mi_heap_reset_pages(h);
+  }
+  memset(&tld->small_free, 0, sizeof(tld->small_free));
+  memset(&tld->medium_free, 0, sizeof(tld->medium_free));
+  memset(&tld->large_free, 0, sizeof(tld->large_free));
+  tld->segment_count = 0;
+}
+
 /* Move all pages (and pending delayed frees) of `from` into `heap`. */
 static void mi_heap_absorb(mi_heap_t* heap, mi_heap_t* from) {
   if (from->page_count == 0) return;

@@ -228,6 +228,7 @@ void _mi_process_done(void) {
   if (mi_option_is_enabled(mi_option_destroy_on_exit)) {
     mi_collect(true);
     _mi_arenas_unsafe_destroy();
+    _mi_heap_unsafe_forget_all();
   }
 }
 

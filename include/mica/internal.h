@@ -169,7 +169,8 @@ void       _mi_deferred_free(mi_heap_t* heap, bool force);
 
 /* ---- heap.c --------------------------------------------------------- */
 void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_t tag, int arena_id);
-mi_heap_t* _mi_heap_by_tag(mi_heap_t* heap, uint8_t tag);   /* a heap of the thread that may take reclaimed pages */
+mi_heap_t* _mi_heap_by_tag(mi_heap_t* heap, uint8_t tag);
+void       _mi_heap_unsafe_forget_all(void);   /* a heap of the thread that may take reclaimed pages */
 void       _mi_heap_destroy_pages(mi_heap_t* heap);
 void       _mi_heap_collect_abandon(mi_heap_t* heap);
 void       _mi_heap_set_default_direct(mi_heap_t* heap);

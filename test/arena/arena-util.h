@@ -74,8 +74,10 @@ static inline bool smaps_field(const void* addr, const char* field, char* value,
     if (in && strncmp(line, field, flen) == 0 && line[flen] == ':') {
       const char* v = line + flen + 1;
       while (*v == ' ' || *v == '\t') v++;
-      snprintf(value, size, "%s", v);
-      value[strcspn(value, "\n")] = 0;
+      size_t n = strcspn(v, "\n");
+      if (n >= size) n = size - 1;
+      memcpy(value, v, n);
+      value[n] = 0;
       found = true;
       break;
     }

@@ -13,7 +13,10 @@
    thp        MICA_ALLOW_LARGE_OS_PAGES=1: mica's arenas are advised for
               transparent huge pages (smaps VmFlags "hg").
    nothp      MICA_ALLOW_LARGE_OS_PAGES=1 MICA_ALLOW_THP=0: THP disabled
-              for the process (prctl) and arenas not advised. */
+              for the process (prctl) and arenas not advised.
+   huge       MICA_RESERVE_HUGE_OS_PAGES=1 MICA_RESERVE_HUGE_OS_PAGES_AT=0:
+              a GiB arena on node 0 exists at start-up (of huge OS pages
+              where the kernel has them, else a normal one; 64-bit only). */
 #include "arena-util.h"
 #include "test.h"
 #include <errno.h>
@@ -130,6 +133,14 @@ static void mode_nothp(void) {
   CHECKF(!arena_has_hg(), "allow_thp=0: arenas must not be advised for huge pages");
 }
 
+static void mode_huge(void) {
+  if (sizeof(void*) < 8) { printf("  skipped on 32-bit\n"); return; }
+  char line[512];
+  CHECK(arena_line(1, line, sizeof line));
+  printf("  %s\n", line);
+  CHECK(strstr(line, "1024 MiB") != NULL && strstr(line, "numa node 0") != NULL);
+}
+
 int main(int argc, char** argv) {
   const char* mode = (argc > 1 ? argv[1] : "");
   printf("mode %s\n", mode);
@@ -138,6 +149,7 @@ int main(int argc, char** argv) {
   else if (strcmp(mode, "noarena") == 0) mode_noarena();
   else if (strcmp(mode, "thp") == 0) mode_thp();
   else if (strcmp(mode, "nothp") == 0) mode_nothp();
+  else if (strcmp(mode, "huge") == 0) mode_huge();
   else CHECKF(false, "unknown mode \"%s\"", mode);
   return test_report();
 }
