@@ -374,7 +374,8 @@ mi_decl_export void mi_free_size_aligned(void* p, size_t size, size_t alignment)
 mi_decl_export void mi_free_aligned(void* p, size_t alignment) mi_attr_noexcept;
 
 /* Windows CRT style: a copy of the environment variable `name` in `*buf`
-   (NULL if unset), its size with the terminator in `*size`; 0 or an errno. */
+   (NULL if unset; free it with mi_free) and, as in mimalloc, its length
+   without the terminator in `*size`; returns 0, EINVAL or ENOMEM. */
 mi_decl_export int mi_dupenv_s(char** buf, size_t* size, const char* name) mi_attr_noexcept;
 mi_decl_export int mi_wdupenv_s(wchar_t** buf, size_t* size, const wchar_t* name) mi_attr_noexcept;
 mi_decl_nodiscard mi_decl_export mi_decl_restrict wchar_t* mi_wcsdup(const wchar_t* s) mi_attr_noexcept mi_attr_malloc;
