@@ -120,16 +120,17 @@ int _mi_arena_reserve(size_t size) {
   return mi_arena_reserve_os(size, mi_arena_eager_commit(), mi_option_is_enabled(mi_option_allow_large_os_pages), false, NULL);
 }
 
+/* Hand the id of a new arena to the caller (0 on failure, with a warning). */
+static int mi_arena_id_out(int err, int id, mi_arena_id_t* arena_id, const char* what, size_t amount) {
+  if (arena_id != NULL) *arena_id = (err == 0 ? (mi_arena_id_t)id : 0);
+  if (err != 0) _mi_warning_message("unable to reserve %zu %s (error %d)\n", amount, what, err);
+  return err;
+}
+
 int mi_reserve_os_memory_ex(size_t size, bool commit, bool allow_large, bool exclusive, mi_arena_id_t* arena_id) {
-  if (arena_id != NULL) *arena_id = 0;
   int id = 0;
   const int err = mi_arena_reserve_os(size, commit, allow_large, exclusive, &id);
-  if (err != 0) {
-    _mi_warning_message("unable to reserve arena of %zu bytes (error %d)\n", size, err);
-    return err;
-  }
-  if (arena_id != NULL) *arena_id = (mi_arena_id_t)id;
-  return 0;
+  return mi_arena_id_out(err, id, arena_id, "bytes for an arena", size);
 }
 
 int mi_reserve_os_memory(size_t size, bool commit, bool allow_large) {
@@ -240,17 +241,11 @@ static int mi_arena_reserve_huge(size_t pages, int numa_node, bool exclusive, in
 
 int mi_reserve_huge_os_pages_at_ex(size_t pages, int numa_node, size_t timeout_msecs, bool exclusive, mi_arena_id_t* arena_id) {
   (void)timeout_msecs;   /* one mmap: the kernel answers at once from its reserved pool */
-  if (arena_id != NULL) *arena_id = 0;
   if (numa_node >= 0) numa_node = (int)((size_t)numa_node % _mi_os_numa_node_count());
   int id = 0;
   bool is_huge;
   const int err = mi_arena_reserve_huge(pages, numa_node < 0 ? -1 : numa_node, exclusive, &id, &is_huge);
-  if (err != 0) {
-    _mi_warning_message("unable to reserve %zu GiB for huge OS pages (error %d)\n", pages, err);
-    return err;
-  }
-  if (arena_id != NULL) *arena_id = (mi_arena_id_t)id;
-  return 0;
+  return mi_arena_id_out(err, id, arena_id, "GiB of huge OS pages", pages);
 }
 
 int mi_reserve_huge_os_pages_at(size_t pages, int numa_node, size_t timeout_msecs) {
