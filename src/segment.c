@@ -559,8 +559,10 @@ static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
 }
 
 /* Pages go to the thread's heap with their tag that may take them, else
-   to `heap` (and take its tag). */
-static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld) {
+   to `heap` (and take its tag). Empty pages are given back, unless
+   `keep_empty` (a free is about to use the segment: a page that a double
+   free emptied stays in use, so that free is caught as one). */
+static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld, bool keep_empty) {
   mi_atomic_store_release(&segment->thread_id, _mi_thread_id());
   segment->tld = tld;
   tld->segment_count++;
@@ -575,7 +577,7 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t*
     mi_page_set_heap(page, target);
     _mi_page_use_delayed_free(page, MI_NO_DELAYED_FREE, true);
     _mi_page_free_collect(page, false);
-    if (mi_page_all_free(page)) {
+    if (mi_page_all_free(page) && !keep_empty) {
       size_t unit_idx, unit_count;
       mi_segment_page_clear(segment, page, &unit_idx, &unit_count);
       if (segment->used > 0) mi_segment_schedule_purge(segment, unit_idx, unit_count, false);
@@ -606,7 +608,7 @@ bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* 
   while (max-- > 0 && (target == 0 || tld->segment_count < target)) {
     mi_segment_t* segment = mi_abandoned_pop(heap);
     if (segment == NULL) break;
-    mi_segment_reclaim(segment, heap, tld);
+    mi_segment_reclaim(segment, heap, tld, false);
     any = true;
   }
   return any;
@@ -630,9 +632,9 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment) {
   if (on_list) mi_abandoned_unlink(segment);
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   if (!on_list) return false;
-  /* the freed block keeps its page in use, so the segment is not freed here */
-  mi_segment_reclaim(segment, heap, tld);
-  return (mi_atomic_load_relaxed(&segment->thread_id) == _mi_thread_id());
+  /* every page stays in use: the freed block's page, and so the segment, stays */
+  mi_segment_reclaim(segment, heap, tld, true);
+  return true;
 }
 
 /* A thread frees the only block of a huge page in an abandoned segment:
