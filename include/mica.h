@@ -412,4 +412,118 @@ mi_decl_export int       mi_thread_id_source(void);
 }
 #endif
 
+/* ---------------------------------------------------------------------------
+   C++: standard allocators on mica, for every standard container
+   (std::vector<int, mi_stl_allocator<int>>). mi_heap_stl_allocator puts the
+   container's memory in one heap (a new one, deleted with the last copy of
+   the allocator, or a given one); mi_heap_destroy_stl_allocator frees
+   nothing one by one and destroys its heap, with every block in it, when
+   the last copy goes. A heap belongs to the thread that made it: allocate
+   from that thread only.
+--------------------------------------------------------------------------- */
+#ifdef __cplusplus
+#if __cplusplus >= 201103L
+#include <cstddef>      /* std::size_t, std::ptrdiff_t */
+#include <cstdint>      /* PTRDIFF_MAX */
+#include <memory>       /* std::shared_ptr */
+#include <new>          /* placement new */
+#include <type_traits>  /* std::true_type */
+#include <utility>      /* std::forward */
+
+template<class T> struct _mi_stl_allocator_common {
+  typedef T                 value_type;
+  typedef std::size_t       size_type;
+  typedef std::ptrdiff_t    difference_type;
+  typedef value_type&       reference;
+  typedef value_type const& const_reference;
+  typedef value_type*       pointer;
+  typedef value_type const* const_pointer;
+  using propagate_on_container_copy_assignment = std::true_type;
+  using propagate_on_container_move_assignment = std::true_type;
+  using propagate_on_container_swap            = std::true_type;
+
+  template<class U, class... Args> void construct(U* p, Args&&... args) { ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...); }
+  template<class U> void destroy(U* p) mi_attr_noexcept { p->~U(); }
+  size_type     max_size() const mi_attr_noexcept { return (size_type)(PTRDIFF_MAX / sizeof(value_type)); }
+  pointer       address(reference x) const        { return &x; }
+  const_pointer address(const_reference x) const  { return &x; }
+};
+
+template<class T> struct mi_stl_allocator : public _mi_stl_allocator_common<T> {
+  using typename _mi_stl_allocator_common<T>::size_type;
+  using is_always_equal = std::true_type;
+  template<class U> struct rebind { typedef mi_stl_allocator<U> other; };
+
+  mi_stl_allocator() mi_attr_noexcept = default;
+  mi_stl_allocator(const mi_stl_allocator&) mi_attr_noexcept = default;
+  template<class U> mi_stl_allocator(const mi_stl_allocator<U>&) mi_attr_noexcept { }
+  mi_stl_allocator select_on_container_copy_construction() const { return *this; }
+
+  T*   allocate(size_type count) { return static_cast<T*>(mi_new_n(count, sizeof(T))); }
+  T*   allocate(size_type count, const void*) { return allocate(count); }
+  void deallocate(T* p, size_type) { mi_free(p); }
+};
+
+template<class T1, class T2> bool operator==(const mi_stl_allocator<T1>&, const mi_stl_allocator<T2>&) mi_attr_noexcept { return true; }
+template<class T1, class T2> bool operator!=(const mi_stl_allocator<T1>&, const mi_stl_allocator<T2>&) mi_attr_noexcept { return false; }
+
+#define MI_HAS_HEAP_STL_ALLOCATOR 1
+
+/* Shared part of the heap allocators: the heap, held by a shared_ptr
+   whose deleter is mi_heap_delete or mi_heap_destroy (`destroy`), or
+   nothing for a heap the caller passed in. */
+template<class T, bool destroy> struct _mi_heap_stl_allocator_common : public _mi_stl_allocator_common<T> {
+  using typename _mi_stl_allocator_common<T>::size_type;
+  using is_always_equal = std::false_type;
+
+  T*   allocate(size_type count) { return static_cast<T*>(mi_heap_alloc_new_n(this->heap.get(), count, sizeof(T))); }
+  T*   allocate(size_type count, const void*) { return allocate(count); }
+  void collect(bool force) { mi_heap_collect(this->heap.get(), force); }
+  template<class U> bool is_equal(const _mi_heap_stl_allocator_common<U, destroy>& x) const { return (this->heap == x.heap); }
+
+protected:
+  std::shared_ptr<mi_heap_t> heap;
+  template<class U, bool D> friend struct _mi_heap_stl_allocator_common;
+
+  _mi_heap_stl_allocator_common() : heap(mi_heap_new(), destroy ? &heap_destroy : &heap_delete) { }
+  explicit _mi_heap_stl_allocator_common(mi_heap_t* hp) : heap(hp, &heap_keep) { }
+  _mi_heap_stl_allocator_common(const _mi_heap_stl_allocator_common& x) mi_attr_noexcept : heap(x.heap) { }
+  template<class U> _mi_heap_stl_allocator_common(const _mi_heap_stl_allocator_common<U, destroy>& x) mi_attr_noexcept : heap(x.heap) { }
+
+private:
+  static void heap_delete(mi_heap_t* hp)  { if (hp != NULL) mi_heap_delete(hp); }
+  static void heap_destroy(mi_heap_t* hp) { if (hp != NULL) mi_heap_destroy(hp); }
+  static void heap_keep(mi_heap_t*)       { }
+};
+
+template<class T> struct mi_heap_stl_allocator : public _mi_heap_stl_allocator_common<T, false> {
+  using typename _mi_heap_stl_allocator_common<T, false>::size_type;
+  template<class U> struct rebind { typedef mi_heap_stl_allocator<U> other; };
+
+  mi_heap_stl_allocator() : _mi_heap_stl_allocator_common<T, false>() { }                      /* a new heap, deleted with the last copy */
+  mi_heap_stl_allocator(mi_heap_t* hp) : _mi_heap_stl_allocator_common<T, false>(hp) { }       /* the caller's heap, left alone */
+  template<class U> mi_heap_stl_allocator(const mi_heap_stl_allocator<U>& x) mi_attr_noexcept : _mi_heap_stl_allocator_common<T, false>(x) { }
+  mi_heap_stl_allocator select_on_container_copy_construction() const { return *this; }
+  void deallocate(T* p, size_type) { mi_free(p); }
+};
+
+template<class T1, class T2> bool operator==(const mi_heap_stl_allocator<T1>& x, const mi_heap_stl_allocator<T2>& y) mi_attr_noexcept { return x.is_equal(y); }
+template<class T1, class T2> bool operator!=(const mi_heap_stl_allocator<T1>& x, const mi_heap_stl_allocator<T2>& y) mi_attr_noexcept { return !x.is_equal(y); }
+
+template<class T> struct mi_heap_destroy_stl_allocator : public _mi_heap_stl_allocator_common<T, true> {
+  using typename _mi_heap_stl_allocator_common<T, true>::size_type;
+  template<class U> struct rebind { typedef mi_heap_destroy_stl_allocator<U> other; };
+
+  mi_heap_destroy_stl_allocator() : _mi_heap_stl_allocator_common<T, true>() { }                  /* a new heap, destroyed with the last copy */
+  mi_heap_destroy_stl_allocator(mi_heap_t* hp) : _mi_heap_stl_allocator_common<T, true>(hp) { }   /* the caller's heap, left alone */
+  template<class U> mi_heap_destroy_stl_allocator(const mi_heap_destroy_stl_allocator<U>& x) mi_attr_noexcept : _mi_heap_stl_allocator_common<T, true>(x) { }
+  mi_heap_destroy_stl_allocator select_on_container_copy_construction() const { return *this; }
+  void deallocate(T*, size_type) { /* the heap is destroyed as a whole */ }
+};
+
+template<class T1, class T2> bool operator==(const mi_heap_destroy_stl_allocator<T1>& x, const mi_heap_destroy_stl_allocator<T2>& y) mi_attr_noexcept { return x.is_equal(y); }
+template<class T1, class T2> bool operator!=(const mi_heap_destroy_stl_allocator<T1>& x, const mi_heap_destroy_stl_allocator<T2>& y) mi_attr_noexcept { return !x.is_equal(y); }
+#endif /* C++11 */
+#endif /* __cplusplus */
+
 #endif /* MICA_H */

@@ -18,9 +18,7 @@ void mi_thread_set_in_threadpool(void) {
 }
 
 /* Explicit end of the process's use of mica (statistics, destroy_on_exit);
-   mica calls it at exit itself, and only the first call acts. */
+   mica does it at exit itself, and only the first of the two acts. */
 void mi_process_done(void) {
-  static mi_atomic(uintptr_t) done;
-  if (mi_atomic_exchange_acq_rel(&done, 1) != 0) return;
   _mi_process_done();
 }

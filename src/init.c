@@ -222,7 +222,10 @@ void _mi_process_load(void) {
   mi_process_init();
 }
 
+/* At exit, or earlier from mi_process_done: only the first call acts. */
 void _mi_process_done(void) {
+  static mi_atomic(uintptr_t) done;
+  if (mi_atomic_exchange_acq_rel(&done, 1) != 0) return;
   _mi_stats_print_at_exit();
   /* destroy_on_exit: give all memory back (a dlclose'd copy of mica) */
   if (mi_option_is_enabled(mi_option_destroy_on_exit)) {

@@ -17,7 +17,6 @@
 #undef mi_stats_t
 #undef mi_stat_count_s
 #undef mi_stat_count_t
-#define MI_PUBLIC_BIN_COUNT  (MI_BIN_HUGE + 1)
 #undef MI_BIN_HUGE
 #pragma pop_macro("MI_BIN_HUGE")
 
@@ -176,7 +175,7 @@ typedef struct mi_json_s {
 
 static void mi_json_add(mi_json_t* j, const char* fmt, ...) {
   if (j->failed) return;
-  char tmp[160];
+  char tmp[512];
   va_list args;
   va_start(args, fmt);
   const int n = _mi_prim_vsnprintf(tmp, sizeof(tmp), fmt, args);
@@ -203,9 +202,9 @@ static void mi_json_counter(mi_json_t* j, const char* name, const mi_stat_counte
   mi_json_add(j, ",\n  \"%s\": { \"total\": %lld }", name, (long long)c->total);
 }
 
-static void mi_json_bins(mi_json_t* j, const char* name, const mi_public_stat_count_t* bins) {
+static void mi_json_bins(mi_json_t* j, const char* name, const mi_public_stat_count_t* bins, size_t count) {
   mi_json_add(j, ",\n  \"%s\": [", name);
-  for (size_t i = 0; i < MI_PUBLIC_BIN_COUNT; i++) {
+  for (size_t i = 0; i < count; i++) {
     mi_json_add(j, "%s{ \"total\": %lld, \"peak\": %lld, \"current\": %lld }", (i == 0 ? "" : ", "),
                 (long long)bins[i].total, (long long)bins[i].peak, (long long)bins[i].current);
   }
@@ -234,8 +233,8 @@ char* mi_stats_get_json(size_t buf_size, char* buf) {
   MI_STAT_FIELDS()
 #undef MI_STAT_COUNT
 #undef MI_STAT_COUNTER
-  mi_json_bins(&j, "malloc_bins", st.malloc_bins);
-  mi_json_bins(&j, "page_bins", st.page_bins);
+  mi_json_bins(&j, "malloc_bins", st.malloc_bins, sizeof(st.malloc_bins) / sizeof(st.malloc_bins[0]));
+  mi_json_bins(&j, "page_bins", st.page_bins, sizeof(st.page_bins) / sizeof(st.page_bins[0]));
   mi_json_add(&j, "\n}\n");
   if (j.failed) {
     if (j.grow) mi_free(j.buf);
