@@ -1,10 +1,10 @@
 /* mica: a general-purpose malloc replacement.
-   Public API. Names, signatures and semantics follow mimalloc v2, so code
+   Public API. Names, signatures and semantics are mimalloc v2.4.1's, so code
    written against mimalloc builds against mica by changing the include. */
 #ifndef MICA_H
 #define MICA_H
 
-#define MI_MALLOC_VERSION 209   /* mimalloc API level that mica implements in full (v2.0.9) */
+#define MI_MALLOC_VERSION 20401 /* mimalloc API level that mica implements in full: v2.4.1, encoded as mimalloc does (major, 2 digits minor, 2 digits patch) */
 #define MICA_VERSION_MAJOR 0
 #define MICA_VERSION_MINOR 1
 #define MICA_VERSION_PATCH 0

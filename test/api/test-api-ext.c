@@ -276,6 +276,7 @@ static void test_process_done(void) {
 }
 
 int main(void) {
+  CHECK(mi_version() == MI_MALLOC_VERSION && MI_MALLOC_VERSION == 20401);
   test_u_forms();
   test_new_from_c();
   test_strings();

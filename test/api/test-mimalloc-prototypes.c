@@ -187,6 +187,7 @@ MI_STATIC_ASSERT(sizeof(mi_arena_id_t) == sizeof(int), "mi_arena_id_t is an int"
 MI_STATIC_ASSERT(sizeof(mi_subproc_id_t) == sizeof(void*), "mi_subproc_id_t is a pointer");
 MI_STATIC_ASSERT(offsetof(mi_heap_area_t, heap_tag) == 6 * sizeof(size_t), "mi_heap_area_t: heap_tag after full_block_size");
 MI_STATIC_ASSERT(MI_STAT_VERSION == 4, "mimalloc-stats.h of mimalloc v2.4");
+MI_STATIC_ASSERT(MI_MALLOC_VERSION == 20401, "the API level of mimalloc v2.4.1");
 MI_STATIC_ASSERT(offsetof(mi_stats_t, pages) == 2 * sizeof(size_t), "mi_stats_t: size and version first");
 MI_STATIC_ASSERT(sizeof(mi_stats_t) == 2 * sizeof(size_t) + (13 + 4) * sizeof(mi_stat_count_t) + (20 + 4) * sizeof(mi_stat_counter_t)
                  + 2 * (73 + 1) * sizeof(mi_stat_count_t), "mi_stats_t layout of mimalloc v2.4");
