@@ -8,6 +8,7 @@
 #include "mimalloc.h"
 #include "mimalloc-stats.h"
 #include "test.h"
+#include "output-capture.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -23,17 +24,6 @@ static int is_zero(const void* p, size_t n) {
 
 /* too large for any allocator, but no overflow in count * size */
 static volatile size_t huge_size = (SIZE_MAX / 4) * 3;
-
-/* captured output of mica (mi_register_output) */
-static char out_buf[1 << 16];
-static size_t out_len;
-static void on_output(const char* msg, void* arg) {
-  (void)arg;
-  const size_t n = strlen(msg);
-  if (out_len + n + 1 < sizeof(out_buf)) { memcpy(out_buf + out_len, msg, n + 1); out_len += n; }
-}
-static void output_capture(void) { out_len = 0; out_buf[0] = 0; mi_register_output(on_output, NULL); }
-static void output_release(void) { mi_register_output(NULL, NULL); }
 
 static void test_u_forms(void) {
   size_t bs = 12345;
@@ -257,6 +247,25 @@ static void test_hints(void) {
   mi_free(p);
 }
 
+/* The arena functions are tested in test/arena/; these two are called
+   there only through their _ex and interleave forms. Each adds one arena
+   (for the huge page, where the kernel has none reserved, a normal arena
+   of 1 GiB), or fails with ENOMEM. */
+static int64_t arena_count(void) {
+  mi_stats_t_decl(st);
+  CHECK(mi_stats_get(&st));
+  return st.arena_count.total;
+}
+
+static void test_reserve(void) {
+  int64_t before = arena_count();
+  int err = mi_reserve_os_memory((size_t)8 << 20, false, false);
+  CHECKF(err == 0 && arena_count() == before + 1, "mi_reserve_os_memory: error %d", err);
+  before = arena_count();
+  err = mi_reserve_huge_os_pages_at(1, 0, 1000);
+  CHECKF(err == 0 ? arena_count() == before + 1 : err == ENOMEM, "mi_reserve_huge_os_pages_at: error %d", err);
+}
+
 /* last: statistics are printed once, however often it is called */
 static void test_process_done(void) {
   mi_option_enable(mi_option_show_stats);
@@ -286,6 +295,7 @@ int main(void) {
   test_options_print();
   test_stats();
   test_hints();
+  test_reserve();
   test_process_done();
   return test_report();
 }

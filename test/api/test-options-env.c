@@ -10,16 +10,9 @@
      MICA_EAGER_COMMIT_DELAY=off    MICA_VISIT_ABANDONED=yes */
 #include "mimalloc.h"
 #include "test.h"
+#include "output-capture.h"
 
 #include <string.h>
-
-static char out_buf[1 << 16];
-static size_t out_len;
-static void on_output(const char* msg, void* arg) {
-  (void)arg;
-  const size_t n = strlen(msg);
-  if (out_len + n + 1 < sizeof(out_buf)) { memcpy(out_buf + out_len, msg, n + 1); out_len += n; }
-}
 
 /* the line of mi_options_print for `name` contains `text` */
 static bool printed(const char* name, const char* text) {
@@ -54,9 +47,9 @@ int main(void) {
   mi_option_set_default(mi_option_max_warnings, 3);
   CHECK(mi_option_get(mi_option_max_warnings) == 5);
 
-  mi_register_output(on_output, NULL);
+  output_capture();
   mi_options_print();
-  mi_register_output(NULL, NULL);
+  output_release();
   CHECKF(printed("arena_reserve", "65536 KiB (environment)"), "arena_reserve:\n%s", out_buf);
   CHECK(printed("guarded_min", "4096 (environment)"));
   CHECK(printed("purge_delay", "25 (environment)"));
