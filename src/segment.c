@@ -679,6 +679,18 @@ static void mi_segment_force_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   else mi_segment_abandon(segment, tld);
 }
 
+/* Not a huge segment, nor one holding pages of a heap that may be
+   destroyed (mi_heap_destroy must find all its blocks at home). */
+static bool mi_segment_may_abandon(const mi_segment_t* segment) {
+  if (segment->page_kind == MI_PAGE_HUGE) return false;
+  for (size_t i = 0; i < segment->capacity; i++) {
+    const mi_page_t* page = &segment->pages[i];
+    const mi_heap_t* heap = (page->segment_in_use ? mi_page_heap(page) : NULL);
+    if (heap != NULL && heap->no_reclaim) return false;
+  }
+  return true;
+}
+
 /* Give up segments of full pages until the thread owns fewer than `target`
    (3/4 of it, so this does not run at every new segment). */
 void _mi_segments_reduce(mi_heap_t* heap, size_t target) {
@@ -687,7 +699,7 @@ void _mi_segments_reduce(mi_heap_t* heap, size_t target) {
   const size_t low = (target > 4 ? (target * 3) / 4 : target);
   for (int i = 0; i < 64 && tld->segment_count >= low; i++) {
     mi_page_t* page = heap->pages[MI_BIN_FULL].first;
-    while (page != NULL && mi_page_is_huge(page)) page = page->next;
+    while (page != NULL && !mi_segment_may_abandon(_mi_page_segment(page))) page = page->next;
     if (page == NULL) break;
     mi_segment_force_abandon(_mi_page_segment(page), tld);
   }
