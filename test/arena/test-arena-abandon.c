@@ -183,6 +183,32 @@ static void test_reduce(void) {
   mi_collect(true);
 }
 
+/* segments shared with a destroyable heap are not given up */
+static size_t dheap_before, dheap_after;
+static void* mixed_reducer(void* arg) {
+  (void)arg;
+  mi_heap_t* dheap = mi_heap_new();   /* may be destroyed */
+  for (int i = 0; i < RBLOCKS / 2; i++) {
+    rblocks[i] = mi_malloc(2000);
+    CHECK(mi_heap_malloc(dheap, 2000) != NULL);   /* interleaved: the same segments */
+  }
+  dheap_before = heap_pages(dheap);
+  mi_collect_reduce(seg_size());
+  dheap_after = heap_pages(dheap);
+  mi_heap_destroy(dheap);
+  for (int i = 0; i < RBLOCKS / 2; i++) mi_free(rblocks[i]);
+  return NULL;
+}
+
+static void test_reduce_destroyable(void) {
+  pthread_t t;
+  pthread_create(&t, NULL, &mixed_reducer, NULL);
+  pthread_join(t, NULL);
+  printf("  a destroyable heap sharing the segments keeps its pages: %zu -> %zu\n", dheap_before, dheap_after);
+  CHECK(dheap_before > 0 && dheap_after == dheap_before);
+  mi_collect(true);
+}
+
 /* ---- 3. generic_collect ----------------------------------------------------------- */
 static size_t gc_pages[2];
 static void* generic_collector(void* arg) {
@@ -244,6 +270,7 @@ int main(void) {
   mi_option_enable(mi_option_visit_abandoned);
   test_subproc();
   test_reduce();
+  test_reduce_destroyable();
   test_generic_collect();
   test_under_utilized();
   return test_report();
