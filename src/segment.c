@@ -508,6 +508,10 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
 --------------------------------------------------------------------------- */
 mi_subproc_t _mi_subproc_main;
 
+/* Set while this thread runs a visitor under MI_LOCK_ABANDONED: whatever
+   the visitor allocates or frees must not take that lock again. */
+static _Thread_local bool mi_abandoned_visiting;
+
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_assert_internal(segment->used == segment->abandoned && segment->used > 0);
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
@@ -550,6 +554,7 @@ static void mi_abandoned_unlink(mi_segment_t* segment) {
 static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
   mi_subproc_t* subproc = heap->tld->subproc;
   if (mi_atomic_load_relaxed(&subproc->abandoned_count) == 0) return NULL;   /* peek; rechecked under the lock */
+  if (mi_abandoned_visiting) return NULL;
   _mi_prim_lock(MI_LOCK_ABANDONED);
   mi_segment_t* segment = subproc->abandoned_first;
   while (segment != NULL && !mi_segment_is_suitable(segment, heap)) segment = segment->next;
@@ -618,7 +623,7 @@ bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* 
    segment and takes the whole segment over, so the free is local and the
    segment's free pages serve it (mimalloc's option of the same name). */
 bool _mi_segment_reclaim_on_free(mi_segment_t* segment) {
-  if (!mi_option_is_enabled(mi_option_abandoned_reclaim_on_free)) return false;
+  if (!mi_option_is_enabled(mi_option_abandoned_reclaim_on_free) || mi_abandoned_visiting) return false;
   if (mi_atomic_load_relaxed(&segment->thread_id) != 0 || segment->page_kind == MI_PAGE_HUGE) return false;
   mi_heap_t* heap = mi_get_default_heap();
   if (!mi_heap_is_initialized(heap)) return false;
@@ -641,6 +646,7 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment) {
    take the segment off the list and give it back at once, instead of
    leaving it until some thread reclaims it. */
 bool _mi_segment_huge_page_free_abandoned(mi_segment_t* segment) {
+  if (mi_abandoned_visiting) return false;   /* freed the ordinary way; a reclaim frees the segment later */
   _mi_prim_lock(MI_LOCK_ABANDONED);
   const bool on_list = (mi_atomic_load_acquire(&segment->thread_id) == 0);
   if (on_list) mi_abandoned_unlink(segment);
@@ -724,6 +730,7 @@ bool mi_abandoned_visit_blocks(mi_subproc_id_t subproc_id, int heap_tag, bool vi
   mi_subproc_t* subproc = (subproc_id == NULL ? &_mi_subproc_main : (mi_subproc_t*)subproc_id);
   bool ok = true;
   _mi_prim_lock(MI_LOCK_ABANDONED);
+  mi_abandoned_visiting = true;
   for (mi_segment_t* segment = subproc->abandoned_first; segment != NULL && ok; segment = segment->next) {
     for (size_t i = 0; i < segment->capacity && ok; i++) {
       mi_page_t* page = &segment->pages[i];
@@ -734,6 +741,7 @@ bool mi_abandoned_visit_blocks(mi_subproc_id_t subproc_id, int heap_tag, bool vi
       if (ok && visit_blocks) ok = _mi_heap_area_visit_blocks(NULL, page, visitor, arg);
     }
   }
+  mi_abandoned_visiting = false;
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   return ok;
 }

@@ -48,6 +48,19 @@ static bool visitor(const mi_heap_t* heap, const mi_heap_area_t* area, void* blo
   return true;
 }
 
+/* A visitor that allocates, frees and collects: none of it may wait for
+   the lock the visit holds. */
+static size_t busy_visits;
+static bool busy_visitor(const mi_heap_t* heap, const mi_heap_area_t* area, void* block, size_t size, void* arg) {
+  (void)heap; (void)area; (void)size; (void)arg;
+  if (block != NULL && busy_visits++ < 100) {
+    void* p = mi_malloc(5000 + busy_visits * 3000);   /* up to huge sizes: new segments */
+    mi_free(p);
+    if (busy_visits == 50) mi_collect(true);
+  }
+  return true;
+}
+
 static size_t visit_count(mi_subproc_id_t sp, int tag, void** set, int* tag_seen) {
   visit_t v = { set, 0, 0, -1 };
   CHECK(mi_abandoned_visit_blocks(sp, tag, true, &visitor, &v));
@@ -56,6 +69,13 @@ static size_t visit_count(mi_subproc_id_t sp, int tag, void** set, int* tag_seen
 }
 
 /* ---- 1. sub-processes ---------------------------------------------------------- */
+static void* main_left[NBLOCKS];   /* the first 100 used (visit_count scans NBLOCKS) */
+static void* main_leaver(void* arg) {
+  (void)arg;
+  for (int i = 0; i < 100; i++) main_left[i] = mi_malloc(300);   /* left to the main sub-process */
+  return NULL;
+}
+
 static void* leaver(void* arg) {
   (void)arg;
   mi_subproc_add_current_thread(sub);
@@ -109,6 +129,15 @@ static void test_subproc(void) {
   CHECK(visit_count(sub, 5, plain_blocks, NULL) == 0);      /* plain blocks are tag 0 */
   CHECK(visit_count(sub, 0, plain_blocks, &tag) == NBLOCKS && tag == 0);
   CHECK(visit_count(NULL, -1, plain_blocks, NULL) == 0);   /* none in the main sub-process */
+  CHECK(mi_abandoned_visit_blocks(sub, -1, true, &busy_visitor, NULL) && busy_visits >= 100);
+  /* the same in the main sub-process while it has abandoned segments (its reclaims would need the lock) */
+  pthread_create(&t, NULL, &main_leaver, NULL);
+  pthread_join(t, NULL);
+  busy_visits = 0;
+  CHECK(mi_abandoned_visit_blocks(NULL, -1, true, &busy_visitor, NULL) && busy_visits >= 100);
+  mi_collect(true);   /* and now they are reclaimed */
+  CHECK(visit_count(NULL, -1, main_left, NULL) == 0);
+  for (int i = 0; i < 100; i++) mi_free(main_left[i]);
 
   /* not deleted while it holds abandoned memory */
   mi_option_enable(mi_option_show_errors);
