@@ -134,7 +134,7 @@ typedef struct mi_page_s {
   uint16_t  reserved;            /* blocks that fit in the page */
   uint16_t  used;                /* blocks handed out (see invariant); <= reserved <= UINT16_MAX */
   uint8_t   heap_tag;            /* tag of the heap that owns it (kept while abandoned: reclaim and visits match it) */
-  uint8_t   _reserved8;
+  uint8_t   _reserved8;          /* unused (explicit padding: the descriptor stays 64 bytes) */
   uint32_t  xblock_size;         /* block size; MI_HUGE_BLOCK_SIZE in huge pages (use mi_page_block_size) */
   mi_block_t* free;
   mi_block_t* local_free;
