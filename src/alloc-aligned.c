@@ -129,3 +129,11 @@ void* mi_rezalloc_aligned_at(void* p, size_t newsize, size_t alignment, size_t o
 void* mi_rezalloc_aligned(void* p, size_t newsize, size_t alignment)   { return mi_heap_rezalloc_aligned(mi_get_default_heap(), p, newsize, alignment); }
 void* mi_recalloc_aligned_at(void* p, size_t count, size_t size, size_t alignment, size_t offset) { return mi_heap_recalloc_aligned_at(mi_get_default_heap(), p, count, size, alignment, offset); }
 void* mi_recalloc_aligned(void* p, size_t count, size_t size, size_t alignment) { return mi_heap_recalloc_aligned(mi_get_default_heap(), p, count, size, alignment); }
+
+/* Windows CRT names (_aligned_recalloc, _aligned_offset_recalloc) */
+void* mi_aligned_recalloc(void* p, size_t newcount, size_t size, size_t alignment) {
+  return mi_recalloc_aligned(p, newcount, size, alignment);
+}
+void* mi_aligned_offset_recalloc(void* p, size_t newcount, size_t size, size_t alignment, size_t offset) {
+  return mi_recalloc_aligned_at(p, newcount, size, alignment, offset);
+}

@@ -1,5 +1,7 @@
 /* POSIX and C standard entry points under mi_ names, with their exact
    semantics (errno, return codes); the override exports call these. */
+#include <stdlib.h>   /* mbstowcs */
+#include <wchar.h>    /* wcslen */
 #include "mica/internal.h"
 
 size_t mi_malloc_size(const void* p)        { return mi_usable_size(p); }
@@ -59,4 +61,70 @@ char* _mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name)
   char buf[MI_PATH_MAX];
   if (!_mi_prim_realpath(fname, buf)) return NULL;
   return mi_heap_strdup(heap, buf);
+}
+
+/* ---------------------------------------------------------------------------
+   Strings of other character types, and environment copies (Windows CRT)
+--------------------------------------------------------------------------- */
+unsigned char* mi_mbsdup(const unsigned char* s) {
+  return (unsigned char*)mi_strdup((const char*)s);
+}
+
+wchar_t* mi_wcsdup(const wchar_t* s) {
+  if (s == NULL) return NULL;
+  const size_t n = wcslen(s) + 1;
+  wchar_t* t = (wchar_t*)mi_mallocn(n, sizeof(wchar_t));
+  if (t != NULL) memcpy(t, s, n * sizeof(wchar_t));
+  return t;
+}
+
+/* The value of `name` in a new block, or NULL (*err: 0 unset, else ENOMEM).
+   The prim reads into a buffer it may truncate: grow until it fits. */
+static char* mi_getenv_dup(const char* name, int* err) {
+  *err = 0;
+  for (size_t size = 256; size != 0; size *= 2) {
+    char* buf = (char*)mi_malloc(size);
+    if (buf == NULL) { *err = ENOMEM; return NULL; }
+    if (!_mi_prim_getenv(name, buf, size)) { mi_free(buf); return NULL; }
+    if (strlen(buf) + 1 < size) return buf;   /* not truncated */
+    mi_free(buf);
+  }
+  *err = ENOMEM;
+  return NULL;
+}
+
+int mi_dupenv_s(char** buf, size_t* size, const char* name) {
+  if (buf == NULL || name == NULL) return EINVAL;
+  if (size != NULL) *size = 0;
+  int err;
+  *buf = mi_getenv_dup(name, &err);
+  if (*buf != NULL && size != NULL) *size = strlen(*buf);
+  return err;
+}
+
+/* Wide names are converted as plain ASCII (environment names are); the
+   value through the multibyte conversion of the current locale. */
+int mi_wdupenv_s(wchar_t** buf, size_t* size, const wchar_t* name) {
+  if (buf == NULL || name == NULL) return EINVAL;
+  *buf = NULL;
+  if (size != NULL) *size = 0;
+  char cname[256];
+  size_t i = 0;
+  for (; name[i] != 0; i++) {
+    if (i + 1 >= sizeof(cname) || (unsigned long)name[i] > 127) return EINVAL;
+    cname[i] = (char)name[i];
+  }
+  cname[i] = 0;
+  int err;
+  char* value = mi_getenv_dup(cname, &err);
+  if (value == NULL) return err;
+  const size_t n = mbstowcs(NULL, value, 0);
+  if (n == (size_t)-1) { mi_free(value); return EILSEQ; }
+  wchar_t* w = (wchar_t*)mi_mallocn(n + 1, sizeof(wchar_t));
+  if (w == NULL) { mi_free(value); return ENOMEM; }
+  mbstowcs(w, value, n + 1);
+  mi_free(value);
+  *buf = w;
+  if (size != NULL) *size = n;
+  return 0;
 }

@@ -130,6 +130,32 @@ void* mi_heap_recalloc(mi_heap_t* heap, void* p, size_t count, size_t size) {
 void* mi_recalloc(void* p, size_t count, size_t size) { return mi_heap_recalloc(mi_get_default_heap(), p, count, size); }
 
 /* ---------------------------------------------------------------------------
+   The u-forms: the same allocation, and the usable size of the block it
+   returned (0 for NULL), for callers that would ask mi_usable_size next.
+--------------------------------------------------------------------------- */
+static void* mi_usize(void* p, size_t* block_size) {
+  if (block_size != NULL) *block_size = (p == NULL ? 0 : mi_usable_size(p));
+  return p;
+}
+
+void* mi_umalloc(size_t size, size_t* block_size)                  { return mi_usize(mi_malloc(size), block_size); }
+void* mi_ucalloc(size_t count, size_t size, size_t* block_size)    { return mi_usize(mi_calloc(count, size), block_size); }
+void* mi_umalloc_small(size_t size, size_t* block_size)            { return mi_usize(mi_malloc_small(size), block_size); }
+void* mi_uzalloc_small(size_t size, size_t* block_size)            { return mi_usize(mi_zalloc_small(size), block_size); }
+void* mi_umalloc_aligned(size_t size, size_t alignment, size_t* block_size) { return mi_usize(mi_malloc_aligned(size, alignment), block_size); }
+void* mi_uzalloc_aligned(size_t size, size_t alignment, size_t* block_size) { return mi_usize(mi_zalloc_aligned(size, alignment), block_size); }
+
+void* mi_urealloc(void* p, size_t newsize, size_t* block_size_pre, size_t* block_size_post) {
+  if (block_size_pre != NULL) *block_size_pre = mi_usable_size(p);
+  return mi_usize(mi_realloc(p, newsize), block_size_post);
+}
+
+void mi_ufree(void* p, size_t* block_size) {
+  if (block_size != NULL) *block_size = mi_usable_size(p);
+  mi_free(p);
+}
+
+/* ---------------------------------------------------------------------------
    Strings
 --------------------------------------------------------------------------- */
 char* mi_heap_strdup(mi_heap_t* heap, const char* s) {

@@ -90,9 +90,17 @@ static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page
 /* Free into a page owned by another thread: one CAS push onto its
    thread-free list, or, while the page is in its owner's full queue, onto
    the owner heap's delayed-free list (then the owner moves the page back). */
+static void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool check_double);
+
 static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* page, mi_block_t* block) {
-  if (segment->page_kind == MI_PAGE_HUGE && mi_atomic_load_acquire(&segment->thread_id) == 0) {
-    if (_mi_segment_huge_page_free_abandoned(segment)) return;
+  if (mi_atomic_load_acquire(&segment->thread_id) == 0) {   /* abandoned */
+    if (segment->page_kind == MI_PAGE_HUGE) {
+      if (_mi_segment_huge_page_free_abandoned(segment)) return;
+    }
+    else if (_mi_segment_reclaim_on_free(segment)) {   /* abandoned_reclaim_on_free: now ours */
+      mi_free_block_local(page, block, true);
+      return;
+    }
   }
   if (mi_free_is_double(page, block)) return;
   uintptr_t tfree = mi_atomic_load_relaxed(&page->xthread_free);
@@ -168,6 +176,9 @@ void _mi_free_invalid(void* p) {
 void mi_free(void* p) {
   _mi_free_inline(p);
 }
+
+/* mimalloc v3 frees small blocks faster here; mica's mi_free is as fast */
+void mi_free_small(void* p) { mi_free(p); }
 
 void mi_free_size(void* p, size_t size)                           { (void)size; mi_free(p); }
 void mi_free_size_aligned(void* p, size_t size, size_t alignment)  { (void)size; (void)alignment; mi_free(p); }

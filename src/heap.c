@@ -19,13 +19,15 @@ static bool mi_heap_visit_pages(mi_heap_t* heap, mi_heap_page_visitor_fun* fn, v
   return true;
 }
 
-void _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim) {
+void _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_t tag, int arena_id) {
   memcpy((void*)heap, &_mi_heap_empty, sizeof(*heap));
   for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) heap->pages[bin].block_size = _mi_bin_size(bin);
   heap->pages[MI_BIN_FULL].block_size = MI_FULL_QUEUE_SIZE;
   heap->tld = tld;
   heap->thread_id = _mi_thread_id();
   heap->no_reclaim = no_reclaim;
+  heap->tag = tag;
+  heap->arena_id = arena_id;
   heap->page_retired_min = MI_BIN_FULL;
   heap->page_retired_max = 0;
   if (tld->heap_backing != NULL && tld->heap_backing != heap) _mi_random_split(&tld->heap_backing->random, &heap->random);
@@ -35,14 +37,46 @@ void _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim) {
   tld->heaps = heap;
 }
 
-mi_heap_t* mi_heap_new(void) {
+/* A heap with pages tagged `heap_tag`; `allow_destroy`: mi_heap_destroy
+   may free it at once, so it never takes abandoned pages of other threads
+   (else it does, and mi_heap_destroy falls back to mi_heap_delete);
+   `arena_id` != 0: it takes memory only from that arena, and allocations
+   fail (ENOMEM) when it is full. */
+mi_heap_t* mi_heap_new_ex(int heap_tag, bool allow_destroy, mi_arena_id_t arena_id) {
+  if (heap_tag < 0 || heap_tag > UINT8_MAX) {
+    _mi_error_message(EINVAL, "mi_heap_new_ex: heap tag %d is not in 0..255\n", heap_tag);
+    return NULL;
+  }
+  if (arena_id != 0 && !_mi_arena_id_is_valid((int)arena_id)) {
+    _mi_error_message(EINVAL, "mi_heap_new_ex: %d is not an arena id\n", (int)arena_id);
+    return NULL;
+  }
   mi_heap_t* bheap = mi_heap_get_backing();
   if (bheap == NULL) return NULL;
   mi_heap_t* heap = (mi_heap_t*)mi_heap_malloc(bheap, sizeof(mi_heap_t));
   if (heap == NULL) return NULL;
-  /* new heaps do not reclaim abandoned pages: they may be destroyed */
-  _mi_heap_init(heap, bheap->tld, true);
+  _mi_heap_init(heap, bheap->tld, allow_destroy, (uint8_t)heap_tag, (int)arena_id);
   return heap;
+}
+
+/* As in mimalloc, not destroyable: it may take over segments of its arena
+   that exited threads abandoned. */
+mi_heap_t* mi_heap_new_in_arena(mi_arena_id_t arena_id) {
+  return mi_heap_new_ex(0, false, arena_id);
+}
+
+mi_heap_t* mi_heap_new(void) {
+  return mi_heap_new_ex(0, true, 0);
+}
+
+/* The heap of the thread of `heap` with tag `tag` that may take reclaimed
+   pages (not one that may be destroyed); NULL if there is none. */
+mi_heap_t* _mi_heap_by_tag(mi_heap_t* heap, uint8_t tag) {
+  if (heap->tag == tag && !heap->no_reclaim) return heap;
+  for (mi_heap_t* h = heap->tld->heaps; h != NULL; h = h->next) {
+    if (h->tag == tag && !h->no_reclaim) return h;
+  }
+  return NULL;
 }
 
 static void mi_heap_unlink_and_free(mi_heap_t* heap) {
@@ -64,6 +98,23 @@ static void mi_heap_reset_pages(mi_heap_t* heap) {
   heap->page_count = 0;
   heap->page_retired_min = MI_BIN_FULL;
   heap->page_retired_max = 0;
+}
+
+/* destroy_on_exit, after the arenas are gone: the calling thread's heaps
+   and segment queues forget their pages, so an allocation after this (a
+   late destructor) starts over instead of touching unmapped memory. */
+void _mi_heap_unsafe_forget_all(void) {
+  mi_heap_t* heap = mi_get_default_heap();
+  if (!mi_heap_is_initialized(heap)) return;
+  mi_tld_t* tld = heap->tld;
+  for (mi_heap_t* h = tld->heaps; h != NULL; h = h->next) {
+    mi_atomic_store_relaxed(&h->thread_delayed_free, 0);
+    mi_heap_reset_pages(h);
+  }
+  memset(&tld->small_free, 0, sizeof(tld->small_free));
+  memset(&tld->medium_free, 0, sizeof(tld->medium_free));
+  memset(&tld->large_free, 0, sizeof(tld->large_free));
+  tld->segment_count = 0;
 }
 
 /* Move all pages (and pending delayed frees) of `from` into `heap`. */
@@ -152,6 +203,19 @@ void mi_collect(bool force) {
   mi_heap_collect(mi_get_default_heap(), force);
 }
 
+/* Collect, then give up segments of full pages until the thread owns at
+   most `target_thread_owned` bytes of segments (0: target_segments_per_thread,
+   at least 1); other threads may reclaim them. */
+void mi_collect_reduce(size_t target_thread_owned) {
+  mi_collect(true);
+  mi_heap_t* heap = mi_get_default_heap();
+  if (!mi_heap_is_initialized(heap)) return;
+  size_t target = target_thread_owned / MI_SEGMENT_SIZE;
+  if (target_thread_owned == 0) target = (size_t)mi_option_get_clamp(mi_option_target_segments_per_thread, 1, 1024);
+  if (target == 0) target = 1;
+  _mi_segments_reduce(heap, target);
+}
+
 static bool mi_heap_page_never_delayed(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg) {
   (void)heap; (void)pq; (void)arg;
   _mi_page_use_delayed_free(page, MI_NEVER_DELAYED_FREE, false);
@@ -233,11 +297,23 @@ typedef struct mi_visit_blocks_args_s {
   void* arg;
 } mi_visit_blocks_args_t;
 
+void _mi_heap_area_init(mi_heap_area_t* area, mi_page_t* page) {
+  const size_t bsize = mi_page_block_size(page);
+  memset(area, 0, sizeof(*area));
+  area->blocks = mi_page_start(page);
+  area->reserved = (size_t)page->reserved * bsize;
+  area->committed = (size_t)page->capacity * bsize;
+  area->used = page->used;
+  area->block_size = bsize;
+  area->full_block_size = bsize;
+  area->heap_tag = page->heap_tag;
+}
+
 bool _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg) {
   _mi_page_free_collect(page, true);   /* all free blocks on `free` */
   const size_t bsize = mi_page_block_size(page);
-  mi_heap_area_t area = { mi_page_start(page), (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
-                          page->used, bsize, bsize };
+  mi_heap_area_t area;
+  _mi_heap_area_init(&area, page);
   if (page->used == 0) return true;
   if (page->capacity == 1) return visitor(heap, &area, mi_page_start(page), bsize, arg);
   /* mark the free blocks, then visit the others */
@@ -259,10 +335,9 @@ bool _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block
 static bool mi_heap_visit_area(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* varg) {
   (void)pq;
   mi_visit_blocks_args_t* args = (mi_visit_blocks_args_t*)varg;
-  const size_t bsize = mi_page_block_size(page);
-  mi_heap_area_t area = { mi_page_start(page), (size_t)page->reserved * bsize, (size_t)page->capacity * bsize,
-                          page->used, bsize, bsize };
-  if (!args->visitor(heap, &area, NULL, bsize, args->arg)) return false;
+  mi_heap_area_t area;
+  _mi_heap_area_init(&area, page);
+  if (!args->visitor(heap, &area, NULL, area.block_size, args->arg)) return false;
   if (args->visit_blocks) return _mi_heap_area_visit_blocks(heap, page, args->visitor, args->arg);
   return true;
 }
@@ -273,6 +348,21 @@ bool mi_heap_visit_blocks(const mi_heap_t* heap, bool visit_blocks, mi_block_vis
   if (heap == NULL || visitor == NULL || !mi_heap_is_initialized(heap)) return false;
   mi_visit_blocks_args_t args = { visit_blocks, visitor, arg };
   return mi_heap_visit_pages((mi_heap_t*)heap, &mi_heap_visit_area, &args);
+}
+
+/* Does the page of `p` belong to `heap` (any heap if NULL) and hold at
+   most `perc_threshold` percent used blocks? Not the page at the head of
+   its queue (the one being allocated from), nor one still being carved.
+   Unsafe: only the page's owner may ask, and `p` must be a live block. */
+bool mi_unsafe_heap_page_is_under_utilized(mi_heap_t* heap, void* p, size_t perc_threshold) {
+  if (p == NULL || !_mi_ptr_is_known(p)) return false;
+  const mi_page_t* page = _mi_ptr_page(p);
+  if (!page->segment_in_use || page->capacity == 0 || page->capacity < page->reserved) return false;
+  if (page->used == page->capacity || page->prev == NULL) return false;
+  const mi_heap_t* page_heap = mi_page_heap(page);
+  if (page_heap == NULL || (heap != NULL && page_heap != heap)) return false;
+  if (perc_threshold >= 100) return true;
+  return (perc_threshold >= (100 * (size_t)page->used) / page->capacity);
 }
 
 static bool mi_heap_page_atomics(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg) {

@@ -95,7 +95,8 @@ void mi_thread_init(void) {
   }
   memset(&td->tld, 0, sizeof(td->tld));
   td->next_cached = NULL;
-  _mi_heap_init(&td->heap, &td->tld, false);
+  td->tld.subproc = &_mi_subproc_main;
+  _mi_heap_init(&td->heap, &td->tld, false, 0, 0);
   td->tld.heap_backing = &td->heap;
   _mi_heap_set_default_direct(&td->heap);   /* before anything below can allocate */
   _mi_prim_thread_associate_heap(&td->heap);
@@ -123,12 +124,60 @@ void _mi_thread_done(mi_heap_t* heap) {
   _mi_heap_collect_abandon(backing);
   _mi_segment_thread_collect(tld);
   mi_assert(tld->segment_count == 0);   /* each segment was freed or abandoned: none keeps this thread's id */
+  if (tld->subproc != &_mi_subproc_main) mi_atomic_fetch_sub_relaxed(&tld->subproc->thread_count, 1);
   _mi_stat_decrease(&_mi_stats.threads, 1);
   mi_thread_data_free((mi_thread_data_t*)backing);
 }
 
 void mi_thread_done(void) {
   _mi_thread_done(mi_get_default_heap()->tld != NULL ? mi_get_default_heap()->tld->heap_backing : NULL);
+}
+
+/* ---------------------------------------------------------------------------
+   Sub-processes: threads added to one share abandoned segments only with
+   each other (CPython's sub-interpreters). The main one is static; others
+   take a page of OS memory.
+--------------------------------------------------------------------------- */
+mi_subproc_id_t mi_subproc_main(void) {
+  return NULL;
+}
+
+mi_subproc_id_t mi_subproc_new(void) {
+  mi_subproc_t* subproc = (mi_subproc_t*)_mi_os_alloc(sizeof(mi_subproc_t), NULL);   /* zeroed */
+  if (subproc == NULL) _mi_error_message(ENOMEM, "unable to allocate a sub-process\n");
+  return subproc;
+}
+
+static mi_subproc_t* mi_subproc_of(mi_subproc_id_t id) {
+  return (id == NULL ? &_mi_subproc_main : (mi_subproc_t*)id);
+}
+
+/* Only a sub-process without threads and without abandoned segments goes
+   (their blocks would lose their owner); otherwise it stays, with a warning. */
+void mi_subproc_delete(mi_subproc_id_t subproc_id) {
+  if (subproc_id == NULL) return;
+  mi_subproc_t* subproc = mi_subproc_of(subproc_id);
+  if (mi_atomic_load_acquire(&subproc->thread_count) != 0 || mi_atomic_load_acquire(&subproc->abandoned_count) != 0) {
+    _mi_warning_message("sub-process %p not deleted: it still has threads or abandoned memory\n", subproc_id);
+    return;
+  }
+  _mi_os_free(subproc, _mi_align_up(sizeof(mi_subproc_t), _mi_os_page_size()));
+}
+
+/* Move the calling thread (still in the main sub-process) to `subproc_id`.
+   Segments it already has stay with the sub-process they were made in. */
+void mi_subproc_add_current_thread(mi_subproc_id_t subproc_id) {
+  mi_heap_t* heap = mi_heap_get_default();
+  if (!mi_heap_is_initialized(heap)) return;
+  mi_tld_t* tld = heap->tld;
+  mi_subproc_t* subproc = mi_subproc_of(subproc_id);
+  if (tld->subproc == subproc) return;
+  if (tld->subproc != &_mi_subproc_main) {
+    _mi_warning_message("the thread is in another sub-process already (%p)\n", (void*)tld->subproc);
+    return;
+  }
+  if (subproc != &_mi_subproc_main) mi_atomic_fetch_add_relaxed(&subproc->thread_count, 1);
+  tld->subproc = subproc;
 }
 
 /* ---------------------------------------------------------------------------
@@ -152,8 +201,18 @@ void mi_process_init(void) {
   mi_thread_init();                      /* this thread's heap first: what follows may allocate */
   _mi_prim_thread_init_auto_done();
   if (mi_option_is_enabled(mi_option_show_stats) || mi_option_is_enabled(mi_option_verbose)) _mi_prim_out_keep_open();
+  _mi_os_thp_init();
+  const long huge_pages = mi_option_get(mi_option_reserve_huge_os_pages);
+  if (huge_pages > 0) {
+    const long at = mi_option_get(mi_option_reserve_huge_os_pages_at);
+    if (at >= 0) mi_reserve_huge_os_pages_at((size_t)huge_pages, (int)at, (size_t)huge_pages * 500);
+    else mi_reserve_huge_os_pages_interleave((size_t)huge_pages, 0, (size_t)huge_pages * 500);
+  }
   const size_t reserve = mi_option_get_size(mi_option_reserve_os_memory);
-  if (reserve > 0) _mi_arena_reserve(reserve);
+  if (reserve > 0) {
+    const int err = _mi_arena_reserve(reserve);
+    if (err != 0) _mi_warning_message("unable to reserve %zu KiB at start-up (error %d)\n", reserve / 1024, err);
+  }
   _mi_verbose_message("process init: page size %zu, segment %zu KiB, arena %zu MiB, thread id from %s\n",
                       _mi_os_page_size(), MI_SEGMENT_SIZE / 1024, MI_ARENA_SIZE / (1024 * 1024),
                       MI_THREAD_ID_SOURCE == 1 ? "thread pointer" : (MI_THREAD_ID_SOURCE == 2 ? "embedder" : "thread-local address"));
@@ -163,8 +222,17 @@ void _mi_process_load(void) {
   mi_process_init();
 }
 
+/* At exit, or earlier from mi_process_done: only the first call acts. */
 void _mi_process_done(void) {
+  static mi_atomic(uintptr_t) done;
+  if (mi_atomic_exchange_acq_rel(&done, 1) != 0) return;
   _mi_stats_print_at_exit();
+  /* destroy_on_exit: give all memory back (a dlclose'd copy of mica) */
+  if (mi_option_is_enabled(mi_option_destroy_on_exit)) {
+    mi_collect(true);
+    _mi_arenas_unsafe_destroy();
+    _mi_heap_unsafe_forget_all();
+  }
 }
 
 /* Every atomic mica has: static data (arenas, segment map, statistics,

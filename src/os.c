@@ -116,3 +116,96 @@ bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
   if (err != 0) _mi_warning_message("unable to purge OS memory at %p of %zu bytes (error %d)\n", (void*)start, len, err);
   return decommit;
 }
+
+/* ---------------------------------------------------------------------------
+   Large pages and NUMA
+--------------------------------------------------------------------------- */
+/* Ask for transparent huge pages on an arena (allow_large_os_pages), unless
+   allow_thp is off. Advice only: failure costs nothing. */
+void _mi_os_advise_huge(void* p, size_t size) {
+  if (!mi_option_is_enabled(mi_option_allow_thp)) return;
+  const int err = _mi_prim_advise_huge(p, size);
+  if (err != 0) _mi_verbose_message("transparent huge pages not available for %p (error %d)\n", p, err);
+}
+
+/* allow_thp = 0 turns transparent huge pages off for the whole process, as
+   in mimalloc (some programs lose memory to them). */
+void _mi_os_thp_init(void) {
+  if (mi_option_is_enabled(mi_option_allow_thp)) return;
+  const int err = _mi_prim_thp_disable();
+  if (err != 0) _mi_warning_message("unable to disable transparent huge pages (error %d)\n", err);
+}
+
+/* `size` bytes (a multiple of 1 GiB) of reserved huge OS pages: 1 GiB
+   pages, else 2 MiB pages; aligned to MI_SEGMENT_SIZE, bound to
+   `numa_node` (>= 0). NULL when the kernel has not enough reserved. */
+void* _mi_os_alloc_huge_pages(size_t size, int numa_node, size_t* page_size) {
+  static const size_t sizes[2] = { (size_t)1 << 30, (size_t)2 << 20 };
+  for (size_t i = 0; i < 2; i++) {
+    const size_t psize = sizes[i];
+    /* a smaller page than a segment: map one extra segment's worth and trim it to alignment */
+    const size_t extra = (psize < MI_SEGMENT_SIZE ? MI_SEGMENT_SIZE : 0);
+    void* p = NULL;
+    if (_mi_prim_mmap_huge(size + extra, psize, &p) != 0 || p == NULL) continue;
+    uint8_t* start = (uint8_t*)p;
+    if (extra > 0) {
+      start = (uint8_t*)_mi_align_up((uintptr_t)p, MI_SEGMENT_SIZE);
+      const size_t pre = (size_t)(start - (uint8_t*)p);
+      if (pre > 0) _mi_prim_munmap(p, pre);
+      if (extra - pre > 0) _mi_prim_munmap(start + size, extra - pre);
+    }
+    _mi_stat_increase(&_mi_stats.reserved, size);
+    _mi_stat_increase(&_mi_stats.mmap_calls, 1);
+    if (numa_node >= 0) _mi_os_numa_bind(start, size, numa_node);
+    *page_size = psize;
+    _mi_verbose_message("reserved %zu MiB of %zu KiB huge OS pages at %p\n", size >> 20, psize >> 10, (void*)start);
+    return start;
+  }
+  return NULL;
+}
+
+void _mi_os_free_huge_pages(void* p, size_t size) {
+  mi_os_munmap(p, size, false);
+}
+
+static mi_atomic(uintptr_t) mi_numa_node_count;   /* 0: not yet known */
+
+size_t _mi_os_numa_node_count(void) {
+  size_t count = (size_t)mi_atomic_load_relaxed(&mi_numa_node_count);
+  if (mi_unlikely(count == 0)) {
+    count = _mi_prim_numa_node_count();
+    if (count == 0) count = 1;
+    const long limit = mi_option_get(mi_option_use_numa_nodes);   /* > 0: use at most this many */
+    if (limit > 0 && (size_t)limit < count) count = (size_t)limit;
+    mi_atomic_store_relaxed(&mi_numa_node_count, count);
+    _mi_verbose_message("using %zu numa node%s\n", count, count == 1 ? "" : "s");
+  }
+  return count;
+}
+
+/* Pretend there are `count` nodes (0: ask the OS again), so the multi-node
+   logic can be tested on any machine. */
+void _mi_os_numa_node_count_set(size_t count) {
+  mi_atomic_store_relaxed(&mi_numa_node_count, count);
+}
+
+/* The node of the CPU the calling thread runs on (0 on single-node machines). */
+size_t _mi_os_numa_node(void) {
+  const size_t count = _mi_os_numa_node_count();
+  if (count <= 1) return 0;
+  return _mi_prim_numa_node() % count;
+}
+
+/* Node `node`'s share when `total` items are spread over `nodes` nodes. */
+size_t _mi_os_numa_share(size_t total, size_t nodes, size_t node) {
+  if (nodes == 0) return 0;
+  return total / nodes + (node < total % nodes ? 1 : 0);
+}
+
+/* Prefer node `node` for [p, p+size); a failure (a node the machine does
+   not have) only costs locality. */
+void _mi_os_numa_bind(void* p, size_t size, int node) {
+  if (node < 0) return;
+  const int err = _mi_prim_numa_bind(p, size, (size_t)node);
+  if (err != 0) _mi_verbose_message("unable to bind %p to numa node %d (error %d)\n", p, node, err);
+}

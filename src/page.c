@@ -56,7 +56,7 @@ static void mi_page_thread_free_collect(mi_page_t* page) {
   }
   mi_block_set_next(page, tail, page->local_free);
   page->local_free = head;
-  page->used -= (uint32_t)count;
+  page->used = (uint16_t)(page->used - count);
 }
 
 /* Move freed blocks to the free list: thread-free into local-free, and
@@ -113,6 +113,7 @@ static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   page->keys[0] = _mi_random_next(&heap->random);
   page->keys[1] = _mi_random_next(&heap->random);
 #endif
+  page->heap_tag = heap->tag;
   mi_page_set_heap(page, heap);
   mi_atomic_store_release(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
   mi_page_extend_free(page);
@@ -341,6 +342,11 @@ void* _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_al
     if (!mi_heap_is_initialized(heap)) { errno = ENOMEM; return NULL; }
   }
   _mi_deferred_free(heap, false);
+  /* generic_collect: every N generic calls, a (non-forced) collection */
+  if (mi_unlikely(++heap->generic_count >= (size_t)mi_option_get_clamp(mi_option_generic_collect, 1, LONG_MAX))) {
+    heap->generic_count = 0;
+    mi_heap_collect(heap, false);
+  }
   _mi_heap_delayed_free_partial(heap);
 
   mi_page_t* page = mi_find_page(heap, size, huge_alignment);

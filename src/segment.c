@@ -3,20 +3,23 @@
    (thread exit) / reclaiming (another thread takes over).
 
    A small or medium segment whose owner is alive is in its tld's free queue
-   exactly when it has a free page. The abandoned list holds segments whose
-   owner exited with pages still in use; it is protected by MI_LOCK_ABANDONED,
-   and a segment is on it exactly when its thread_id is 0. */
+   exactly when it has a free page. Each sub-process has a list of abandoned
+   segments (their owner exited, or gave them up, with pages still in use);
+   the lists are protected by MI_LOCK_ABANDONED, and a segment is on its
+   sub-process's list exactly when its thread_id is 0. The lists are FIFOs:
+   reclaiming takes the oldest segments, which other threads' frees have
+   most likely emptied meanwhile, so every segment is visited in turn.
+
+   Commit policy: a segment's memory is committed up front (eager) unless
+   it comes from arena memory that is not committed yet and eager_commit is
+   off, or the thread owns fewer than eager_commit_delay segments; then the
+   header's unit is committed at once and each page (large: slice) when it
+   is first claimed (commit_mask). */
 #include "mica/internal.h"
 
 #define MI_SEGMENT_INFO_ALIGN  4096   /* page 0 starts 4 KiB aligned: power-of-two blocks up to 4 KiB are naturally aligned */
 
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
-
-/* A FIFO: reclaiming takes the oldest segments, which other threads' frees
-   have most likely emptied meanwhile; so every segment is visited in turn. */
-static mi_segment_t* mi_abandoned_first;   /* under MI_LOCK_ABANDONED */
-static mi_segment_t* mi_abandoned_last;    /* under MI_LOCK_ABANDONED */
-static mi_atomic(uintptr_t) mi_abandoned_count;   /* written under MI_LOCK_ABANDONED; read without it to peek */
 
 /* ---------------------------------------------------------------------------
    Queues of segments with free pages (owner only)
@@ -94,6 +97,27 @@ static uintptr_t mi_segment_full_slice_map(void) {
   return mi_slice_mask(0, MI_SLICES_PER_SEGMENT);
 }
 
+static size_t mi_segment_unit_size(const mi_segment_t* segment) {
+  return (segment->page_kind == MI_PAGE_LARGE ? MI_SLICE_SIZE : ((size_t)1 << segment->page_shift));
+}
+
+/* Commit units [idx, idx+count) of a lazily committed segment. */
+static bool mi_segment_ensure_committed(mi_segment_t* segment, size_t idx, size_t count) {
+  const uintptr_t need = mi_slice_mask(idx, count) & ~segment->commit_mask;
+  if (need == 0) return true;
+  const size_t unit = mi_segment_unit_size(segment);
+  for (size_t i = idx; i < idx + count; i++) {
+    if (((need >> i) & 1) == 0) continue;
+    if (!_mi_os_commit((uint8_t*)segment + i * unit, unit)) return false;
+    segment->commit_mask |= (uintptr_t)1 << i;
+  }
+  return true;
+}
+
+static bool mi_segment_is_suitable(const mi_segment_t* segment, const mi_heap_t* heap) {
+  return _mi_arena_is_suitable(segment->memid.arena_idx, heap->arena_id);
+}
+
 static bool mi_segment_has_free(const mi_segment_t* segment) {
   if (segment->page_kind == MI_PAGE_LARGE) return segment->slice_map != mi_segment_full_slice_map();
   return segment->used < segment->capacity;
@@ -124,10 +148,11 @@ static void* mi_segment_alloc_huge_aligned(size_t segment_size, size_t alignment
   if (post > 0) _mi_os_free(x + segment_size, post);
   if (!_mi_segment_map_covers((uintptr_t)x + segment_size - 1)) { _mi_os_free(x, segment_size); return NULL; }
   memid->is_zero = is_zero;
+  memid->is_committed = true;
   return x;
 }
 
-static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi_page_kind_t kind, mi_tld_t* tld) {
+static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi_page_kind_t kind, mi_heap_t* heap, mi_tld_t* tld) {
   size_t capacity, page_shift, info_size, segment_size;
   if (kind == MI_PAGE_SMALL || kind == MI_PAGE_MEDIUM || kind == MI_PAGE_LARGE) {
     page_shift = (kind == MI_PAGE_SMALL ? MI_SMALL_PAGE_SHIFT : (kind == MI_PAGE_MEDIUM ? MI_MEDIUM_PAGE_SHIFT : MI_SLICE_SHIFT));
@@ -148,12 +173,22 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   mi_memid_t memid;
   mi_segment_t* segment;
   if (kind == MI_PAGE_HUGE && page_alignment > MI_HUGE_ALIGN_MIN) {
+    /* straight from the OS: not for a heap bound to an arena */
+    if (heap->arena_id != 0 || mi_option_is_enabled(mi_option_disallow_os_alloc)) return NULL;
     segment = (mi_segment_t*)mi_segment_alloc_huge_aligned(segment_size, page_alignment, &memid);
   } else {
-    segment = (mi_segment_t*)_mi_arena_alloc_segment(segment_size, &memid);
+    const bool eager = (kind == MI_PAGE_HUGE ||
+                        (mi_option_is_enabled(mi_option_eager_commit) &&
+                         tld->segment_count >= (size_t)mi_option_get_clamp(mi_option_eager_commit_delay, 0, LONG_MAX)));
+    segment = (mi_segment_t*)_mi_arena_alloc_segment(segment_size, eager, heap->arena_id, &memid);
   }
   if (segment == NULL) return NULL;
   mi_assert_internal(((uintptr_t)segment & MI_SEGMENT_MASK) == 0);
+  if (!memid.is_committed) {
+    /* lazy (never huge): the header's unit now, each page when it is claimed */
+    mi_assert_internal(kind != MI_PAGE_HUGE);
+    if (!_mi_os_commit(segment, (size_t)1 << page_shift)) { _mi_arena_free_segment(segment, segment_size, memid); return NULL; }
+  }
 
   /* the memory may have been a freed block a checker marks inaccessible */
   mi_track_mem_defined(segment, segment_size);
@@ -166,6 +201,8 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   segment->page_shift = page_shift;
   segment->page_kind = kind;
   segment->tld = tld;
+  segment->subproc = tld->subproc;
+  segment->commit_mask = (memid.is_committed ? mi_slice_mask(0, capacity) : 1);
   segment->slice_map = (kind == MI_PAGE_LARGE ? 1 : 0);   /* slice 0 holds the header */
   for (size_t i = 0; i < capacity; i++) {
     segment->pages[i].segment_idx = (uint8_t)i;
@@ -189,7 +226,8 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   }
   _mi_segment_map_freed_at(segment);
   _mi_stat_decrease(&_mi_stats.segments, 1);
-  const mi_memid_t memid = segment->memid;
+  mi_memid_t memid = segment->memid;
+  memid.is_committed = (segment->commit_mask == mi_slice_mask(0, segment->capacity));
   const size_t size = segment->segment_size;
   segment->cookie = 0;
   _mi_arena_free_segment(segment, size, memid);
@@ -233,6 +271,7 @@ static void mi_segment_purge_pages(mi_segment_t* segment, bool force, uint32_t n
 
 /* Units [idx, idx+count) became free: return their memory now or after the delay. */
 static void mi_segment_schedule_purge(mi_segment_t* segment, size_t idx, size_t count, bool force) {
+  if (segment->memid.is_pinned) return;   /* huge OS pages or the caller's memory */
   const long delay = mi_option_get(mi_option_purge_delay);
   if (delay < 0 && !force) return;
   if (delay == 0 || force) {
@@ -281,6 +320,7 @@ static void mi_segment_after_claim(mi_segment_t* segment, mi_tld_t* tld) {
 
 static mi_page_t* mi_segment_page_claim(mi_segment_t* segment, mi_page_t* page, mi_tld_t* tld) {
   mi_assert_internal(!page->segment_in_use);
+  if (!mi_segment_ensure_committed(segment, page->segment_idx, 1)) return NULL;
   page->segment_in_use = 1;
   mi_page_set_flag(page, MI_PAGE_UNUSED, false);
   segment->used++;
@@ -293,6 +333,7 @@ static mi_page_t* mi_segment_page_claim(mi_segment_t* segment, mi_page_t* page, 
 
 /* Claim slices [idx, idx+count) of a large segment as one page. */
 static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_t count, mi_tld_t* tld) {
+  if (!mi_segment_ensure_committed(segment, idx, count)) return NULL;
   mi_page_t* page = &segment->pages[idx];
   bool is_zero = true;
   for (size_t k = 0; k < count; k++) {
@@ -373,11 +414,12 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
   size_t unit_idx, unit_count;
   mi_segment_page_clear(segment, page, &unit_idx, &unit_count);
-  if (segment->used == 0 && segment->page_kind != MI_PAGE_LARGE) {
+  if (segment->used == 0 && segment->page_kind != MI_PAGE_LARGE && !segment->dont_free) {
     mi_segment_free(segment, tld);
     return;
   }
   mi_segment_schedule_purge(segment, unit_idx, unit_count, force);
+  if (segment->dont_free) return;   /* mi_segment_force_abandon decides */
   if (segment->abandoned > 0 && segment->abandoned == segment->used) {
     /* the owner is exiting: this was the last page it still held here
        (the others are abandoned), so the segment goes to the abandoned list */
@@ -395,14 +437,25 @@ static mi_page_t* mi_segment_find_free_page(mi_segment_t* segment) {
   return NULL;
 }
 
+/* The first segment of a queue that may serve `heap` (its arena). */
+static mi_segment_t* mi_segment_queue_first_suitable(const mi_segment_queue_t* queue, const mi_heap_t* heap) {
+  mi_segment_t* segment = queue->first;
+  while (segment != NULL && !mi_segment_is_suitable(segment, heap)) segment = segment->next;
+  return segment;
+}
+
+static void mi_segments_try_abandon(mi_heap_t* heap, mi_tld_t* tld);
+
 static mi_page_t* mi_segment_small_page_alloc(mi_heap_t* heap, mi_page_kind_t kind, mi_tld_t* tld) {
   mi_segment_queue_t* queue = (kind == MI_PAGE_SMALL ? &tld->small_free : &tld->medium_free);
-  if (queue->first == NULL && !heap->no_reclaim) {
+  mi_segment_t* segment = mi_segment_queue_first_suitable(queue, heap);
+  if (segment == NULL && !heap->no_reclaim) {
     _mi_segment_try_reclaim_abandoned(heap, false, tld);
+    segment = mi_segment_queue_first_suitable(queue, heap);
   }
-  mi_segment_t* segment = queue->first;
   if (segment == NULL) {
-    segment = mi_segment_alloc(0, 0, kind, tld);
+    mi_segments_try_abandon(heap, tld);
+    segment = mi_segment_alloc(0, 0, kind, heap, tld);
     if (segment == NULL) return NULL;
     mi_segment_queue_push(queue, segment);
   }
@@ -420,6 +473,7 @@ static mi_page_t* mi_segment_large_page_alloc(mi_heap_t* heap, size_t block_size
     size_t best_idx = 0, best_len = 0;
     for (mi_segment_t* segment = tld->large_free.first; segment != NULL; segment = segment->next) {
       size_t idx, len;
+      if (!mi_segment_is_suitable(segment, heap)) continue;
       if (mi_segment_find_span(segment, count, &idx, &len) && (best == NULL || len < best_len)) {
         best = segment; best_idx = idx; best_len = len;
         if (len == count) break;
@@ -428,7 +482,8 @@ static mi_page_t* mi_segment_large_page_alloc(mi_heap_t* heap, size_t block_size
     if (best != NULL) return mi_segment_span_claim(best, best_idx, count, tld);
     if (attempt > 0 || heap->no_reclaim || !_mi_segment_try_reclaim_abandoned(heap, false, tld)) break;
   }
-  mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_LARGE, tld);
+  mi_segments_try_abandon(heap, tld);
+  mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_LARGE, heap, tld);
   if (segment == NULL) return NULL;
   mi_segment_queue_push(&tld->large_free, segment);
   size_t idx, len;
@@ -441,7 +496,7 @@ static mi_page_t* mi_segment_large_page_alloc(mi_heap_t* heap, size_t block_size
 mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, mi_tld_t* tld) {
   _mi_segments_collect(false, tld);
   if (page_alignment > MI_HUGE_ALIGN_MIN || block_size > MI_LARGE_OBJ_SIZE_MAX) {
-    mi_segment_t* segment = mi_segment_alloc(block_size, page_alignment, MI_PAGE_HUGE, tld);
+    mi_segment_t* segment = mi_segment_alloc(block_size, page_alignment, MI_PAGE_HUGE, heap, tld);
     return (segment == NULL ? NULL : mi_segment_page_claim(segment, &segment->pages[0], tld));
   }
   if (block_size > MI_MEDIUM_OBJ_SIZE_MAX) return mi_segment_large_page_alloc(heap, block_size, tld);
@@ -451,6 +506,12 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
 /* ---------------------------------------------------------------------------
    Abandon and reclaim
 --------------------------------------------------------------------------- */
+mi_subproc_t _mi_subproc_main;
+
+/* Set while this thread runs a visitor under MI_LOCK_ABANDONED: whatever
+   the visitor allocates or frees must not take that lock again. */
+static _Thread_local bool mi_abandoned_visiting;
+
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_assert_internal(segment->used == segment->abandoned && segment->used > 0);
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
@@ -458,13 +519,14 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_segment_purge_pages(segment, true, 0);   /* nobody would purge them later */
   tld->segment_count--;
   segment->tld = NULL;
+  mi_subproc_t* subproc = segment->subproc;
   _mi_prim_lock(MI_LOCK_ABANDONED);
   segment->next = NULL;
-  segment->prev = mi_abandoned_last;
-  if (mi_abandoned_last != NULL) mi_abandoned_last->next = segment;
-  else mi_abandoned_first = segment;
-  mi_abandoned_last = segment;
-  mi_atomic_store_relaxed(&mi_abandoned_count, mi_atomic_load_relaxed(&mi_abandoned_count) + 1);
+  segment->prev = subproc->abandoned_last;
+  if (subproc->abandoned_last != NULL) subproc->abandoned_last->next = segment;
+  else subproc->abandoned_first = segment;
+  subproc->abandoned_last = segment;
+  mi_atomic_store_relaxed(&subproc->abandoned_count, mi_atomic_load_relaxed(&subproc->abandoned_count) + 1);
   mi_atomic_store_release(&segment->thread_id, 0);
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   _mi_stat_increase(&_mi_stats.abandoned, 1);
@@ -473,29 +535,39 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
 void _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
   segment->abandoned++;
-  if (segment->abandoned == segment->used) mi_segment_abandon(segment, tld);
+  if (segment->abandoned == segment->used && !segment->dont_free) mi_segment_abandon(segment, tld);
 }
 
 /* Under MI_LOCK_ABANDONED. */
 static void mi_abandoned_unlink(mi_segment_t* segment) {
+  mi_subproc_t* subproc = segment->subproc;
   if (segment->prev != NULL) segment->prev->next = segment->next;
-  else mi_abandoned_first = segment->next;
+  else subproc->abandoned_first = segment->next;
   if (segment->next != NULL) segment->next->prev = segment->prev;
-  else mi_abandoned_last = segment->prev;
+  else subproc->abandoned_last = segment->prev;
   segment->next = segment->prev = NULL;
-  mi_atomic_store_relaxed(&mi_abandoned_count, mi_atomic_load_relaxed(&mi_abandoned_count) - 1);
+  mi_atomic_store_relaxed(&subproc->abandoned_count, mi_atomic_load_relaxed(&subproc->abandoned_count) - 1);
 }
 
-static mi_segment_t* mi_abandoned_pop(void) {
-  if (mi_atomic_load_relaxed(&mi_abandoned_count) == 0) return NULL;   /* peek; rechecked under the lock */
+/* The oldest abandoned segment of the heap's sub-process that the heap
+   may use (its arena), taken off the list. */
+static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
+  mi_subproc_t* subproc = heap->tld->subproc;
+  if (mi_atomic_load_relaxed(&subproc->abandoned_count) == 0) return NULL;   /* peek; rechecked under the lock */
+  if (mi_abandoned_visiting) return NULL;
   _mi_prim_lock(MI_LOCK_ABANDONED);
-  mi_segment_t* segment = mi_abandoned_first;
+  mi_segment_t* segment = subproc->abandoned_first;
+  while (segment != NULL && !mi_segment_is_suitable(segment, heap)) segment = segment->next;
   if (segment != NULL) mi_abandoned_unlink(segment);
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   return segment;
 }
 
-static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld) {
+/* Pages go to the thread's heap with their tag that may take them, else
+   to `heap` (and take its tag). Empty pages are given back, unless
+   `keep_empty` (a free is about to use the segment: a page that a double
+   free emptied stays in use, so that free is caught as one). */
+static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld, bool keep_empty) {
   mi_atomic_store_release(&segment->thread_id, _mi_thread_id());
   segment->tld = tld;
   tld->segment_count++;
@@ -505,15 +577,17 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t*
     mi_page_t* page = &segment->pages[i];
     if (!page->segment_in_use) continue;
     segment->abandoned--;
-    mi_page_set_heap(page, heap);
+    mi_heap_t* target = _mi_heap_by_tag(heap, page->heap_tag);
+    if (target == NULL) { target = heap; page->heap_tag = heap->tag; }
+    mi_page_set_heap(page, target);
     _mi_page_use_delayed_free(page, MI_NO_DELAYED_FREE, true);
     _mi_page_free_collect(page, false);
-    if (mi_page_all_free(page)) {
+    if (mi_page_all_free(page) && !keep_empty) {
       size_t unit_idx, unit_count;
       mi_segment_page_clear(segment, page, &unit_idx, &unit_count);
       if (segment->used > 0) mi_segment_schedule_purge(segment, unit_idx, unit_count, false);
     } else {
-      _mi_page_reclaim(heap, page);
+      _mi_page_reclaim(target, page);
     }
   }
   mi_assert_internal(segment->abandoned == 0);
@@ -525,23 +599,54 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t*
   }
 }
 
+/* target_segments_per_thread: 0, or how many segments a thread should own
+   at most (it reclaims no more, and gives some up before it takes more). */
+static size_t mi_segments_target(void) {
+  return (size_t)mi_option_get_clamp(mi_option_target_segments_per_thread, 0, 1024);
+}
+
 /* Take over abandoned segments: a few (max_segment_reclaim), or all. */
 bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld) {
   long max = (try_all ? LONG_MAX : mi_option_get_clamp(mi_option_max_segment_reclaim, 0, 1024));
+  const size_t target = (try_all ? 0 : mi_segments_target());
   bool any = false;
-  while (max-- > 0) {
-    mi_segment_t* segment = mi_abandoned_pop();
+  while (max-- > 0 && (target == 0 || tld->segment_count < target)) {
+    mi_segment_t* segment = mi_abandoned_pop(heap);
     if (segment == NULL) break;
-    mi_segment_reclaim(segment, heap, tld);
+    mi_segment_reclaim(segment, heap, tld, false);
     any = true;
   }
   return any;
+}
+
+/* abandoned_reclaim_on_free: a thread frees a block of an abandoned
+   segment and takes the whole segment over, so the free is local and the
+   segment's free pages serve it (mimalloc's option of the same name). */
+bool _mi_segment_reclaim_on_free(mi_segment_t* segment) {
+  if (!mi_option_is_enabled(mi_option_abandoned_reclaim_on_free) || mi_abandoned_visiting) return false;
+  if (mi_atomic_load_relaxed(&segment->thread_id) != 0 || segment->page_kind == MI_PAGE_HUGE) return false;
+  mi_heap_t* heap = mi_get_default_heap();
+  if (!mi_heap_is_initialized(heap)) return false;
+  heap = heap->tld->heap_backing;   /* can take pages of any tag */
+  mi_tld_t* tld = heap->tld;
+  if (segment->subproc != tld->subproc || !mi_segment_is_suitable(segment, heap)) return false;
+  const size_t target = mi_segments_target();
+  if (target > 0 && tld->segment_count >= target) return false;
+  _mi_prim_lock(MI_LOCK_ABANDONED);
+  const bool on_list = (mi_atomic_load_acquire(&segment->thread_id) == 0);
+  if (on_list) mi_abandoned_unlink(segment);
+  _mi_prim_unlock(MI_LOCK_ABANDONED);
+  if (!on_list) return false;
+  /* every page stays in use: the freed block's page, and so the segment, stays */
+  mi_segment_reclaim(segment, heap, tld, true);
+  return true;
 }
 
 /* A thread frees the only block of a huge page in an abandoned segment:
    take the segment off the list and give it back at once, instead of
    leaving it until some thread reclaims it. */
 bool _mi_segment_huge_page_free_abandoned(mi_segment_t* segment) {
+  if (mi_abandoned_visiting) return false;   /* freed the ordinary way; a reclaim frees the segment later */
   _mi_prim_lock(MI_LOCK_ABANDONED);
   const bool on_list = (mi_atomic_load_acquire(&segment->thread_id) == 0);
   if (on_list) mi_abandoned_unlink(segment);
@@ -553,16 +658,104 @@ bool _mi_segment_huge_page_free_abandoned(mi_segment_t* segment) {
   return true;
 }
 
+/* ---------------------------------------------------------------------------
+   Giving segments up while the thread lives (target_segments_per_thread,
+   mi_collect_reduce): other threads may then reclaim them.
+--------------------------------------------------------------------------- */
+static void mi_segment_force_abandon(mi_segment_t* segment, mi_tld_t* tld) {
+  mi_assert_internal(segment->tld == tld && segment->page_kind != MI_PAGE_HUGE);
+  segment->dont_free = true;
+  /* no more delayed frees into its pages; then the ones already made (which
+     may empty pages, but neither free nor abandon the segment meanwhile) */
+  for (size_t i = 0; i < segment->capacity; i++) {
+    if (segment->pages[i].segment_in_use) _mi_page_use_delayed_free(&segment->pages[i], MI_NEVER_DELAYED_FREE, false);
+  }
+  for (mi_heap_t* h = tld->heaps; h != NULL; h = h->next) _mi_heap_delayed_free_all(h);
+  for (size_t i = 0; i < segment->capacity; i++) {
+    mi_page_t* page = &segment->pages[i];
+    if (!page->segment_in_use) continue;
+    mi_heap_t* heap = mi_page_heap(page);
+    mi_page_queue_t* pq = _mi_heap_page_queue_of(heap, page);
+    _mi_page_free_collect(page, false);
+    if (mi_page_all_free(page)) _mi_page_free(page, pq, false);
+    else _mi_page_abandon(page, pq);
+  }
+  segment->dont_free = false;
+  if (segment->used == 0) mi_segment_free(segment, tld);
+  else mi_segment_abandon(segment, tld);
+}
+
+/* Not a huge segment, nor one holding pages of a heap that may be
+   destroyed (mi_heap_destroy must find all its blocks at home). */
+static bool mi_segment_may_abandon(const mi_segment_t* segment) {
+  if (segment->page_kind == MI_PAGE_HUGE) return false;
+  for (size_t i = 0; i < segment->capacity; i++) {
+    const mi_page_t* page = &segment->pages[i];
+    const mi_heap_t* heap = (page->segment_in_use ? mi_page_heap(page) : NULL);
+    if (heap != NULL && heap->no_reclaim) return false;
+  }
+  return true;
+}
+
+/* Give up segments of full pages until the thread owns fewer than `target`
+   (3/4 of it, so this does not run at every new segment). */
+void _mi_segments_reduce(mi_heap_t* heap, size_t target) {
+  mi_tld_t* tld = heap->tld;
+  if (target == 0) return;
+  const size_t low = (target > 4 ? (target * 3) / 4 : target);
+  for (int i = 0; i < 64 && tld->segment_count >= low; i++) {
+    mi_page_t* page = heap->pages[MI_BIN_FULL].first;
+    while (page != NULL && !mi_segment_may_abandon(_mi_page_segment(page))) page = page->next;
+    if (page == NULL) break;
+    mi_segment_force_abandon(_mi_page_segment(page), tld);
+  }
+}
+
+static void mi_segments_try_abandon(mi_heap_t* heap, mi_tld_t* tld) {
+  const size_t target = mi_segments_target();
+  if (target == 0 || tld->segment_count < target) return;
+  _mi_segments_reduce(heap, target);
+}
+
+/* ---------------------------------------------------------------------------
+   Visiting abandoned blocks (visit_abandoned): under the abandoned lock,
+   so no thread reclaims a segment meanwhile.
+--------------------------------------------------------------------------- */
+bool mi_abandoned_visit_blocks(mi_subproc_id_t subproc_id, int heap_tag, bool visit_blocks, mi_block_visit_fun* visitor, void* arg) {
+  if (visitor == NULL) return false;
+  if (!mi_option_is_enabled(mi_option_visit_abandoned)) {
+    _mi_error_message(EFAULT, "mi_abandoned_visit_blocks: set the option visit_abandoned (MICA_VISIT_ABANDONED=1) at start-up to visit abandoned blocks\n");
+    return false;
+  }
+  mi_subproc_t* subproc = (subproc_id == NULL ? &_mi_subproc_main : (mi_subproc_t*)subproc_id);
+  bool ok = true;
+  _mi_prim_lock(MI_LOCK_ABANDONED);
+  mi_abandoned_visiting = true;
+  for (mi_segment_t* segment = subproc->abandoned_first; segment != NULL && ok; segment = segment->next) {
+    for (size_t i = 0; i < segment->capacity && ok; i++) {
+      mi_page_t* page = &segment->pages[i];
+      if (!page->segment_in_use || (heap_tag >= 0 && page->heap_tag != heap_tag)) continue;
+      mi_heap_area_t area;
+      _mi_heap_area_init(&area, page);
+      ok = visitor(NULL, &area, NULL, area.block_size, arg);
+      if (ok && visit_blocks) ok = _mi_heap_area_visit_blocks(NULL, page, visitor, arg);
+    }
+  }
+  mi_abandoned_visiting = false;
+  _mi_prim_unlock(MI_LOCK_ABANDONED);
+  return ok;
+}
+
 /* Thread exit: pending purges of the thread's segments happen now. */
 void _mi_segment_thread_collect(mi_tld_t* tld) {
   _mi_segments_collect(true, tld);
 }
 
 size_t _mi_segments_atomics_misaligned(void) {
-  size_t bad = mi_atomic_misaligned(&mi_abandoned_count);
+  size_t bad = mi_atomic_misaligned(&_mi_subproc_main.abandoned_count) + mi_atomic_misaligned(&_mi_subproc_main.thread_count);
   bad += mi_atomic_misaligned(&_mi_segment_map[0]) + mi_atomic_misaligned(&_mi_segment_map[MI_SEGMENT_MAP_WORDS - 1]);
   _mi_prim_lock(MI_LOCK_ABANDONED);
-  for (mi_segment_t* s = mi_abandoned_first; s != NULL; s = s->next) {
+  for (mi_segment_t* s = _mi_subproc_main.abandoned_first; s != NULL; s = s->next) {
     bad += mi_atomic_misaligned(&s->thread_id);
     for (size_t i = 0; i < s->capacity; i++) {
       bad += mi_atomic_misaligned(&s->pages[i].xthread_free) + mi_atomic_misaligned(&s->pages[i].xheap) + mi_atomic_misaligned(&s->pages[i].xflags);

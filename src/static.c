@@ -4,6 +4,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+/* C only: mi_new aborts where it would throw (src/alloc-new.h) */
+#undef MI_NEW_HANDLER_CXX
+#define MI_NEW_HANDLER_CXX 0
 #include "prim/prim.c"
 #include "options.c"
 #include "stats.c"
@@ -20,6 +23,8 @@
 #include "alloc-aligned.c"
 #include "alloc-posix.c"
 #include "free.c"
+#include "alloc-new.c"
+#include "compat.c"
 #include "init.c"
 #include "override/override.c"
 #include "override/override-global.c"

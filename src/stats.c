@@ -1,6 +1,24 @@
-/* Statistics: process-wide counters (relaxed atomics, slow paths only) and
-   their printing. A leaf: calls only prim and output. */
+/* Statistics: process-wide counters (relaxed atomics, slow paths only),
+   their printing, and mimalloc's mi_stats_get / mi_stats_get_json. */
 #include "mica/internal.h"
+
+/* mimalloc-stats.h's public names mi_stats_t, mi_stat_count_t and
+   MI_BIN_HUGE are also names of mica's internal statistics and size bins:
+   its types are renamed mi_public_* and its MI_BIN_HUGE set aside while it
+   is included (this also holds in the single-unit build, src/static.c). */
+#pragma push_macro("MI_BIN_HUGE")
+#undef MI_BIN_HUGE
+#define mi_stats_s       mi_public_stats_s
+#define mi_stats_t       mi_public_stats_t
+#define mi_stat_count_s  mi_public_stat_count_s
+#define mi_stat_count_t  mi_public_stat_count_t
+#include "mimalloc-stats.h"
+#undef mi_stats_s
+#undef mi_stats_t
+#undef mi_stat_count_s
+#undef mi_stat_count_t
+#undef MI_BIN_HUGE
+#pragma pop_macro("MI_BIN_HUGE")
 
 _Alignas(MI_CACHE_LINE) mi_stats_t _mi_stats;
 
@@ -101,4 +119,126 @@ void _mi_stats_print_at_exit(void) {
   if (mi_option_is_enabled(mi_option_show_stats) || mi_option_is_enabled(mi_option_verbose)) {
     mi_stats_print_out(NULL, NULL);
   }
+}
+
+/* ---------------------------------------------------------------------------
+   mi_stats_get: mica's counters in mimalloc's layout
+--------------------------------------------------------------------------- */
+static void mi_stat_get(mi_public_stat_count_t* out, mi_stat_count_t* stat) {
+  out->total = (int64_t)mi_atomic_load_relaxed(&stat->total);
+  out->peak = (int64_t)mi_atomic_load_relaxed(&stat->peak);
+  out->current = (int64_t)mi_atomic_load_relaxed(&stat->current);
+}
+
+static void mi_stats_fill(mi_public_stats_t* st) {
+  mi_stats_t* s = &_mi_stats;
+  memset(st, 0, sizeof(*st));
+  st->size = sizeof(*st);
+  st->version = MI_STAT_VERSION;
+  mi_stat_get(&st->pages, &s->pages);
+  mi_stat_get(&st->reserved, &s->reserved);
+  mi_stat_get(&st->committed, &s->committed);
+  st->purged.total = (int64_t)mi_atomic_load_relaxed(&s->purges.total);
+  mi_stat_get(&st->threads, &s->threads);
+  mi_stat_get(&st->malloc_huge, &s->huge);
+  st->mmap_calls.total = (int64_t)mi_atomic_load_relaxed(&s->mmap_calls.total);
+  st->arena_count.total = (int64_t)_mi_arena_count();
+  mi_stat_get(&st->segments, &s->segments);
+  mi_stat_get(&st->segments_abandoned, &s->abandoned);
+}
+
+/* The caller's structure must be this version; a smaller (older, same
+   version) one gets its prefix. */
+bool mi_stats_get(mi_public_stats_t* stats) {
+  if (stats == NULL || stats->version != MI_STAT_VERSION ||
+      stats->size < offsetof(mi_public_stats_t, pages) || stats->size > sizeof(mi_public_stats_t)) {
+    return false;
+  }
+  mi_public_stats_t all;
+  mi_stats_fill(&all);
+  const size_t size = stats->size;
+  memcpy(stats, &all, size);
+  stats->size = size;
+  return true;
+}
+
+/* ---------------------------------------------------------------------------
+   mi_stats_get_json: into the caller's buffer, or a growing mi_malloc block
+--------------------------------------------------------------------------- */
+typedef struct mi_json_s {
+  char*  buf;
+  size_t size;
+  size_t len;
+  bool   grow;     /* buf is ours: realloc when full */
+  bool   failed;   /* out of space or memory */
+} mi_json_t;
+
+static void mi_json_add(mi_json_t* j, const char* fmt, ...) {
+  if (j->failed) return;
+  char tmp[512];
+  va_list args;
+  va_start(args, fmt);
+  const int n = _mi_prim_vsnprintf(tmp, sizeof(tmp), fmt, args);
+  va_end(args);
+  if (n < 0 || (size_t)n >= sizeof(tmp)) { j->failed = true; return; }
+  if (j->len + (size_t)n + 1 > j->size) {
+    if (!j->grow) { j->failed = true; return; }
+    const size_t newsize = 2 * j->size + (size_t)n + 1;
+    char* newbuf = (char*)mi_realloc(j->buf, newsize);
+    if (newbuf == NULL) { j->failed = true; return; }
+    j->buf = newbuf;
+    j->size = newsize;
+  }
+  memcpy(j->buf + j->len, tmp, (size_t)n + 1);
+  j->len += (size_t)n;
+}
+
+static void mi_json_count(mi_json_t* j, const char* name, const mi_public_stat_count_t* c) {
+  mi_json_add(j, ",\n  \"%s\": { \"total\": %lld, \"peak\": %lld, \"current\": %lld }", name,
+              (long long)c->total, (long long)c->peak, (long long)c->current);
+}
+
+static void mi_json_counter(mi_json_t* j, const char* name, const mi_stat_counter_t* c) {
+  mi_json_add(j, ",\n  \"%s\": { \"total\": %lld }", name, (long long)c->total);
+}
+
+static void mi_json_bins(mi_json_t* j, const char* name, const mi_public_stat_count_t* bins, size_t count) {
+  mi_json_add(j, ",\n  \"%s\": [", name);
+  for (size_t i = 0; i < count; i++) {
+    mi_json_add(j, "%s{ \"total\": %lld, \"peak\": %lld, \"current\": %lld }", (i == 0 ? "" : ", "),
+                (long long)bins[i].total, (long long)bins[i].peak, (long long)bins[i].current);
+  }
+  mi_json_add(j, "]");
+}
+
+char* mi_stats_get_json(size_t buf_size, char* buf) {
+  if (buf != NULL && buf_size == 0) return NULL;
+  mi_json_t j = { buf, buf_size, 0, (buf == NULL), false };
+  if (j.grow) {
+    j.size = 4096;
+    j.buf = (char*)mi_malloc(j.size);
+    if (j.buf == NULL) return NULL;
+  }
+  mi_public_stats_t st;
+  mi_stats_fill(&st);
+  size_t elapsed, utime, stime, rss, peak_rss, commit, peak_commit, faults;
+  mi_process_info(&elapsed, &utime, &stime, &rss, &peak_rss, &commit, &peak_commit, &faults);
+  mi_json_add(&j, "{\n  \"version\": %d,\n  \"mimalloc_version\": %d,\n  \"allocator\": \"mica %d.%d.%d\"",
+              MI_STAT_VERSION, MI_MALLOC_VERSION, MICA_VERSION_MAJOR, MICA_VERSION_MINOR, MICA_VERSION_PATCH);
+  mi_json_add(&j, ",\n  \"process\": { \"elapsed_msecs\": %zu, \"user_msecs\": %zu, \"system_msecs\": %zu, "
+              "\"current_rss\": %zu, \"peak_rss\": %zu, \"current_commit\": %zu, \"peak_commit\": %zu, \"page_faults\": %zu }",
+              elapsed, utime, stime, rss, peak_rss, commit, peak_commit, faults);
+#define MI_STAT_COUNT(stat)    mi_json_count(&j, #stat, &st.stat);
+#define MI_STAT_COUNTER(stat)  mi_json_counter(&j, #stat, &st.stat);
+  MI_STAT_FIELDS()
+#undef MI_STAT_COUNT
+#undef MI_STAT_COUNTER
+  mi_json_bins(&j, "malloc_bins", st.malloc_bins, sizeof(st.malloc_bins) / sizeof(st.malloc_bins[0]));
+  mi_json_bins(&j, "page_bins", st.page_bins, sizeof(st.page_bins) / sizeof(st.page_bins[0]));
+  mi_json_add(&j, "\n}\n");
+  if (j.failed) {
+    if (j.grow) mi_free(j.buf);
+    return NULL;
+  }
+  return j.buf;
 }

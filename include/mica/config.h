@@ -22,6 +22,9 @@
 #ifndef MI_SHARED_LIB       /* 1: built as libmica.so */
 #define MI_SHARED_LIB 0
 #endif
+#ifndef MI_NEW_HANDLER_CXX  /* 1: mi_new calls std::new_handler and throws (src/alloc-new-handler.cpp) */
+#define MI_NEW_HANDLER_CXX 0
+#endif
 #ifndef MI_SECURE           /* 1: encode free-list pointers (room for further hardening levels) */
 #define MI_SECURE 0
 #endif

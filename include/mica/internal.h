@@ -95,17 +95,29 @@ void   _mi_os_unreserve(void* p, size_t size);
 void   _mi_os_account_commit(size_t size, bool increase);
 bool   _mi_os_commit(void* p, size_t size);
 bool   _mi_os_purge(void* p, size_t size, bool allow_decommit);   /* return memory, keep address range */
+void   _mi_os_advise_huge(void* p, size_t size);
+void   _mi_os_thp_init(void);
+void*  _mi_os_alloc_huge_pages(size_t size, int numa_node, size_t* page_size);
+void   _mi_os_free_huge_pages(void* p, size_t size);
+size_t _mi_os_numa_node_count(void);
+void   _mi_os_numa_node_count_set(size_t count);                  /* tests: pretend a topology */
+size_t _mi_os_numa_node(void);
+size_t _mi_os_numa_share(size_t total, size_t nodes, size_t node);
+void   _mi_os_numa_bind(void* p, size_t size, int node);
 uint32_t _mi_clock_now(void);                                     /* 32-bit ms clock, never 0 */
 static inline bool _mi_clock_expired(uint32_t expire, uint32_t now) {
   return (int32_t)(now - expire) >= 0;                            /* wrap-around safe */
 }
 
 /* ---- arena.c / bitmap.c --------------------------------------------- */
-void* _mi_arena_alloc_segment(size_t size, mi_memid_t* memid);    /* MI_SEGMENT_SIZE aligned */
+void* _mi_arena_alloc_segment(size_t size, bool commit, int req_arena_id, mi_memid_t* memid);   /* MI_SEGMENT_SIZE aligned */
 void  _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid);
 void  _mi_arenas_collect(bool force);
+void  _mi_arenas_unsafe_destroy(void);
 int   _mi_arena_reserve(size_t size);
 size_t _mi_arena_count(void);
+bool  _mi_arena_id_is_valid(int arena_id);
+bool  _mi_arena_is_suitable(uint32_t arena_idx1, int req_arena_id);
 bool  _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx);
 void  _mi_bitmap_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
 void  _mi_bitmap_clear(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
@@ -124,7 +136,10 @@ uint8_t*   _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* 
 bool       _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld);
 void       _mi_segments_collect(bool force, mi_tld_t* tld);
 bool       _mi_segment_huge_page_free_abandoned(mi_segment_t* segment);
+bool       _mi_segment_reclaim_on_free(mi_segment_t* segment);      /* true: now the caller's (a local free follows) */
 void       _mi_segment_thread_collect(mi_tld_t* tld);
+void       _mi_segments_reduce(mi_heap_t* heap, size_t target);
+extern mi_subproc_t _mi_subproc_main;
 
 /* ---- page-queue.c --------------------------------------------------- */
 size_t     _mi_bin(size_t size);
@@ -153,11 +168,14 @@ void       _mi_heap_collect_retired(mi_heap_t* heap, bool force);
 void       _mi_deferred_free(mi_heap_t* heap, bool force);
 
 /* ---- heap.c --------------------------------------------------------- */
-void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim);
+void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_t tag, int arena_id);
+mi_heap_t* _mi_heap_by_tag(mi_heap_t* heap, uint8_t tag);
+void       _mi_heap_unsafe_forget_all(void);   /* a heap of the thread that may take reclaimed pages */
 void       _mi_heap_destroy_pages(mi_heap_t* heap);
 void       _mi_heap_collect_abandon(mi_heap_t* heap);
 void       _mi_heap_set_default_direct(mi_heap_t* heap);
 bool       _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg);
+void       _mi_heap_area_init(mi_heap_area_t* area, mi_page_t* page);
 
 /* ---- alloc.c / free.c ----------------------------------------------- */
 void*      _mi_page_malloc(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero);

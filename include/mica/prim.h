@@ -29,6 +29,20 @@ int  _mi_prim_commit(void* addr, size_t size);               /* make read-write 
 int  _mi_prim_decommit(void* addr, size_t size);             /* drop contents and access */
 int  _mi_prim_reset(void* addr, size_t size);                /* drop contents, keep access; reads zero after */
 
+/* Large pages. _mi_prim_mmap_huge maps `size` bytes (a multiple of
+   `page_size`) of the kernel's reserved huge pages of that size
+   (MAP_HUGETLB), read-write; ENOMEM when it has not enough. */
+int  _mi_prim_mmap_huge(size_t size, size_t page_size, void** addr);
+int  _mi_prim_advise_huge(void* addr, size_t size);          /* ask for transparent huge pages */
+int  _mi_prim_thp_disable(void);                             /* no transparent huge pages for the process */
+
+/* NUMA, without libnuma: the number of nodes (0 if unknown), the node of
+   the CPU the calling thread runs on, and binding (preferred policy) of a
+   range to a node. */
+size_t _mi_prim_numa_node_count(void);
+size_t _mi_prim_numa_node(void);
+int    _mi_prim_numa_bind(void* addr, size_t size, size_t node);
+
 /* Time: a monotonic clock in milliseconds; callers keep 32 bits of it and
    compare wrap-around-safely. */
 uint64_t _mi_prim_clock_msecs(void);

@@ -146,7 +146,9 @@ typedef struct mi_page_s {
   uint8_t   slice_offset;        /* large segments: >0 in the continuation slices of a span (distance to its page) */
   uint16_t  capacity;            /* blocks carved into lists so far */
   uint16_t  reserved;            /* blocks that fit in the page */
-  uint32_t  used;                /* blocks handed out (see invariant) */
+  uint16_t  used;                /* blocks handed out (see invariant); <= reserved <= UINT16_MAX */
+  uint8_t   heap_tag;            /* tag of the heap that owns it (kept while abandoned: reclaim and visits match it) */
+  uint8_t   _reserved8;          /* unused (explicit padding: the descriptor stays 64 bytes) */
   uint32_t  xblock_size;         /* block size; MI_HUGE_BLOCK_SIZE in huge pages (use mi_page_block_size) */
   mi_block_t* free;
   mi_block_t* local_free;
@@ -190,9 +192,12 @@ typedef struct mi_memid_s {
   uint32_t block_idx;      /* first segment unit in the arena */
   size_t   units;          /* arena units used */
   bool     is_zero;        /* memory was zero when handed out */
+  bool     is_committed;   /* the whole range is accessible (else the segment commits per page) */
+  bool     is_pinned;      /* never purged: huge OS pages, or memory the caller gave mica */
 } mi_memid_t;
 
 struct mi_tld_s;
+struct mi_subproc_s;
 
 typedef struct mi_segment_s {
   mi_memid_t memid;
@@ -211,6 +216,9 @@ typedef struct mi_segment_s {
   uintptr_t  purge_due;          /* units freed in the previous round: purged at the next deadline */
   uint32_t   purge_last;         /* ms clock when the newest unit joined purge_mask */
   uintptr_t  slice_map;          /* large segments: slices in use */
+  uintptr_t  commit_mask;        /* units (pages; large: slices) that are accessible; all when memid.is_committed */
+  struct mi_subproc_s* subproc;  /* whose abandoned list it joins (set at allocation) */
+  bool       dont_free;          /* being abandoned by force: page frees neither free nor abandon it */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
   mi_atomic(uintptr_t) thread_id;
   mi_page_t  pages[1];           /* capacity entries */
@@ -252,7 +260,10 @@ struct mi_heap_s {
   size_t           page_retired_min;   /* bins that may hold retired pages */
   size_t           page_retired_max;
   mi_heap_t*       next;               /* in tld->heaps */
-  bool             no_reclaim;         /* does not take pages from abandoned segments */
+  size_t           generic_count;      /* generic-path calls since the last collection (generic_collect) */
+  int              arena_id;           /* 0, or the only arena it takes segments from (1 + first descriptor index) */
+  uint8_t          tag;                /* heap_tag of its pages (mi_heap_new_ex) */
+  bool             no_reclaim;         /* may be destroyed: does not take pages from abandoned segments */
 };
 
 /* ---------------------------------------------------------------------------
@@ -292,7 +303,22 @@ typedef struct mi_tld_s {
   mi_segment_queue_t large_free;     /* large segments with free slices */
   size_t             segment_count;
   uint32_t           purge_check;    /* ms clock when owned segments were last scanned for purges */
+  struct mi_subproc_s* subproc;      /* the sub-process the thread belongs to (never NULL once initialised) */
 } mi_tld_t;
+
+/* ---------------------------------------------------------------------------
+   Sub-process: a set of threads that share abandoned segments only among
+   themselves (mi_subproc_new). Arenas are shared by all. The abandoned
+   list is a FIFO under MI_LOCK_ABANDONED (all sub-processes share the lock:
+   its sections are a few pointer writes); a segment is on its
+   sub-process's list exactly when its thread_id is 0.
+--------------------------------------------------------------------------- */
+typedef struct mi_subproc_s {
+  mi_segment_t*        abandoned_first;   /* under MI_LOCK_ABANDONED */
+  mi_segment_t*        abandoned_last;    /* under MI_LOCK_ABANDONED */
+  mi_atomic(uintptr_t) abandoned_count;   /* written under the lock; read without it to peek */
+  mi_atomic(uintptr_t) thread_count;      /* threads added with mi_subproc_add_current_thread, still alive */
+} mi_subproc_t;
 
 /* Arena descriptor; see src/arena.c for the protocol. All atomics are words
    and the descriptor is cache-line aligned in a static array. */
@@ -300,6 +326,12 @@ typedef struct mi_tld_s {
 typedef struct mi_arena_s {
   _Alignas(MI_CACHE_LINE) mi_atomic(uintptr_t) xstart;  /* base address, 0: slot unused (release on publish) */
   size_t               unit_count;                /* segment units in use-able range (set before publish) */
+  int                  id;                        /* 1 + index of the first descriptor of its region (mi_arena_id_t) */
+  int                  numa_node;                 /* node the memory is bound to, -1: any */
+  bool                 exclusive;                 /* only heaps made for this arena id allocate here */
+  bool                 is_pinned;                 /* never purged or decommitted (huge pages, caller's memory) */
+  bool                 is_user;                   /* the caller's memory: never unmapped by mica */
+  bool                 is_huge;                   /* backed by reserved huge OS pages (MAP_HUGETLB) */
   mi_atomic(uint32_t)  purge_expire;              /* ms clock; 0: nothing pending */
   mi_atomic(uintptr_t) in_use[MI_ARENA_MAP_WORDS];    /* unit claimed */
   mi_atomic(uintptr_t) dirty[MI_ARENA_MAP_WORDS];     /* unit possibly non-zero */
@@ -318,6 +350,7 @@ _Static_assert(offsetof(mi_segment_t, thread_id) % sizeof(uintptr_t) == 0, "segm
 _Static_assert(offsetof(struct mi_heap_s, thread_delayed_free) % sizeof(uintptr_t) == 0, "heap atomics are aligned");
 _Static_assert(offsetof(mi_arena_t, purge_expire) % sizeof(uint32_t) == 0, "arena atomics are aligned");
 _Static_assert(offsetof(mi_arena_t, in_use) % sizeof(uintptr_t) == 0, "arena atomics are aligned");
+_Static_assert(offsetof(mi_subproc_t, abandoned_count) % sizeof(uintptr_t) == 0, "sub-process atomics are aligned");
 _Static_assert(sizeof(mi_arena_t) % MI_CACHE_LINE == 0, "arena array elements stay aligned");
 _Static_assert(sizeof(mi_stat_count_t) % sizeof(intptr_t) == 0, "stat counters are aligned");
 

@@ -1,9 +1,7 @@
 // The C++ allocation operators, every form, on mica (MI_OVERRIDE with a
-// C++ compiler). Semantics per the C++ standard: a failing throwing `new`
-// calls the installed new-handler and retries, and throws std::bad_alloc
-// when there is none; nothrow forms return nullptr instead of throwing.
-// C cannot express this (exceptions, std::align_val_t), hence this one C++
-// translation unit; the library builds without it where there is no C++.
+// C++ compiler). Semantics per the C++ standard, from mi_new and friends:
+// a failing throwing `new` calls the installed new-handler and retries, and
+// throws std::bad_alloc when there is none; nothrow forms return nullptr.
 #include <new>
 #include <cstddef>
 #include "mica.h"
@@ -15,48 +13,8 @@
 static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ <= alignof(std::max_align_t),
               "operator new's default alignment is at most malloc's");
 
-namespace {
-
-// The slow path of every throwing/nothrow form: call the new-handler until
-// the allocation succeeds or there is no handler left.
-void* mi_new_retry(std::size_t size, std::size_t alignment, bool nothrow) {
-  for (;;) {
-    void* p = (alignment == 0 ? mi_malloc(size) : mi_malloc_aligned(size, alignment));
-    if (p != nullptr) return p;
-    std::new_handler handler = std::get_new_handler();
-    if (handler == nullptr) {
-      if (nothrow) return nullptr;
-      throw std::bad_alloc();
-    }
-    if (nothrow) {
-      try { handler(); } catch (...) { return nullptr; }   // a handler may throw bad_alloc
-    } else {
-      handler();
-    }
-  }
-}
-
-inline void* mi_new(std::size_t size) {
-  void* p = mi_malloc(size);
-  return (p != nullptr ? p : mi_new_retry(size, 0, false));
-}
-
-inline void* mi_new_nothrow(std::size_t size) noexcept {
-  void* p = mi_malloc(size);
-  return (p != nullptr ? p : mi_new_retry(size, 0, true));
-}
-
-inline void* mi_new_aligned(std::size_t size, std::align_val_t al) {
-  void* p = mi_malloc_aligned(size, static_cast<std::size_t>(al));
-  return (p != nullptr ? p : mi_new_retry(size, static_cast<std::size_t>(al), false));
-}
-
-inline void* mi_new_aligned_nothrow(std::size_t size, std::align_val_t al) noexcept {
-  void* p = mi_malloc_aligned(size, static_cast<std::size_t>(al));
-  return (p != nullptr ? p : mi_new_retry(size, static_cast<std::size_t>(al), true));
-}
-
-}  // namespace
+// The new-handler loop and bad_alloc are mi_new's (src/alloc-new.c).
+static inline std::size_t mi_align_of(std::align_val_t al) { return static_cast<std::size_t>(al); }
 
 mi_export void* operator new(std::size_t n) { return mi_new(n); }
 mi_export void* operator new[](std::size_t n) { return mi_new(n); }
@@ -70,14 +28,14 @@ mi_export void operator delete[](void* p, const std::nothrow_t&) noexcept { mi_f
 mi_export void operator delete(void* p, std::size_t n) noexcept { mi_free_size(p, n); }
 mi_export void operator delete[](void* p, std::size_t n) noexcept { mi_free_size(p, n); }
 
-mi_export void* operator new(std::size_t n, std::align_val_t al) { return mi_new_aligned(n, al); }
-mi_export void* operator new[](std::size_t n, std::align_val_t al) { return mi_new_aligned(n, al); }
-mi_export void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept { return mi_new_aligned_nothrow(n, al); }
-mi_export void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept { return mi_new_aligned_nothrow(n, al); }
+mi_export void* operator new(std::size_t n, std::align_val_t al) { return mi_new_aligned(n, mi_align_of(al)); }
+mi_export void* operator new[](std::size_t n, std::align_val_t al) { return mi_new_aligned(n, mi_align_of(al)); }
+mi_export void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept { return mi_new_aligned_nothrow(n, mi_align_of(al)); }
+mi_export void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept { return mi_new_aligned_nothrow(n, mi_align_of(al)); }
 
-mi_export void operator delete(void* p, std::align_val_t al) noexcept { mi_free_aligned(p, static_cast<std::size_t>(al)); }
-mi_export void operator delete[](void* p, std::align_val_t al) noexcept { mi_free_aligned(p, static_cast<std::size_t>(al)); }
-mi_export void operator delete(void* p, std::size_t n, std::align_val_t al) noexcept { mi_free_size_aligned(p, n, static_cast<std::size_t>(al)); }
-mi_export void operator delete[](void* p, std::size_t n, std::align_val_t al) noexcept { mi_free_size_aligned(p, n, static_cast<std::size_t>(al)); }
-mi_export void operator delete(void* p, std::align_val_t al, const std::nothrow_t&) noexcept { mi_free_aligned(p, static_cast<std::size_t>(al)); }
-mi_export void operator delete[](void* p, std::align_val_t al, const std::nothrow_t&) noexcept { mi_free_aligned(p, static_cast<std::size_t>(al)); }
+mi_export void operator delete(void* p, std::align_val_t al) noexcept { mi_free_aligned(p, mi_align_of(al)); }
+mi_export void operator delete[](void* p, std::align_val_t al) noexcept { mi_free_aligned(p, mi_align_of(al)); }
+mi_export void operator delete(void* p, std::size_t n, std::align_val_t al) noexcept { mi_free_size_aligned(p, n, mi_align_of(al)); }
+mi_export void operator delete[](void* p, std::size_t n, std::align_val_t al) noexcept { mi_free_size_aligned(p, n, mi_align_of(al)); }
+mi_export void operator delete(void* p, std::align_val_t al, const std::nothrow_t&) noexcept { mi_free_aligned(p, mi_align_of(al)); }
+mi_export void operator delete[](void* p, std::align_val_t al, const std::nothrow_t&) noexcept { mi_free_aligned(p, mi_align_of(al)); }

@@ -304,4 +304,15 @@ mi_export void malloc_stats(void) { mi_stats_print_out(NULL, NULL); }
 /* glibc's tuning parameters have no meaning for mica: accepted, ignored */
 mi_export int  mallopt(int param, int value) { (void)param; (void)value; return 1; }
 #endif
+
+/* mi_is_redirected: mica serves the process's malloc (preloaded, linked
+   first, or linked statically), so every malloc/free goes through it. */
+bool mi_is_redirected(void) {
+  uintptr_t owner = mi_atomic_load_acquire(&mi_malloc_owner);
+  if (owner == 0) owner = mi_malloc_owner_find();
+  return (owner == 1);
+}
+#else
+/* Built without the C allocator exports: malloc is never mica's. */
+bool mi_is_redirected(void) { return false; }
 #endif

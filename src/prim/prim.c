@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #endif
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -80,6 +81,87 @@ int _mi_prim_reset(void* addr, size_t size) {
   /* MADV_DONTNEED (not MADV_FREE): private anonymous pages read as zero
      afterwards, which lets mica skip zeroing, and RSS drops at once. */
   return (madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno);
+}
+
+/* ---------------------------------------------------------------------------
+   Large pages (Documentation/admin-guide/mm/hugetlbpage.rst, transhuge.rst)
+--------------------------------------------------------------------------- */
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26   /* linux/mman.h; older libc headers lack it */
+#endif
+
+int _mi_prim_mmap_huge(size_t size, size_t page_size, void** addr) {
+  *addr = NULL;
+#if defined(MAP_HUGETLB)
+  /* the page size's log2 in the flags selects the pool (hugepagesz=) */
+  const int log2 = (int)mi_bsr((uintptr_t)page_size);
+  const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | (log2 << MAP_HUGE_SHIFT);
+  void* p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+  if (p == MAP_FAILED) return errno;
+  *addr = p;
+  return 0;
+#else
+  (void)size; (void)page_size;
+  return ENOTSUP;
+#endif
+}
+
+int _mi_prim_advise_huge(void* addr, size_t size) {
+#if defined(MADV_HUGEPAGE)
+  return (madvise(addr, size, MADV_HUGEPAGE) == 0 ? 0 : errno);
+#else
+  (void)addr; (void)size;
+  return ENOTSUP;
+#endif
+}
+
+int _mi_prim_thp_disable(void) {
+#if defined(PR_SET_THP_DISABLE)
+  return (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0 ? 0 : errno);
+#else
+  return ENOTSUP;
+#endif
+}
+
+/* ---------------------------------------------------------------------------
+   NUMA: sysfs for the node count, the getcpu and mbind system calls
+   (no libnuma; musl has no wrappers for either)
+--------------------------------------------------------------------------- */
+size_t _mi_prim_numa_node_count(void) {
+  char path[64];
+  size_t count = 0;
+  /* nodes are numbered densely from 0 on every machine that boots (node_possible_map) */
+  while (count < 1024) {
+    snprintf(path, sizeof(path), "/sys/devices/system/node/node%zu", count);
+    if (access(path, F_OK) != 0) break;
+    count++;
+  }
+  return count;
+}
+
+size_t _mi_prim_numa_node(void) {
+#if defined(SYS_getcpu)
+  unsigned cpu = 0, node = 0;
+  if (syscall(SYS_getcpu, &cpu, &node, NULL) == 0) return node;
+#endif
+  return 0;
+}
+
+int _mi_prim_numa_bind(void* addr, size_t size, size_t node) {
+#if defined(SYS_mbind)
+  /* MPOL_PREFERRED (1): allocate on `node` while it has memory, elsewhere after */
+  enum { MI_MPOL_PREFERRED = 1, MI_NODEMASK_WORDS = 1024 / (8 * sizeof(unsigned long)) };
+  unsigned long mask[MI_NODEMASK_WORDS];
+  if (node >= 8 * sizeof(mask)) return EINVAL;
+  memset(mask, 0, sizeof(mask));
+  mask[node / (8 * sizeof(unsigned long))] = 1UL << (node % (8 * sizeof(unsigned long)));
+  const long r = syscall(SYS_mbind, addr, (unsigned long)size, (unsigned long)MI_MPOL_PREFERRED, mask,
+                         (unsigned long)(8 * sizeof(mask)), 0UL);
+  return (r == 0 ? 0 : errno);
+#else
+  (void)addr; (void)size; (void)node;
+  return ENOTSUP;
+#endif
 }
 
 /* ---------------------------------------------------------------------------
