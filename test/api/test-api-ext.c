@@ -263,7 +263,9 @@ static void test_reserve(void) {
   CHECKF(err == 0 && arena_count() == before + 1, "mi_reserve_os_memory: error %d", err);
   before = arena_count();
   err = mi_reserve_huge_os_pages_at(1, 0, 1000);
-  CHECKF(err == 0 ? arena_count() == before + 1 : err == ENOMEM, "mi_reserve_huge_os_pages_at: error %d", err);
+  /* 1 GiB takes one arena descriptor on 64-bit, several (64 MiB each) on 32-bit */
+  CHECKF(err == 0 ? arena_count() > before : err == ENOMEM, "mi_reserve_huge_os_pages_at: error %d, arenas %lld -> %lld",
+         err, (long long)before, (long long)arena_count());
 }
 
 /* last: statistics are printed once, however often it is called */
