@@ -135,10 +135,15 @@ static void mode_nothp(void) {
 
 static void mode_huge(void) {
   if (sizeof(void*) < 8) { printf("  skipped on 32-bit\n"); return; }
+  /* musl's start-up may allocate before the reservation: then the GiB
+     arena on node 0 is not the first one */
   char line[512];
-  CHECK(arena_line(1, line, sizeof line));
-  printf("  %s\n", line);
-  CHECK(strstr(line, "1024 MiB") != NULL && strstr(line, "numa node 0") != NULL);
+  bool found = false;
+  for (int i = 1; i <= 4 && !found && arena_line(i, line, sizeof line); i++) {
+    printf("  %s\n", line);
+    found = (strstr(line, "1024 MiB") != NULL && strstr(line, "numa node 0") != NULL);
+  }
+  CHECKF(found, "no 1024 MiB arena on numa node 0 among the first arenas");
 }
 
 int main(int argc, char** argv) {
