@@ -455,7 +455,6 @@ template<class T> struct mi_stl_allocator : public _mi_stl_allocator_common<T> {
   template<class U> struct rebind { typedef mi_stl_allocator<U> other; };
 
   mi_stl_allocator() mi_attr_noexcept = default;
-  mi_stl_allocator(const mi_stl_allocator&) mi_attr_noexcept = default;
   template<class U> mi_stl_allocator(const mi_stl_allocator<U>&) mi_attr_noexcept { }
   mi_stl_allocator select_on_container_copy_construction() const { return *this; }
 
