@@ -99,10 +99,16 @@ static void check_live_runs(void) {
   enum { RUN = 200 };
   void* run[RUN];
   for (size_t n = 17; n <= 1024; n += 7) {
+    /* the C names and the mi_ names apart: without the override (under
+       ASan) free() is not mi_free() */
     for (int i = 0; i < RUN; i++) { run[i] = malloc(n); check_block("malloc(run)", run[i], n, 0); }
     for (int i = 0; i < RUN; i += 2) free(run[i]);
-    for (int i = 0; i < RUN; i += 2) { run[i] = mi_malloc(n); check_block("mi_malloc(run)", run[i], n, 0); }
+    for (int i = 0; i < RUN; i += 2) { run[i] = malloc(n); check_block("malloc(run, again)", run[i], n, 0); }
     for (int i = 0; i < RUN; i++) free(run[i]);
+    for (int i = 0; i < RUN; i++) { run[i] = mi_malloc(n); check_block("mi_malloc(run)", run[i], n, 0); }
+    for (int i = 0; i < RUN; i += 2) mi_free(run[i]);
+    for (int i = 0; i < RUN; i += 2) { run[i] = mi_malloc(n); check_block("mi_malloc(run, again)", run[i], n, 0); }
+    for (int i = 0; i < RUN; i++) mi_free(run[i]);
   }
 }
 
