@@ -6,17 +6,17 @@
 
 static bool mi_alignment_is_valid(size_t alignment, size_t size) {
   if (mi_unlikely(alignment == 0 || !_mi_is_power_of_two(alignment) || alignment > MI_ALIGNMENT_MAX)) {
-    _mi_error_message(EINVAL, "invalid alignment %zu (for a request of %zu bytes)\n", alignment, size);
+    _mi_message_error(EINVAL, "invalid alignment %zu (for a request of %zu bytes)\n", alignment, size);
     errno = EINVAL;
     return false;
   }
   return true;
 }
 
-void* _mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset, bool zero) {
+static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignment, size_t offset, bool zero) {
   if (!mi_alignment_is_valid(alignment, size)) return NULL;
   if (mi_unlikely(size > MI_MAX_ALLOC_SIZE)) {
-    _mi_error_message(EOVERFLOW, "aligned allocation request is too large (%zu bytes)\n", size);
+    _mi_message_error(EOVERFLOW, "aligned allocation request is too large (%zu bytes)\n", size);
     errno = ENOMEM;
     return NULL;
   }
@@ -25,26 +25,26 @@ void* _mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment,
   if (size <= MI_SMALL_SIZE_MAX && alignment <= size) {
     mi_page_t* page = _mi_heap_get_free_small_page(heap, size);
     if (page->free != NULL && (((uintptr_t)page->free + offset) & align_mask) == 0) {
-      return _mi_page_malloc(heap, page, size, zero);
+      return mi_page_hand_out(page, page->free, zero);
     }
   }
   /* every block of at least `alignment` bytes is aligned to it, up to the
      fundamental alignment (see the size classes in types.h) */
   if (alignment <= MI_MAX_ALIGN_SIZE && (offset & align_mask) == 0) {
-    return _mi_heap_malloc_zero(heap, (size < alignment ? alignment : size), zero);
+    return _mi_alloc_zero(heap, (size < alignment ? alignment : size), zero);
   }
   if (alignment > MI_HUGE_ALIGN_MIN) {
     if (offset != 0) {
-      _mi_error_message(EINVAL, "alignment %zu with an offset is not supported\n", alignment);
+      _mi_message_error(EINVAL, "alignment %zu with an offset is not supported\n", alignment);
       errno = EINVAL;
       return NULL;
     }
-    return _mi_heap_malloc_zero_ex(heap, size, zero, alignment);
+    return _mi_alloc_zero_ex(heap, size, zero, alignment);
   }
   /* over-allocate and align inside the block */
   const size_t oversize = size + alignment - 1;
   if (oversize < size) { errno = ENOMEM; return NULL; }
-  uint8_t* p = (uint8_t*)_mi_heap_malloc_zero(heap, oversize, zero);
+  uint8_t* p = (uint8_t*)_mi_alloc_zero(heap, oversize, zero);
   if (p == NULL) return NULL;
   const size_t adjust = (alignment - (((uintptr_t)p + offset) & align_mask)) & align_mask;
   if (adjust == 0) return p;
@@ -57,21 +57,21 @@ void* _mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment,
 }
 
 void* mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset) {
-  return _mi_heap_malloc_aligned_at(heap, size, alignment, offset, false);
+  return mi_aligned_at_generic(heap, size, alignment, offset, false);
 }
 void* mi_heap_malloc_aligned(mi_heap_t* heap, size_t size, size_t alignment) {
-  return _mi_heap_malloc_aligned_at(heap, size, alignment, 0, false);
+  return mi_aligned_at_generic(heap, size, alignment, 0, false);
 }
 void* mi_heap_zalloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset) {
-  return _mi_heap_malloc_aligned_at(heap, size, alignment, offset, true);
+  return mi_aligned_at_generic(heap, size, alignment, offset, true);
 }
 void* mi_heap_zalloc_aligned(mi_heap_t* heap, size_t size, size_t alignment) {
-  return _mi_heap_malloc_aligned_at(heap, size, alignment, 0, true);
+  return mi_aligned_at_generic(heap, size, alignment, 0, true);
 }
 void* mi_heap_calloc_aligned_at(mi_heap_t* heap, size_t count, size_t size, size_t alignment, size_t offset) {
   size_t total;
   if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
-  return _mi_heap_malloc_aligned_at(heap, total, alignment, offset, true);
+  return mi_aligned_at_generic(heap, total, alignment, offset, true);
 }
 void* mi_heap_calloc_aligned(mi_heap_t* heap, size_t count, size_t size, size_t alignment) {
   return mi_heap_calloc_aligned_at(heap, count, size, alignment, 0);
@@ -88,15 +88,15 @@ void* mi_calloc_aligned(size_t count, size_t size, size_t alignment)    { return
 static void* mi_heap_realloc_zero_aligned_at(mi_heap_t* heap, void* p, size_t newsize, size_t alignment, size_t offset, bool zero) {
   if (!mi_alignment_is_valid(alignment, newsize)) return NULL;
   if (alignment <= MI_MAX_ALIGN_SIZE && newsize >= alignment && (offset & (alignment - 1)) == 0) {
-    return _mi_heap_realloc_zero(heap, p, newsize, zero);   /* fundamentally aligned, as above */
+    return _mi_alloc_realloc_zero(heap, p, newsize, zero);   /* fundamentally aligned, as above */
   }
-  if (p == NULL) return _mi_heap_malloc_aligned_at(heap, newsize, alignment, offset, zero);
+  if (p == NULL) return mi_aligned_at_generic(heap, newsize, alignment, offset, zero);
   const size_t size = mi_usable_size(p);
   if (size == 0) return NULL;   /* invalid pointer, already reported */
   if (newsize <= size && newsize >= size / 2 && (((uintptr_t)p + offset) & (alignment - 1)) == 0) return p;
-  void* newp = _mi_heap_malloc_aligned_at(heap, newsize, alignment, offset, false);
+  void* newp = mi_aligned_at_generic(heap, newsize, alignment, offset, false);
   if (newp == NULL) return NULL;   /* `p` stays valid */
-  if (zero) _mi_zero_tail(newp, size);
+  if (zero) _mi_alloc_zero_tail(newp, size);
   memcpy(newp, p, (newsize < size ? newsize : size));
   mi_free(p);
   return newp;

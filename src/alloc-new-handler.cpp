@@ -4,7 +4,7 @@
 #include <new>
 #include "alloc-new.h"
 
-bool _mi_new_handler_try(bool nothrow) {
+bool _mi_alloc_new_handler_try(bool nothrow) {
   std::new_handler handler = std::get_new_handler();
   if (handler == nullptr) {
     if (nothrow) return false;
@@ -18,6 +18,6 @@ bool _mi_new_handler_try(bool nothrow) {
   return true;
 }
 
-void _mi_new_fail(void) {
+void _mi_alloc_new_handler_fail(void) {
   throw std::bad_alloc();
 }

@@ -7,7 +7,7 @@
 
 static mi_decl_noinline void* mi_new_retry(mi_heap_t* heap, size_t size, size_t alignment, bool nothrow) {
   for (;;) {
-    if (!_mi_new_handler_try(nothrow)) return NULL;
+    if (!_mi_alloc_new_handler_try(nothrow)) return NULL;
     void* p = (alignment == 0 ? mi_heap_malloc(heap, size) : mi_heap_malloc_aligned(heap, size, alignment));
     if (p != NULL) return p;
   }
@@ -40,7 +40,7 @@ void* mi_heap_alloc_new(mi_heap_t* heap, size_t size) {
 
 void* mi_heap_alloc_new_n(mi_heap_t* heap, size_t count, size_t size) {
   size_t total;
-  if (mi_count_size_overflow(count, size, &total)) _mi_new_fail();
+  if (mi_count_size_overflow(count, size, &total)) _mi_alloc_new_handler_fail();
   return mi_heap_alloc_new(heap, total);
 }
 
@@ -53,26 +53,26 @@ void* mi_new_realloc(void* p, size_t newsize) {
   for (;;) {
     void* q = mi_realloc(p, newsize);
     if (q != NULL) return q;
-    _mi_new_handler_try(false);   /* throws when there is no handler */
+    _mi_alloc_new_handler_try(false);   /* throws when there is no handler */
   }
 }
 
 void* mi_new_reallocn(void* p, size_t newcount, size_t size) {
   size_t total;
-  if (mi_count_size_overflow(newcount, size, &total)) _mi_new_fail();
+  if (mi_count_size_overflow(newcount, size, &total)) _mi_alloc_new_handler_fail();
   return mi_new_realloc(p, total);
 }
 
 #if !MI_NEW_HANDLER_CXX
 /* Built without C++: no handler to call, no exception to throw. */
-bool _mi_new_handler_try(bool nothrow) {
-  if (!nothrow) _mi_new_fail();
+bool _mi_alloc_new_handler_try(bool nothrow) {
+  if (!nothrow) _mi_alloc_new_handler_fail();
   return false;
 }
 
-void _mi_new_fail(void) {
-  _mi_fputs(NULL, NULL, "mica: error: ", "out of memory in mi_new (mica was built without C++: no std::bad_alloc to throw): abort\n");
-  _mi_error_message(ENOMEM, "out of memory in mi_new\n");
+void _mi_alloc_new_handler_fail(void) {
+  _mi_message_fputs(NULL, NULL, "mica: error: ", "out of memory in mi_new (mica was built without C++: no std::bad_alloc to throw): abort\n");
+  _mi_message_error(ENOMEM, "out of memory in mi_new\n");
   abort();
 }
 #endif

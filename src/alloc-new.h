@@ -15,11 +15,11 @@ extern "C" {
    allocation). With none installed: false if `nothrow`, else throw
    std::bad_alloc (C-only build: print an error and abort). A handler that
    throws under `nothrow` counts as none. */
-bool _mi_new_handler_try(bool nothrow);
+bool _mi_alloc_new_handler_try(bool nothrow);
 
 /* A request that can never succeed (count * size overflows): throw
    std::bad_alloc (C-only build: print an error and abort). */
-void _mi_new_fail(void) __attribute__((noreturn));
+void _mi_alloc_new_handler_fail(void) __attribute__((noreturn));
 
 #ifdef __cplusplus
 }

@@ -56,12 +56,13 @@ int mi_reallocarr(void* p, size_t count, size_t size) {
   return 0;
 }
 
-char* _mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name) {
+char* mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name) {
   if (resolved_name != NULL) return (_mi_prim_realpath(fname, resolved_name) ? resolved_name : NULL);
   char buf[MI_PATH_MAX];
   if (!_mi_prim_realpath(fname, buf)) return NULL;
   return mi_heap_strdup(heap, buf);
 }
+char* mi_realpath(const char* fname, char* resolved_name) { return mi_heap_realpath(mi_get_default_heap(), fname, resolved_name); }
 
 /* ---------------------------------------------------------------------------
    Strings of other character types, and environment copies (Windows CRT)

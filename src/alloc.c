@@ -2,47 +2,96 @@
    string helpers. */
 #include "mica/internal.h"
 
-void* _mi_page_malloc(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
-  return _mi_page_malloc_inline(heap, page, size, zero);
+/* ---------------------------------------------------------------------------
+   The slow path of every allocation: the thread's first allocation, empty
+   free lists, new pages, huge blocks, running out of memory.
+   `huge_alignment` > 0 asks for a huge page whose block is aligned to it
+   (see alloc-aligned.c).
+--------------------------------------------------------------------------- */
+static mi_deferred_free_fun* volatile mi_deferred_free_fn;
+static void* volatile mi_deferred_arg;
+
+void mi_register_deferred_free(mi_deferred_free_fun* fn, void* arg) {
+  mi_deferred_free_fn = fn;
+  mi_deferred_arg = arg;
 }
 
-void* _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
+void _mi_alloc_deferred_free(mi_heap_t* heap, bool force) {
+  mi_tld_t* tld = heap->tld;
+  tld->heartbeat++;
+  mi_deferred_free_fun* fn = mi_deferred_free_fn;
+  if (fn != NULL && !tld->recurse) {
+    tld->recurse = true;
+    fn(force, tld->heartbeat, mi_deferred_arg);
+    tld->recurse = false;
+  }
+}
+
+void* _mi_alloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
+  if (mi_unlikely(!mi_heap_is_initialized(heap))) {
+    mi_thread_init();
+    heap = mi_get_default_heap();
+    if (!mi_heap_is_initialized(heap)) { errno = ENOMEM; return NULL; }
+  }
+  _mi_alloc_deferred_free(heap, false);
+  /* generic_collect: every N generic calls, a (non-forced) collection */
+  if (mi_unlikely(++heap->generic_count >= (size_t)mi_option_get_clamp(mi_option_generic_collect, 1, LONG_MAX))) {
+    heap->generic_count = 0;
+    mi_heap_collect(heap, false);
+  }
+  void* p = _mi_page_malloc_generic(heap, size, zero, huge_alignment);
+  if (mi_unlikely(p == NULL) && size <= MI_MAX_ALLOC_SIZE) {
+    mi_heap_collect(heap, true);   /* give memory back, then try once more */
+    p = _mi_page_malloc_generic(heap, size, zero, huge_alignment);
+  }
+  if (mi_unlikely(p == NULL)) {
+    if (size <= MI_MAX_ALLOC_SIZE) _mi_message_error(ENOMEM, "unable to allocate memory (%zu bytes)\n", size);
+    errno = ENOMEM;
+  }
+  return p;
+}
+
+/* ---------------------------------------------------------------------------
+   Allocation
+--------------------------------------------------------------------------- */
+
+void* _mi_alloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
   if (mi_likely(size <= MI_SMALL_SIZE_MAX && huge_alignment == 0)) {
     return _mi_page_malloc_inline(heap, _mi_heap_get_free_small_page(heap, size), size, zero);
   }
-  return _mi_malloc_generic(heap, size, zero, huge_alignment);
+  return _mi_alloc_generic(heap, size, zero, huge_alignment);
 }
 
-void* _mi_heap_malloc_zero(mi_heap_t* heap, size_t size, bool zero) {
-  return _mi_heap_malloc_zero_ex(heap, size, zero, 0);
+void* _mi_alloc_zero(mi_heap_t* heap, size_t size, bool zero) {
+  return _mi_alloc_zero_ex(heap, size, zero, 0);
 }
 
 void* mi_heap_malloc_small(mi_heap_t* heap, size_t size) {
-  if (mi_unlikely(size > MI_SMALL_SIZE_MAX)) return _mi_malloc_generic(heap, size, false, 0);
+  if (mi_unlikely(size > MI_SMALL_SIZE_MAX)) return _mi_alloc_generic(heap, size, false, 0);
   return _mi_page_malloc_inline(heap, _mi_heap_get_free_small_page(heap, size), size, false);
 }
 void* mi_malloc_small(size_t size)            { return mi_heap_malloc_small(mi_get_default_heap(), size); }
-void* mi_heap_zalloc_small(mi_heap_t* heap, size_t size) { return _mi_heap_malloc_zero(heap, size, true); }
-void* mi_zalloc_small(size_t size)            { return _mi_heap_malloc_zero(mi_get_default_heap(), size, true); }
+void* mi_heap_zalloc_small(mi_heap_t* heap, size_t size) { return _mi_alloc_zero(heap, size, true); }
+void* mi_zalloc_small(size_t size)            { return _mi_alloc_zero(mi_get_default_heap(), size, true); }
 
 void* mi_heap_malloc(mi_heap_t* heap, size_t size) {
   if (mi_likely(size <= MI_SMALL_SIZE_MAX)) {
     return _mi_page_malloc_inline(heap, _mi_heap_get_free_small_page(heap, size), size, false);
   }
-  return _mi_malloc_generic(heap, size, false, 0);
+  return _mi_alloc_generic(heap, size, false, 0);
 }
 
 void* mi_malloc(size_t size) {
   return _mi_malloc_inline(size);
 }
 
-void* mi_heap_zalloc(mi_heap_t* heap, size_t size) { return _mi_heap_malloc_zero(heap, size, true); }
-void* mi_zalloc(size_t size)                       { return _mi_heap_malloc_zero(mi_get_default_heap(), size, true); }
+void* mi_heap_zalloc(mi_heap_t* heap, size_t size) { return _mi_alloc_zero(heap, size, true); }
+void* mi_zalloc(size_t size)                       { return _mi_alloc_zero(mi_get_default_heap(), size, true); }
 
 void* mi_heap_calloc(mi_heap_t* heap, size_t count, size_t size) {
   size_t total;
   if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
-  return _mi_heap_malloc_zero(heap, total, true);
+  return _mi_alloc_zero(heap, total, true);
 }
 void* mi_calloc(size_t count, size_t size) { return mi_heap_calloc(mi_get_default_heap(), count, size); }
 
@@ -57,14 +106,14 @@ void* mi_mallocn(size_t count, size_t size) { return mi_heap_mallocn(mi_get_defa
    Usable size and realloc
 --------------------------------------------------------------------------- */
 static mi_decl_noinline void mi_invalid_pointer(const void* p, const char* func) {
-  _mi_error_message(EINVAL, "%s: invalid pointer %p (not allocated by mica, or already returned to the OS)\n", func, p);
+  _mi_message_error(EINVAL, "%s: invalid pointer %p (not allocated by mica, or already returned to the OS)\n", func, p);
 }
 
 size_t mi_usable_size(const void* p) {
   if (p == NULL) return 0;
   const mi_segment_t* segment = _mi_ptr_segment(p);
   if (mi_unlikely(!_mi_segment_is_known(segment))) { mi_invalid_pointer(p, "mi_usable_size"); return 0; }
-  return _mi_usable_size_of(segment, _mi_segment_page_of(segment, p), p);
+  return _mi_page_usable_size(_mi_segment_page_of(segment, p), p);
 }
 
 void* mi_expand(void* p, size_t newsize) {
@@ -76,33 +125,33 @@ void* mi_expand(void* p, size_t newsize) {
 
 /* rezalloc/recalloc: everything of the new block beyond the old usable
    size, up to the new usable size, reads as zero. */
-void _mi_zero_tail(void* newp, size_t old_size) {
+void _mi_alloc_zero_tail(void* newp, size_t old_size) {
   const size_t new_size = mi_usable_size(newp);
   if (new_size > old_size) memset((uint8_t*)newp + old_size, 0, new_size - old_size);
 }
 
-void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero) {
-  if (p == NULL) return _mi_heap_malloc_zero(heap, newsize, zero);
+void* _mi_alloc_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero) {
+  if (p == NULL) return _mi_alloc_zero(heap, newsize, zero);
   const mi_segment_t* segment = _mi_ptr_segment(p);
   if (mi_unlikely(!_mi_segment_is_known(segment))) {
     mi_invalid_pointer(p, "mi_realloc");
     errno = EINVAL;
     return NULL;   /* the caller keeps `p`: nothing is lost */
   }
-  const size_t size = _mi_usable_size_of(segment, _mi_segment_page_of(segment, p), p);
+  const size_t size = _mi_page_usable_size(_mi_segment_page_of(segment, p), p);
   if (newsize <= size && newsize >= size / 2 && newsize > 0) {
     return p;   /* fits, and not much space would be wasted (tracked size stays the usable size) */
   }
-  void* newp = _mi_heap_malloc_zero(heap, newsize, false);
+  void* newp = _mi_alloc_zero(heap, newsize, false);
   if (mi_unlikely(newp == NULL)) return NULL;   /* `p` stays valid */
-  if (zero) _mi_zero_tail(newp, size);
+  if (zero) _mi_alloc_zero_tail(newp, size);
   memcpy(newp, p, (newsize < size ? newsize : size));
   mi_free(p);
   return newp;
 }
 
-void* mi_heap_realloc(mi_heap_t* heap, void* p, size_t newsize) { return _mi_heap_realloc_zero(heap, p, newsize, false); }
-void* mi_realloc(void* p, size_t newsize) { return _mi_heap_realloc_zero(mi_get_default_heap(), p, newsize, false); }
+void* mi_heap_realloc(mi_heap_t* heap, void* p, size_t newsize) { return _mi_alloc_realloc_zero(heap, p, newsize, false); }
+void* mi_realloc(void* p, size_t newsize) { return _mi_alloc_realloc_zero(mi_get_default_heap(), p, newsize, false); }
 
 void* mi_heap_reallocn(mi_heap_t* heap, void* p, size_t count, size_t size) {
   size_t total;
@@ -119,13 +168,13 @@ void* mi_heap_reallocf(mi_heap_t* heap, void* p, size_t newsize) {
 }
 void* mi_reallocf(void* p, size_t newsize) { return mi_heap_reallocf(mi_get_default_heap(), p, newsize); }
 
-void* mi_heap_rezalloc(mi_heap_t* heap, void* p, size_t newsize) { return _mi_heap_realloc_zero(heap, p, newsize, true); }
+void* mi_heap_rezalloc(mi_heap_t* heap, void* p, size_t newsize) { return _mi_alloc_realloc_zero(heap, p, newsize, true); }
 void* mi_rezalloc(void* p, size_t newsize) { return mi_heap_rezalloc(mi_get_default_heap(), p, newsize); }
 
 void* mi_heap_recalloc(mi_heap_t* heap, void* p, size_t count, size_t size) {
   size_t total;
   if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
-  return _mi_heap_realloc_zero(heap, p, total, true);
+  return _mi_alloc_realloc_zero(heap, p, total, true);
 }
 void* mi_recalloc(void* p, size_t count, size_t size) { return mi_heap_recalloc(mi_get_default_heap(), p, count, size); }
 
@@ -178,8 +227,3 @@ char* mi_heap_strndup(mi_heap_t* heap, const char* s, size_t n) {
   return t;
 }
 char* mi_strndup(const char* s, size_t n) { return mi_heap_strndup(mi_get_default_heap(), s, n); }
-
-char* mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name) {
-  return _mi_heap_realpath(heap, fname, resolved_name);
-}
-char* mi_realpath(const char* fname, char* resolved_name) { return mi_heap_realpath(mi_get_default_heap(), fname, resolved_name); }

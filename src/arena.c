@@ -59,7 +59,7 @@ static int mi_arena_add(uint8_t* start, size_t size, const mi_arena_init_t* init
   const size_t first = (size_t)mi_atomic_load_relaxed(&mi_arena_count_);
   if (first + count > MI_MAX_ARENAS) {
     _mi_prim_unlock(MI_LOCK_ARENA);
-    _mi_warning_message("too many arenas (at most %d descriptors of %zu MiB)\n", MI_MAX_ARENAS, MI_ARENA_SIZE / (1024 * 1024));
+    _mi_message_warning("too many arenas (at most %d descriptors of %zu MiB)\n", MI_MAX_ARENAS, MI_ARENA_SIZE / (1024 * 1024));
     return ENOMEM;
   }
   for (size_t k = 0; k < count; k++) {
@@ -72,24 +72,24 @@ static int mi_arena_add(uint8_t* start, size_t size, const mi_arena_init_t* init
     arena->is_pinned = init->is_pinned;
     arena->is_user = init->is_user;
     arena->is_huge = init->is_huge;
-    mi_atomic_store_relaxed(&arena->purge_expire, 0);
+    mi_atomic_store_relaxed(&arena->xpurge_expire, 0);
     for (size_t i = 0; i < MI_ARENA_MAP_WORDS; i++) {
-      mi_atomic_store_relaxed(&arena->in_use[i], 0);
-      mi_atomic_store_relaxed(&arena->dirty[i], 0);
-      mi_atomic_store_relaxed(&arena->purge[i], 0);
-      mi_atomic_store_relaxed(&arena->committed[i], 0);
+      mi_atomic_store_relaxed(&arena->xin_use[i], 0);
+      mi_atomic_store_relaxed(&arena->xdirty[i], 0);
+      mi_atomic_store_relaxed(&arena->xpurge[i], 0);
+      mi_atomic_store_relaxed(&arena->xcommitted[i], 0);
     }
     if (arena->unit_count < mi_arena_map_bits()) {
-      _mi_bitmap_set(arena->in_use, arena->unit_count, mi_arena_map_bits() - arena->unit_count);
+      _mi_bitmap_set(arena->xin_use, arena->unit_count, mi_arena_map_bits() - arena->unit_count);
     }
-    if (init->committed) _mi_bitmap_set(arena->committed, 0, arena->unit_count);
-    if (!init->is_zero) _mi_bitmap_set(arena->dirty, 0, arena->unit_count);
+    if (init->committed) _mi_bitmap_set(arena->xcommitted, 0, arena->unit_count);
+    if (!init->is_zero) _mi_bitmap_set(arena->xdirty, 0, arena->unit_count);
     mi_atomic_store_release(&arena->xstart, (uintptr_t)(start + k * MI_ARENA_SIZE));
   }
   mi_atomic_store_release(&mi_arena_count_, first + count);
   _mi_prim_unlock(MI_LOCK_ARENA);
   if (id != NULL) *id = (int)first + 1;
-  _mi_verbose_message("arena %zu: %zu MiB at %p%s%s%s%s, numa node %d\n", first + 1, size / (1024 * 1024), (void*)start,
+  _mi_message_verbose("arena %zu: %zu MiB at %p%s%s%s%s, numa node %d\n", first + 1, size / (1024 * 1024), (void*)start,
                       init->exclusive ? ", exclusive" : "", init->is_user ? ", caller's memory" : "",
                       init->is_huge ? ", huge OS pages" : "", init->committed ? ", committed" : "", init->numa_node);
   return 0;
@@ -123,7 +123,7 @@ int _mi_arena_reserve(size_t size) {
 /* Hand the id of a new arena to the caller (0 on failure, with a warning). */
 static int mi_arena_id_out(int err, int id, mi_arena_id_t* arena_id, const char* what, size_t amount) {
   if (arena_id != NULL) *arena_id = (err == 0 ? (mi_arena_id_t)id : 0);
-  if (err != 0) _mi_warning_message("unable to reserve %zu %s (error %d)\n", amount, what, err);
+  if (err != 0) _mi_message_warning("unable to reserve %zu %s (error %d)\n", amount, what, err);
   return err;
 }
 
@@ -144,13 +144,13 @@ bool mi_manage_os_memory_ex(void* start, size_t size, bool is_committed, bool is
                             int numa_node, bool exclusive, mi_arena_id_t* arena_id) {
   if (arena_id != NULL) *arena_id = 0;
   if (start == NULL || size == 0) {
-    _mi_error_message(EINVAL, "mi_manage_os_memory: no memory given (%p, %zu bytes)\n", start, size);
+    _mi_message_error(EINVAL, "mi_manage_os_memory: no memory given (%p, %zu bytes)\n", start, size);
     return false;
   }
   const uintptr_t first = _mi_align_up((uintptr_t)start, MI_SEGMENT_SIZE);
   const uintptr_t end = _mi_align_down((uintptr_t)start + size, MI_SEGMENT_SIZE);
   if ((uintptr_t)start + size < (uintptr_t)start || end <= first) {
-    _mi_error_message(EINVAL, "mi_manage_os_memory: %zu bytes at %p hold no %zu KiB aligned unit\n",
+    _mi_message_error(EINVAL, "mi_manage_os_memory: %zu bytes at %p hold no %zu KiB aligned unit\n",
                       size, start, MI_SEGMENT_SIZE / 1024);
     return false;
   }
@@ -159,7 +159,7 @@ bool mi_manage_os_memory_ex(void* start, size_t size, bool is_committed, bool is
   int id = 0;
   const int err = mi_arena_add((uint8_t*)first, (size_t)(end - first), &init, &id);
   if (err != 0) {
-    _mi_error_message(err, "mi_manage_os_memory: unable to add %zu bytes at %p as an arena\n", size, start);
+    _mi_message_error(err, "mi_manage_os_memory: unable to add %zu bytes at %p as an arena\n", size, start);
     return false;
   }
   if (arena_id != NULL) *arena_id = (mi_arena_id_t)id;
@@ -227,7 +227,7 @@ static int mi_arena_reserve_huge(size_t pages, int numa_node, bool exclusive, in
     _mi_os_free_huge_pages(start, size);
     return err;
   }
-  _mi_warning_message("no huge OS pages reserved by the kernel for %zu GiB (see /proc/sys/vm/nr_hugepages and "
+  _mi_message_warning("no huge OS pages reserved by the kernel for %zu GiB (see /proc/sys/vm/nr_hugepages and "
                       "hugepagesz= on the kernel command line); using a normal arena instead\n", pages);
   void* p = _mi_os_reserve_aligned(size, MI_SEGMENT_SIZE, mi_arena_eager_commit());
   if (p == NULL) return ENOMEM;
@@ -286,20 +286,20 @@ int mi_reserve_huge_os_pages(size_t pages, double max_secs, size_t* pages_reserv
 static void* mi_arena_try_alloc_in(size_t arena_idx, size_t units, bool commit, mi_memid_t* memid) {
   mi_arena_t* arena = &mi_arenas[arena_idx];
   size_t bit;
-  if (!_mi_bitmap_try_claim(arena->in_use, MI_ARENA_MAP_WORDS, units, &bit)) return NULL;
+  if (!_mi_bitmap_try_claim(arena->xin_use, MI_ARENA_MAP_WORDS, units, &bit)) return NULL;
   uint8_t* p = mi_arena_start(arena) + bit * MI_SEGMENT_SIZE;
-  _mi_bitmap_clear(arena->purge, bit, units);              /* reused before its purge: nothing to do */
-  memid->is_zero = !_mi_bitmap_is_any_set(arena->dirty, bit, units);
-  _mi_bitmap_set(arena->dirty, bit, units);
+  _mi_bitmap_clear(arena->xpurge, bit, units);              /* reused before its purge: nothing to do */
+  memid->is_zero = !_mi_bitmap_is_any_set(arena->xdirty, bit, units);
+  _mi_bitmap_set(arena->xdirty, bit, units);
   bool committed = true;
-  for (size_t i = 0; i < units && committed; i++) committed = _mi_bitmap_is_any_set(arena->committed, bit + i, 1);
+  for (size_t i = 0; i < units && committed; i++) committed = _mi_bitmap_is_any_set(arena->xcommitted, bit + i, 1);
   if (!committed && commit) {
     /* commit the whole range (idempotent on units that are committed) */
     if (!_mi_os_commit(p, units * MI_SEGMENT_SIZE)) {
-      _mi_bitmap_clear(arena->in_use, bit, units);
+      _mi_bitmap_clear(arena->xin_use, bit, units);
       return NULL;
     }
-    _mi_bitmap_set(arena->committed, bit, units);
+    _mi_bitmap_set(arena->xcommitted, bit, units);
     committed = true;
   }
   _mi_os_account_commit(units * MI_SEGMENT_SIZE, true);
@@ -382,25 +382,25 @@ static long mi_arena_purge_delay(void) {
    an arena that keeps being used is purged once it has been quiet. */
 static void mi_arena_schedule_purge(mi_arena_t* arena, long delay) {
   const long extend = mi_option_get(mi_option_purge_extend_delay);
-  uint32_t expire = mi_atomic_load_relaxed(&arena->purge_expire);
+  uint32_t expire = mi_atomic_load_relaxed(&arena->xpurge_expire);
   for (;;) {
     uint32_t next;
     if (expire == 0) {
-      next = _mi_clock_now() + (uint32_t)(delay > INT32_MAX / 2 ? INT32_MAX / 2 : delay);
+      next = _mi_os_clock_now() + (uint32_t)(delay > INT32_MAX / 2 ? INT32_MAX / 2 : delay);
     } else {
       if (extend <= 0) return;
       next = expire + (uint32_t)(extend > INT32_MAX / 4 ? INT32_MAX / 4 : extend);
     }
     if (next == 0) next = 1;
-    if (mi_atomic_cas_strong_acq_rel(&arena->purge_expire, &expire, next)) return;
+    if (mi_atomic_cas_strong_acq_rel(&arena->xpurge_expire, &expire, next)) return;
   }
 }
 
 static void mi_arena_purge_range(mi_arena_t* arena, size_t bit, size_t units) {
   uint8_t* p = mi_arena_start(arena) + bit * MI_SEGMENT_SIZE;
   const bool decommitted = _mi_os_purge(p, units * MI_SEGMENT_SIZE, true);
-  _mi_bitmap_clear(arena->dirty, bit, units);
-  if (decommitted) _mi_bitmap_clear(arena->committed, bit, units);
+  _mi_bitmap_clear(arena->xdirty, bit, units);
+  if (decommitted) _mi_bitmap_clear(arena->xcommitted, bit, units);
 }
 
 void _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid) {
@@ -412,36 +412,36 @@ void _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid) {
   _mi_os_account_commit(memid.units * MI_SEGMENT_SIZE, false);
   mi_assert_internal(mi_arena_start(arena) + memid.block_idx * MI_SEGMENT_SIZE == (uint8_t*)p);
   /* partly committed by a lazy segment: the next claimer commits it all again */
-  if (!memid.is_committed) _mi_bitmap_clear(arena->committed, memid.block_idx, memid.units);
+  if (!memid.is_committed) _mi_bitmap_clear(arena->xcommitted, memid.block_idx, memid.units);
   const long delay = (arena->is_pinned ? -1 : mi_arena_purge_delay());
   if (delay == 0) {
     mi_arena_purge_range(arena, memid.block_idx, memid.units);
   } else if (delay > 0) {
-    _mi_bitmap_set(arena->purge, memid.block_idx, memid.units);   /* before in_use is released */
+    _mi_bitmap_set(arena->xpurge, memid.block_idx, memid.units);   /* before in_use is released */
     mi_arena_schedule_purge(arena, delay);
   }
-  _mi_bitmap_clear(arena->in_use, memid.block_idx, memid.units);
+  _mi_bitmap_clear(arena->xin_use, memid.block_idx, memid.units);
 }
 
 /* Purge the free units of `arena` that are pending. One thread at a time
    per arena: whoever resets the deadline does it. */
 static void mi_arena_purge(mi_arena_t* arena, bool force, uint32_t now) {
-  uint32_t expire = mi_atomic_load_relaxed(&arena->purge_expire);
+  uint32_t expire = mi_atomic_load_relaxed(&arena->xpurge_expire);
   if (expire == 0) return;
-  if (!force && !_mi_clock_expired(expire, now)) return;
-  if (!mi_atomic_cas_strong_acq_rel(&arena->purge_expire, &expire, 0)) return;
+  if (!force && !_mi_os_clock_expired(expire, now)) return;
+  if (!mi_atomic_cas_strong_acq_rel(&arena->xpurge_expire, &expire, 0)) return;
   for (size_t i = 0; i < MI_ARENA_MAP_WORDS; i++) {
-    const uintptr_t pending = mi_atomic_load_relaxed(&arena->purge[i]);
+    const uintptr_t pending = mi_atomic_load_relaxed(&arena->xpurge[i]);
     if (pending == 0) continue;
     /* claim the pending units that are free */
-    uintptr_t in_use = mi_atomic_load_relaxed(&arena->in_use[i]);
+    uintptr_t in_use = mi_atomic_load_relaxed(&arena->xin_use[i]);
     uintptr_t mine;
     do {
       mine = pending & ~in_use;
       if (mine == 0) break;
-    } while (!mi_atomic_cas_weak_acq_rel(&arena->in_use[i], &in_use, in_use | mine));
+    } while (!mi_atomic_cas_weak_acq_rel(&arena->xin_use[i], &in_use, in_use | mine));
     if (mine == 0) continue;
-    mi_atomic_fetch_and_acq_rel(&arena->purge[i], ~mine);
+    mi_atomic_fetch_and_acq_rel(&arena->xpurge[i], ~mine);
     /* purge each run of claimed units with one call */
     size_t b = 0;
     while (b < MI_INTPTR_BITS) {
@@ -451,12 +451,12 @@ static void mi_arena_purge(mi_arena_t* arena, bool force, uint32_t now) {
       mi_arena_purge_range(arena, i * MI_INTPTR_BITS + b, n);
       b += n;
     }
-    mi_atomic_fetch_and_acq_rel(&arena->in_use[i], ~mine);
+    mi_atomic_fetch_and_acq_rel(&arena->xin_use[i], ~mine);
   }
 }
 
 void _mi_arenas_collect(bool force) {
-  const uint32_t now = _mi_clock_now();
+  const uint32_t now = _mi_os_clock_now();
   const size_t count = _mi_arena_count();
   for (size_t i = 0; i < count; i++) mi_arena_purge(&mi_arenas[i], force, now);
 }
@@ -478,7 +478,7 @@ void _mi_arenas_unsafe_destroy(void) {
     if (arena->is_huge) _mi_os_free_huge_pages(start, size);
     else _mi_os_unreserve(start, size);
     mi_atomic_store_release(&arena->xstart, 0);
-    _mi_bitmap_set(arena->in_use, 0, mi_arena_map_bits());   /* nothing is handed out from it again */
+    _mi_bitmap_set(arena->xin_use, 0, mi_arena_map_bits());   /* nothing is handed out from it again */
   }
   _mi_prim_unlock(MI_LOCK_ARENA);
 }
@@ -497,20 +497,20 @@ static size_t mi_bitmap_count(mi_atomic(uintptr_t)* map, size_t bits) {
 void mi_arenas_print(void) {
   const size_t count = _mi_arena_count();
   const size_t unit_kib = MI_SEGMENT_SIZE / 1024;
-  _mi_fprintf(NULL, NULL, "arenas: %zu (units of %zu KiB)\n", count, unit_kib);
+  _mi_message_fprintf(NULL, NULL, "arenas: %zu (units of %zu KiB)\n", count, unit_kib);
   for (size_t i = 0; i < count; i++) {
     mi_arena_t* arena = &mi_arenas[i];
     uint8_t* start = mi_arena_start(arena);
-    if (start == NULL) { _mi_fprintf(NULL, NULL, "  arena %zu: released\n", i + 1); continue; }
+    if (start == NULL) { _mi_message_fprintf(NULL, NULL, "  arena %zu: released\n", i + 1); continue; }
     const size_t units = arena->unit_count;
-    const size_t used = mi_bitmap_count(arena->in_use, units);
-    const size_t committed = mi_bitmap_count(arena->committed, units);
-    const size_t purge = mi_bitmap_count(arena->purge, units);
-    const uint32_t expire = mi_atomic_load_relaxed(&arena->purge_expire);
-    const uint32_t now = _mi_clock_now();
+    const size_t used = mi_bitmap_count(arena->xin_use, units);
+    const size_t committed = mi_bitmap_count(arena->xcommitted, units);
+    const size_t purge = mi_bitmap_count(arena->xpurge, units);
+    const uint32_t expire = mi_atomic_load_relaxed(&arena->xpurge_expire);
+    const uint32_t now = _mi_os_clock_now();
     char when[48] = "none";
-    if (expire != 0) _mi_fmt(when, sizeof(when), "in %ld ms", _mi_clock_expired(expire, now) ? 0L : (long)(int32_t)(expire - now));
-    _mi_fprintf(NULL, NULL, "  arena %zu (id %d): %p, %zu MiB, %zu/%zu units used, %zu committed, %zu to purge (%s), numa node %d%s%s%s%s\n",
+    if (expire != 0) _mi_message_fmt(when, sizeof(when), "in %ld ms", _mi_os_clock_expired(expire, now) ? 0L : (long)(int32_t)(expire - now));
+    _mi_message_fprintf(NULL, NULL, "  arena %zu (id %d): %p, %zu MiB, %zu/%zu units used, %zu committed, %zu to purge (%s), numa node %d%s%s%s%s\n",
                 i + 1, arena->id, (void*)start, units * MI_SEGMENT_SIZE / (1024 * 1024), used, units, committed, purge, when,
                 arena->numa_node, arena->exclusive ? ", exclusive" : "", arena->is_user ? ", caller's memory" : "",
                 arena->is_huge ? ", huge OS pages" : "", arena->is_pinned ? ", pinned" : "");
@@ -521,15 +521,8 @@ void mi_debug_show_arenas(void) {
   mi_arenas_print();
 }
 
-size_t _mi_arenas_atomics_misaligned(void) {
-  size_t bad = mi_atomic_misaligned(&mi_arena_count_);
-  for (size_t i = 0; i < MI_MAX_ARENAS; i++) {   /* the whole static array, used or not */
-    mi_arena_t* arena = &mi_arenas[i];
-    bad += mi_atomic_misaligned(&arena->xstart) + mi_atomic_misaligned(&arena->purge_expire);
-    for (size_t w = 0; w < MI_ARENA_MAP_WORDS; w++) {
-      bad += mi_atomic_misaligned(&arena->in_use[w]) + mi_atomic_misaligned(&arena->dirty[w]) +
-             mi_atomic_misaligned(&arena->purge[w]) + mi_atomic_misaligned(&arena->committed[w]);
-    }
-  }
-  return bad;
+/* The descriptor at `idx` (< MI_MAX_ARENAS), in use or not: for tests that
+   walk mica's metadata (test/platform/test-atomics-aligned.c). */
+mi_arena_t* _mi_arena_at(size_t idx) {
+  return (idx < MI_MAX_ARENAS ? &mi_arenas[idx] : NULL);
 }

@@ -28,7 +28,9 @@ bool _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count,
   return false;
 }
 
-/* Set or clear [idx, idx+count), which may span words (release). */
+/* Set or clear [idx, idx+count), which may span words (acq_rel: a release
+   publishes what the setter wrote before; the acquire orders a purger's
+   later reads after the bits it saw). */
 void _mi_bitmap_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count) {
   while (count > 0) {
     const size_t shift = idx % MI_INTPTR_BITS;

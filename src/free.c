@@ -2,22 +2,6 @@
    push), delayed frees into full pages, and invalid-pointer detection. */
 #include "mica/internal.h"
 
-/* Block start of an interior pointer handed out by an aligned allocation. */
-mi_block_t* _mi_page_ptr_unalign(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
-  (void)segment;
-  const size_t diff = (size_t)((const uint8_t*)p - mi_page_start(page));
-  const size_t adjust = diff % mi_page_block_size(page);
-  return (mi_block_t*)((uintptr_t)p - adjust);
-}
-
-size_t _mi_usable_size_of(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
-  if (mi_unlikely(mi_page_has_aligned(page))) {
-    const mi_block_t* block = _mi_page_ptr_unalign(segment, page, p);
-    return mi_page_block_size(page) - (size_t)((const uint8_t*)p - (const uint8_t*)block);
-  }
-  return mi_page_block_size(page);
-}
-
 /* ---- double free --------------------------------------------------------
    A block on a free list has an encoded link as its first word, so a free
    whose block does not look like that (mi_block_looks_free, on the fast
@@ -42,7 +26,7 @@ static bool mi_list_contains(const mi_page_t* page, const mi_block_t* list, cons
 static bool mi_delayed_list_contains(const mi_page_t* page, const mi_block_t* block) {
   const mi_heap_t* heap = (const mi_heap_t*)mi_atomic_load_acquire(&((mi_page_t*)page)->xheap);
   if (heap == NULL) return false;
-  const mi_block_t* b = (const mi_block_t*)mi_atomic_load_acquire(&((mi_heap_t*)heap)->thread_delayed_free);
+  const mi_block_t* b = (const mi_block_t*)mi_atomic_load_acquire(&((mi_heap_t*)heap)->xthread_delayed_free);
   for (size_t n = 0; b != NULL && n < MI_SEGMENT_SIZE / sizeof(mi_block_t); n++) {
     if (b == block) return true;
     if (!_mi_ptr_is_known(b)) return false;
@@ -54,7 +38,7 @@ static bool mi_delayed_list_contains(const mi_page_t* page, const mi_block_t* bl
 static mi_decl_noinline bool mi_check_is_double_free(const mi_page_t* page, const mi_block_t* block) {
   if (mi_list_contains(page, page->free, block) || mi_list_contains(page, page->local_free, block) ||
       mi_list_contains(page, mi_page_thread_free(page), block) || mi_delayed_list_contains(page, block)) {
-    _mi_error_message(EAGAIN, "double free detected of block %p with size %zu (the second free is ignored)\n",
+    _mi_message_error(EAGAIN, "double free detected of block %p with size %zu (the second free is ignored)\n",
                       (void*)block, mi_page_block_size(page));
     return true;
   }
@@ -72,13 +56,13 @@ static inline bool mi_free_is_double(const mi_page_t* page, const mi_block_t* bl
    segment_in_use bit shares a byte with fields the owner writes). */
 static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
   if (mi_page_has_flag(page, MI_PAGE_UNUSED) || mi_page_block_size(page) == 0 || (const uint8_t*)p < mi_page_start(page)) {
-    _mi_error_message(EINVAL, "mi_free: invalid pointer %p (in no page in use: freed twice, or not a mica block)\n", p);
+    _mi_message_error(EINVAL, "mi_free: invalid pointer %p (in no page in use: freed twice, or not a mica block)\n", p);
     return true;
   }
 #if MI_DEBUG > 0
-  if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_process_cookie) ||
+  if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_segment_cookie) ||
       (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - mi_page_start(page)) % mi_page_block_size(page)) != 0)) {
-    _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
+    _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
     return true;
   }
 #else
@@ -93,11 +77,11 @@ static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page
 static void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool check_double);
 
 static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* page, mi_block_t* block) {
-  if (mi_atomic_load_acquire(&segment->thread_id) == 0) {   /* abandoned */
+  if (mi_atomic_load_acquire(&segment->xthread_id) == 0) {   /* abandoned */
     if (segment->page_kind == MI_PAGE_HUGE) {
       if (_mi_segment_huge_page_free_abandoned(segment)) return;
     }
-    else if (_mi_segment_reclaim_on_free(segment)) {   /* abandoned_reclaim_on_free: now ours */
+    else if (_mi_segment_reclaim_on_free(segment, mi_heap_is_initialized(mi_get_default_heap()) ? mi_get_default_heap() : NULL)) {   /* abandoned_reclaim_on_free: now ours */
       mi_free_block_local(page, block, true);
       return;
     }
@@ -120,9 +104,9 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
   /* the owner cannot change the heap or the flag while we are DELAYED_FREEING */
   mi_heap_t* heap = (mi_heap_t*)mi_atomic_load_acquire(&page->xheap);
   if (heap != NULL) {
-    uintptr_t head = mi_atomic_load_relaxed(&heap->thread_delayed_free);
+    uintptr_t head = mi_atomic_load_relaxed(&heap->xthread_delayed_free);
     do { mi_block_set_next(page, block, (mi_block_t*)head); }
-    while (!mi_atomic_cas_weak_release(&heap->thread_delayed_free, &head, (uintptr_t)block));
+    while (!mi_atomic_cas_weak_release(&heap->xthread_delayed_free, &head, (uintptr_t)block));
   }
   tfree = mi_atomic_load_relaxed(&page->xthread_free);
   do {
@@ -137,26 +121,13 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
 
 static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool check_double) {
   if (check_double && mi_free_is_double(page, block)) return;
-  mi_block_set_next(page, block, page->local_free);
-  page->local_free = block;
-  if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
-  else if (mi_unlikely(mi_page_is_full(page))) _mi_page_unfull(page);
+  mi_page_free_block_local(page, block);
 }
 
-/* A block from the heap's delayed-free list; false if its page is in a
-   transient state (the caller retries later). Owner thread. */
-bool _mi_free_delayed_block_try(mi_block_t* block) {
-  mi_page_t* page = _mi_ptr_page(block);
-  if (!_mi_page_try_use_delayed_free(page, MI_NO_DELAYED_FREE, false)) return false;
-  _mi_page_free_collect(page, false);
-  mi_free_block_local(page, block, false);   /* checked when it was freed into the delayed list */
-  return true;
-}
-
-void _mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
+static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
   page = _mi_page_resolve(page);
   if (mi_check_is_invalid_block(segment, page, p)) return;
-  mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_ptr_unalign(segment, page, p) : (mi_block_t*)p);
+  mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_block_start(page, p) : (mi_block_t*)p);
   mi_track_free(p);
   if (mi_likely(local)) mi_free_block_local(page, block, true);
   else mi_free_block_mt(segment, page, block);
@@ -165,12 +136,12 @@ void _mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* 
 /* The free slow path from the fast path: `p` is known to be in a live segment. */
 void _mi_free_generic_ptr(void* p) {
   mi_segment_t* segment = _mi_ptr_segment(p);
-  const bool local = (_mi_thread_id() == mi_atomic_load_relaxed(&segment->thread_id));
-  _mi_free_generic(segment, _mi_segment_slice_of(segment, p), local, p);
+  const bool local = (_mi_thread_id() == mi_atomic_load_relaxed(&segment->xthread_id));
+  mi_free_generic(segment, _mi_segment_slice_of(segment, p), local, p);
 }
 
 void _mi_free_invalid(void* p) {
-  _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not allocated by mica)\n", p);
+  _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not allocated by mica)\n", p);
 }
 
 void mi_free(void* p) {

@@ -44,11 +44,11 @@ void _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_t tag,
    fail (ENOMEM) when it is full. */
 mi_heap_t* mi_heap_new_ex(int heap_tag, bool allow_destroy, mi_arena_id_t arena_id) {
   if (heap_tag < 0 || heap_tag > UINT8_MAX) {
-    _mi_error_message(EINVAL, "mi_heap_new_ex: heap tag %d is not in 0..255\n", heap_tag);
+    _mi_message_error(EINVAL, "mi_heap_new_ex: heap tag %d is not in 0..255\n", heap_tag);
     return NULL;
   }
   if (arena_id != 0 && !_mi_arena_id_is_valid((int)arena_id)) {
-    _mi_error_message(EINVAL, "mi_heap_new_ex: %d is not an arena id\n", (int)arena_id);
+    _mi_message_error(EINVAL, "mi_heap_new_ex: %d is not an arena id\n", (int)arena_id);
     return NULL;
   }
   mi_heap_t* bheap = mi_heap_get_backing();
@@ -108,7 +108,7 @@ void _mi_heap_unsafe_forget_all(void) {
   if (!mi_heap_is_initialized(heap)) return;
   mi_tld_t* tld = heap->tld;
   for (mi_heap_t* h = tld->heaps; h != NULL; h = h->next) {
-    mi_atomic_store_relaxed(&h->thread_delayed_free, 0);
+    mi_atomic_store_relaxed(&h->xthread_delayed_free, 0);
     mi_heap_reset_pages(h);
   }
   memset(&tld->small_free, 0, sizeof(tld->small_free));
@@ -120,12 +120,12 @@ void _mi_heap_unsafe_forget_all(void) {
 /* Move all pages (and pending delayed frees) of `from` into `heap`. */
 static void mi_heap_absorb(mi_heap_t* heap, mi_heap_t* from) {
   if (from->page_count == 0) return;
-  _mi_heap_delayed_free_partial(from);
+  _mi_page_delayed_free_partial(from);
   for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) {
     _mi_page_queue_append(heap, &heap->pages[bin], &from->pages[bin]);
   }
   /* frees that raced with the move went to `from`'s list: their pages are now `heap`'s */
-  _mi_heap_delayed_free_all(from);
+  _mi_page_delayed_free_all(from);
   mi_heap_reset_pages(from);
 }
 
@@ -154,7 +154,7 @@ static bool mi_heap_page_destroy(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
     }
   }
 #endif
-  if (mi_page_is_huge(page)) _mi_stat_decrease(&_mi_stats.huge, mi_page_block_size(page));
+  if (mi_page_is_huge(page)) _mi_stats_decrease(&_mi_stats.huge, mi_page_block_size(page));
   page->used = 0;
   page->next = page->prev = NULL;
   mi_page_set_heap(page, NULL);
@@ -162,8 +162,8 @@ static bool mi_heap_page_destroy(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
   return true;
 }
 
-void _mi_heap_destroy_pages(mi_heap_t* heap) {
-  _mi_heap_delayed_free_all(heap);
+static void mi_heap_destroy_pages(mi_heap_t* heap) {
+  _mi_page_delayed_free_all(heap);
   mi_heap_visit_pages(heap, &mi_heap_page_destroy, NULL);
   mi_heap_reset_pages(heap);
 }
@@ -171,7 +171,7 @@ void _mi_heap_destroy_pages(mi_heap_t* heap) {
 void mi_heap_destroy(mi_heap_t* heap) {
   if (heap == NULL || !mi_heap_is_initialized(heap)) return;
   if (!heap->no_reclaim) { mi_heap_delete(heap); return; }   /* the backing heap may hold reclaimed pages of others */
-  _mi_heap_destroy_pages(heap);
+  mi_heap_destroy_pages(heap);
   mi_heap_unlink_and_free(heap);
 }
 
@@ -188,14 +188,14 @@ static bool mi_heap_page_collect(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
 
 void mi_heap_collect(mi_heap_t* heap, bool force) {
   if (heap == NULL || !mi_heap_is_initialized(heap)) return;
-  _mi_deferred_free(heap, force);
-  _mi_heap_delayed_free_partial(heap);
+  _mi_alloc_deferred_free(heap, force);
+  _mi_page_delayed_free_partial(heap);
   if (force && mi_heap_is_backing(heap)) {
     /* take over what exited threads left behind, so it can be freed */
     _mi_segment_try_reclaim_abandoned(heap, true, heap->tld);
   }
   mi_heap_visit_pages(heap, &mi_heap_page_collect, &force);
-  _mi_heap_collect_retired(heap, force);
+  _mi_page_collect_retired(heap, force);
   _mi_segments_collect(force, heap->tld);
 }
 
@@ -234,7 +234,7 @@ static bool mi_heap_page_abandon_or_free(mi_heap_t* heap, mi_page_queue_t* pq, m
 void _mi_heap_collect_abandon(mi_heap_t* heap) {
   /* no more delayed frees from here on; then the ones already made */
   mi_heap_visit_pages(heap, &mi_heap_page_never_delayed, NULL);
-  _mi_heap_delayed_free_all(heap);
+  _mi_page_delayed_free_all(heap);
   mi_heap_visit_pages(heap, &mi_heap_page_abandon_or_free, NULL);
   mi_heap_reset_pages(heap);
 }
@@ -267,7 +267,7 @@ static mi_page_t* mi_heap_page_of(const mi_heap_t* heap, const void* p) {
   if (heap == NULL || p == NULL || !mi_heap_is_initialized(heap)) return NULL;
   mi_segment_t* segment = _mi_ptr_segment(p);
   if (!_mi_segment_is_known(segment)) return NULL;
-  if (mi_atomic_load_relaxed(&segment->thread_id) != heap->thread_id) return NULL;
+  if (mi_atomic_load_relaxed(&segment->xthread_id) != heap->thread_id) return NULL;
   mi_page_t* page = _mi_segment_page_of(segment, p);
   if (!page->segment_in_use || mi_page_heap(page) != heap) return NULL;
   return page;
@@ -297,48 +297,13 @@ typedef struct mi_visit_blocks_args_s {
   void* arg;
 } mi_visit_blocks_args_t;
 
-void _mi_heap_area_init(mi_heap_area_t* area, mi_page_t* page) {
-  const size_t bsize = mi_page_block_size(page);
-  memset(area, 0, sizeof(*area));
-  area->blocks = mi_page_start(page);
-  area->reserved = (size_t)page->reserved * bsize;
-  area->committed = (size_t)page->capacity * bsize;
-  area->used = page->used;
-  area->block_size = bsize;
-  area->full_block_size = bsize;
-  area->heap_tag = page->heap_tag;
-}
-
-bool _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg) {
-  _mi_page_free_collect(page, true);   /* all free blocks on `free` */
-  const size_t bsize = mi_page_block_size(page);
-  mi_heap_area_t area;
-  _mi_heap_area_init(&area, page);
-  if (page->used == 0) return true;
-  if (page->capacity == 1) return visitor(heap, &area, mi_page_start(page), bsize, arg);
-  /* mark the free blocks, then visit the others */
-  uintptr_t free_map[(MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE) / MI_INTPTR_BITS + 1];
-  const size_t map_words = (page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS;
-  if (map_words > sizeof(free_map) / sizeof(free_map[0])) return false;
-  memset(free_map, 0, map_words * sizeof(uintptr_t));
-  for (mi_block_t* b = page->free; b != NULL; b = mi_block_next(page, b)) {
-    const size_t i = (size_t)((uint8_t*)b - mi_page_start(page)) / bsize;
-    if (i < page->capacity) free_map[i / MI_INTPTR_BITS] |= (uintptr_t)1 << (i % MI_INTPTR_BITS);
-  }
-  for (size_t i = 0; i < page->capacity; i++) {
-    if ((free_map[i / MI_INTPTR_BITS] >> (i % MI_INTPTR_BITS)) & 1) continue;
-    if (!visitor(heap, &area, mi_page_start(page) + i * bsize, bsize, arg)) return false;
-  }
-  return true;
-}
-
 static bool mi_heap_visit_area(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* varg) {
   (void)pq;
   mi_visit_blocks_args_t* args = (mi_visit_blocks_args_t*)varg;
   mi_heap_area_t area;
-  _mi_heap_area_init(&area, page);
+  _mi_page_area_init(&area, page);
   if (!args->visitor(heap, &area, NULL, area.block_size, args->arg)) return false;
-  if (args->visit_blocks) return _mi_heap_area_visit_blocks(heap, page, args->visitor, args->arg);
+  if (args->visit_blocks) return _mi_page_visit_blocks(heap, page, args->visitor, args->arg);
   return true;
 }
 
@@ -365,20 +330,17 @@ bool mi_unsafe_heap_page_is_under_utilized(mi_heap_t* heap, void* p, size_t perc
   return (perc_threshold >= (100 * (size_t)page->used) / page->capacity);
 }
 
-static bool mi_heap_page_atomics(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg) {
-  (void)heap; (void)pq;
-  size_t* bad = (size_t*)arg;
-  mi_segment_t* segment = _mi_page_segment(page);
-  *bad += mi_atomic_misaligned(&page->xthread_free) + mi_atomic_misaligned(&page->xheap) + mi_atomic_misaligned(&page->xflags);
-  *bad += mi_atomic_misaligned(&segment->thread_id);
-  for (size_t i = 0; i < segment->capacity; i++) {   /* every descriptor of the segment */
-    *bad += mi_atomic_misaligned(&segment->pages[i].xthread_free) + mi_atomic_misaligned(&segment->pages[i].xheap);
-  }
-  return true;
-}
+/* The heap of a thread that has not allocated yet: constant, and every page
+   pointer leads to _mi_page_empty, so its first allocation takes the
+   generic path, which initialises the thread. */
+const mi_heap_t _mi_heap_empty = {
+  .tld = NULL,
+  .pages_free_direct = { [0 ... MI_PAGES_DIRECT - 1] = (mi_page_t*)&_mi_page_empty },
+  .page_retired_min = MI_BIN_FULL,
+};
 
-size_t _mi_heap_atomics_misaligned(mi_heap_t* heap) {
-  size_t bad = mi_atomic_misaligned(&heap->thread_delayed_free);
-  mi_heap_visit_pages(heap, &mi_heap_page_atomics, &bad);
-  return bad;
+_Thread_local mi_heap_t* _mi_heap_default = (mi_heap_t*)&_mi_heap_empty;
+
+void _mi_heap_set_default_direct(mi_heap_t* heap) {
+  _mi_heap_default = heap;
 }

@@ -11,7 +11,7 @@ void _mi_os_init(void) {
 size_t _mi_os_page_size(void)     { return mi_os_info.page_size; }
 bool   _mi_os_has_overcommit(void) { return mi_os_info.has_overcommit; }
 
-uint32_t _mi_clock_now(void) {
+uint32_t _mi_os_clock_now(void) {
   uint32_t now = (uint32_t)_mi_prim_clock_msecs();
   return (now == 0 ? 1 : now);   /* 0 means "no deadline" in expiry fields */
 }
@@ -21,22 +21,22 @@ uint32_t _mi_clock_now(void) {
 static void* mi_os_mmap(size_t size, bool commit, bool account) {
   void* p = NULL;
   int err = _mi_prim_mmap(size, commit, &p);
-  _mi_stat_increase(&_mi_stats.mmap_calls, 1);
+  _mi_stats_increase(&_mi_stats.mmap_calls, 1);
   if (err != 0 || p == NULL) {
-    _mi_warning_message("unable to allocate %zu bytes of OS memory (error %d)\n", size, err);
+    _mi_message_warning("unable to allocate %zu bytes of OS memory (error %d)\n", size, err);
     return NULL;
   }
-  _mi_stat_increase(&_mi_stats.reserved, size);
-  if (commit && account) _mi_stat_increase(&_mi_stats.committed, size);
+  _mi_stats_increase(&_mi_stats.reserved, size);
+  if (commit && account) _mi_stats_increase(&_mi_stats.committed, size);
   return p;
 }
 
 static void mi_os_munmap(void* p, size_t size, bool account) {
   if (p == NULL || size == 0) return;
   int err = _mi_prim_munmap(p, size);
-  if (err != 0) _mi_warning_message("unable to free OS memory at %p of %zu bytes (error %d)\n", p, size, err);
-  _mi_stat_decrease(&_mi_stats.reserved, size);
-  if (account) _mi_stat_decrease(&_mi_stats.committed, size);
+  if (err != 0) _mi_message_warning("unable to free OS memory at %p of %zu bytes (error %d)\n", p, size, err);
+  _mi_stats_decrease(&_mi_stats.reserved, size);
+  if (account) _mi_stats_decrease(&_mi_stats.committed, size);
 }
 
 void _mi_os_free(void* p, size_t size) {
@@ -86,14 +86,14 @@ void _mi_os_unreserve(void* p, size_t size) {
 
 /* Account for reserved memory that became (or stopped being) used. */
 void _mi_os_account_commit(size_t size, bool increase) {
-  if (increase) _mi_stat_increase(&_mi_stats.committed, size);
-  else _mi_stat_decrease(&_mi_stats.committed, size);
+  if (increase) _mi_stats_increase(&_mi_stats.committed, size);
+  else _mi_stats_decrease(&_mi_stats.committed, size);
 }
 
 bool _mi_os_commit(void* p, size_t size) {
   int err = _mi_prim_commit(p, size);
   if (err != 0) {
-    _mi_warning_message("unable to commit OS memory at %p of %zu bytes (error %d)\n", p, size, err);
+    _mi_message_warning("unable to commit OS memory at %p of %zu bytes (error %d)\n", p, size, err);
     return false;
   }
   return true;
@@ -110,10 +110,10 @@ bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
   uint8_t* end = (uint8_t*)_mi_align_down((uintptr_t)p + size, psize);
   if (end <= start) return false;
   const size_t len = (size_t)(end - start);
-  _mi_stat_increase(&_mi_stats.purges, len);
+  _mi_stats_increase(&_mi_stats.purges, len);
   const bool decommit = allow_decommit && (mi_option_is_enabled(mi_option_purge_decommits) || !_mi_os_has_overcommit());
   int err = (decommit ? _mi_prim_decommit(start, len) : _mi_prim_reset(start, len));
-  if (err != 0) _mi_warning_message("unable to purge OS memory at %p of %zu bytes (error %d)\n", (void*)start, len, err);
+  if (err != 0) _mi_message_warning("unable to purge OS memory at %p of %zu bytes (error %d)\n", (void*)start, len, err);
   return decommit;
 }
 
@@ -125,7 +125,7 @@ bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
 void _mi_os_advise_huge(void* p, size_t size) {
   if (!mi_option_is_enabled(mi_option_allow_thp)) return;
   const int err = _mi_prim_advise_huge(p, size);
-  if (err != 0) _mi_verbose_message("transparent huge pages not available for %p (error %d)\n", p, err);
+  if (err != 0) _mi_message_verbose("transparent huge pages not available for %p (error %d)\n", p, err);
 }
 
 /* allow_thp = 0 turns transparent huge pages off for the whole process, as
@@ -133,7 +133,7 @@ void _mi_os_advise_huge(void* p, size_t size) {
 void _mi_os_thp_init(void) {
   if (mi_option_is_enabled(mi_option_allow_thp)) return;
   const int err = _mi_prim_thp_disable();
-  if (err != 0) _mi_warning_message("unable to disable transparent huge pages (error %d)\n", err);
+  if (err != 0) _mi_message_warning("unable to disable transparent huge pages (error %d)\n", err);
 }
 
 /* `size` bytes (a multiple of 1 GiB) of reserved huge OS pages: 1 GiB
@@ -154,11 +154,11 @@ void* _mi_os_alloc_huge_pages(size_t size, int numa_node, size_t* page_size) {
       if (pre > 0) _mi_prim_munmap(p, pre);
       if (extra - pre > 0) _mi_prim_munmap(start + size, extra - pre);
     }
-    _mi_stat_increase(&_mi_stats.reserved, size);
-    _mi_stat_increase(&_mi_stats.mmap_calls, 1);
+    _mi_stats_increase(&_mi_stats.reserved, size);
+    _mi_stats_increase(&_mi_stats.mmap_calls, 1);
     if (numa_node >= 0) _mi_os_numa_bind(start, size, numa_node);
     *page_size = psize;
-    _mi_verbose_message("reserved %zu MiB of %zu KiB huge OS pages at %p\n", size >> 20, psize >> 10, (void*)start);
+    _mi_message_verbose("reserved %zu MiB of %zu KiB huge OS pages at %p\n", size >> 20, psize >> 10, (void*)start);
     return start;
   }
   return NULL;
@@ -178,7 +178,7 @@ size_t _mi_os_numa_node_count(void) {
     const long limit = mi_option_get(mi_option_use_numa_nodes);   /* > 0: use at most this many */
     if (limit > 0 && (size_t)limit < count) count = (size_t)limit;
     mi_atomic_store_relaxed(&mi_numa_node_count, count);
-    _mi_verbose_message("using %zu numa node%s\n", count, count == 1 ? "" : "s");
+    _mi_message_verbose("using %zu numa node%s\n", count, count == 1 ? "" : "s");
   }
   return count;
 }
@@ -207,5 +207,5 @@ size_t _mi_os_numa_share(size_t total, size_t nodes, size_t node) {
 void _mi_os_numa_bind(void* p, size_t size, int node) {
   if (node < 0) return;
   const int err = _mi_prim_numa_bind(p, size, (size_t)node);
-  if (err != 0) _mi_verbose_message("unable to bind %p to numa node %d (error %d)\n", p, node, err);
+  if (err != 0) _mi_message_verbose("unable to bind %p to numa node %d (error %d)\n", p, node, err);
 }

@@ -1,47 +1,14 @@
-/* Size classes (bins) and the heap's page queues. Owner thread only. */
+/* The heap's page queues, one per size class (bin.c). Owner thread only. */
 #include "mica/internal.h"
 
-/* Bin of a size: exact classes up to 128 bytes (bins 1..MI_BIN_EXACT; see
-   types.h), then 8 classes per power of two. Sizes above
-   MI_LARGE_OBJ_SIZE_MAX: MI_BIN_HUGE. */
-size_t _mi_bin(size_t size) {
-  size_t g = (size + MI_GRANULE_SIZE - 1) >> MI_GRANULE_SHIFT;
-  if (g <= 16) {
-    if (g <= MI_BIN_STEP_GRANULES) return (g == 0 ? 1 : g);
-    return MI_BIN_STEP_GRANULES - 1 + (g + MI_BIN_STEP_GRANULES - 1) / MI_BIN_STEP_GRANULES;
-  }
-  if (size > MI_LARGE_OBJ_SIZE_MAX) return MI_BIN_HUGE;
-  g--;
-  const size_t b = mi_bsr(g);   /* >= 4 */
-  size_t k = (g >> (b - 3)) & 7;
-  if (size > MI_SMALL_OBJ_SIZE_MAX) k |= 1;   /* medium: 4 classes per doubling (see doc/design.md) */
-  return ((b - 4) << 3) + k + MI_BIN_EXACT + 1;
-}
-
-/* Largest size in a bin (the block size of its pages). */
-size_t _mi_bin_size(size_t bin) {
-  if (bin <= MI_BIN_STEP_GRANULES) return bin * MI_GRANULE_SIZE;
-  if (bin <= MI_BIN_EXACT) return (bin + 1 - MI_BIN_STEP_GRANULES) * MI_BIN_STEP;
-  if (bin >= MI_BIN_HUGE) return MI_LARGE_OBJ_SIZE_MAX + MI_GRANULE_SIZE;
-  const size_t i = bin - (MI_BIN_EXACT + 1);
-  const size_t b = (i >> 3) + 4;
-  const size_t k = i & 7;
-  return (((size_t)1 << b) + ((k + 1) << (b - 3))) * MI_GRANULE_SIZE;
-}
-
-size_t mi_good_size(size_t size) {
-  if (size <= MI_LARGE_OBJ_SIZE_MAX) return _mi_bin_size(_mi_bin(size));
-  return _mi_align_up(size, _mi_os_page_size());
-}
-
-mi_page_queue_t* _mi_heap_page_queue_of(mi_heap_t* heap, const mi_page_t* page) {
+mi_page_queue_t* _mi_page_queue_in(mi_heap_t* heap, const mi_page_t* page) {
   /* huge pages by kind: a huge-aligned page may have a small block size */
   const size_t bin = (mi_page_is_full(page) ? MI_BIN_FULL : (mi_page_is_huge(page) ? MI_BIN_HUGE : _mi_bin(mi_page_block_size(page))));
   return &heap->pages[bin];
 }
 
 mi_page_queue_t* _mi_page_queue_of(const mi_page_t* page) {
-  return _mi_heap_page_queue_of(mi_page_heap(page), page);
+  return _mi_page_queue_in(mi_page_heap(page), page);
 }
 
 static bool mi_page_queue_is_full(const mi_page_queue_t* pq)  { return pq->block_size == MI_FULL_QUEUE_SIZE; }

@@ -5,10 +5,10 @@
 
 /* ---------------------------------------------------------------------------
    Delayed free: while a page is in the full queue, frees from other
-   threads go to the owner heap's thread_delayed_free list, so the owner
+   threads go to the owner heap's xthread_delayed_free list, so the owner
    learns that the page has room again (see types.h, mi_delayed_t).
 --------------------------------------------------------------------------- */
-bool _mi_page_try_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never) {
+static bool mi_page_try_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never) {
   uintptr_t tfree = mi_atomic_load_acquire(&page->xthread_free);
   unsigned waits = 0;
   for (;;) {
@@ -27,7 +27,7 @@ bool _mi_page_try_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool ove
 }
 
 void _mi_page_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never) {
-  _mi_wait_while(!_mi_page_try_use_delayed_free(page, delay, override_never));
+  _mi_wait_while(!mi_page_try_use_delayed_free(page, delay, override_never));
 }
 
 /* ---------------------------------------------------------------------------
@@ -51,7 +51,7 @@ static void mi_page_thread_free_collect(mi_page_t* page) {
     tail = next;
   }
   if (count > page->capacity) {
-    _mi_error_message(EFAULT, "corrupted thread-free list in page %p (double free or heap overflow?)\n", (void*)page);
+    _mi_message_error(EFAULT, "corrupted thread-free list in page %p (double free or heap overflow?)\n", (void*)page);
     return;   /* leak the blocks rather than hand one out twice */
   }
   mi_block_set_next(page, tail, page->local_free);
@@ -136,7 +136,7 @@ void _mi_page_unfull(mi_page_t* page) {
   mi_heap_t* heap = mi_page_heap(page);
   mi_page_queue_t* pqfull = &heap->pages[MI_BIN_FULL];
   mi_page_set_in_full(page, false);    /* so the queue below is the page's bin */
-  mi_page_queue_t* pq = _mi_heap_page_queue_of(heap, page);
+  mi_page_queue_t* pq = _mi_page_queue_in(heap, page);
   mi_page_set_in_full(page, true);
   _mi_page_queue_enqueue_from(heap, pq, pqfull, page);
   _mi_page_use_delayed_free(page, MI_NO_DELAYED_FREE, false);
@@ -149,7 +149,7 @@ void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
   mi_heap_t* heap = mi_page_heap(page);
   mi_tld_t* tld = heap->tld;
   _mi_page_queue_remove(heap, pq, page);
-  if (mi_page_is_huge(page)) _mi_stat_decrease(&_mi_stats.huge, mi_page_block_size(page));
+  if (mi_page_is_huge(page)) _mi_stats_decrease(&_mi_stats.huge, mi_page_block_size(page));
   mi_page_set_heap(page, NULL);
   _mi_segment_page_free(page, force, tld);
 }
@@ -182,7 +182,7 @@ void _mi_page_retire_of(const void* p) {
 }
 
 /* Free retired pages whose time is up (or all, if `force`). */
-void _mi_heap_collect_retired(mi_heap_t* heap, bool force) {
+void _mi_page_collect_retired(mi_heap_t* heap, bool force) {
   size_t min = MI_BIN_FULL, max = 0;
   for (size_t bin = heap->page_retired_min; bin <= heap->page_retired_max && bin < MI_BIN_FULL; bin++) {
     mi_page_queue_t* pq = &heap->pages[bin];
@@ -221,56 +221,47 @@ void _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page) {
     _mi_page_free_collect(page, false);   /* a free that raced in; the page is then freed by the next collect */
     return;
   }
-  _mi_page_queue_push(heap, _mi_heap_page_queue_of(heap, page), page);
+  _mi_page_queue_push(heap, _mi_page_queue_in(heap, page), page);
 }
 
 /* ---------------------------------------------------------------------------
-   Heap-level free lists: delayed frees and the deferred-free callback
+   Delayed frees: blocks other threads freed into this heap's full pages
 --------------------------------------------------------------------------- */
+/* A block from the heap's delayed-free list; false if its page is in a
+   transient state (the caller retries later). Owner thread. */
+static bool mi_page_delayed_block_free_try(mi_block_t* block) {
+  mi_page_t* page = _mi_ptr_page(block);
+  if (!mi_page_try_use_delayed_free(page, MI_NO_DELAYED_FREE, false)) return false;
+  _mi_page_free_collect(page, false);
+  mi_page_free_block_local(page, block);   /* checked when it was freed into the delayed list */
+  return true;
+}
+
 /* Process the blocks other threads freed into full pages. Returns false if
    some block had to be put back (its page was in a transient state). */
-bool _mi_heap_delayed_free_partial(mi_heap_t* heap) {
-  uintptr_t list = mi_atomic_load_relaxed(&heap->thread_delayed_free);
+bool _mi_page_delayed_free_partial(mi_heap_t* heap) {
+  uintptr_t list = mi_atomic_load_relaxed(&heap->xthread_delayed_free);
   if (list == 0) return true;
-  list = mi_atomic_exchange_acq_rel(&heap->thread_delayed_free, 0);
+  list = mi_atomic_exchange_acq_rel(&heap->xthread_delayed_free, 0);
   bool all = true;
   mi_block_t* block = (mi_block_t*)list;
   while (block != NULL) {
     mi_page_t* const page = _mi_ptr_page(block);
     mi_block_t* next = mi_block_next(page, block);
-    if (!_mi_free_delayed_block_try(block)) {
+    if (!mi_page_delayed_block_free_try(block)) {
       /* put it back for next time */
       all = false;
-      uintptr_t head = mi_atomic_load_relaxed(&heap->thread_delayed_free);
+      uintptr_t head = mi_atomic_load_relaxed(&heap->xthread_delayed_free);
       do { mi_block_set_next(page, block, (mi_block_t*)head); }
-      while (!mi_atomic_cas_weak_release(&heap->thread_delayed_free, &head, (uintptr_t)block));
+      while (!mi_atomic_cas_weak_release(&heap->xthread_delayed_free, &head, (uintptr_t)block));
     }
     block = next;
   }
   return all;
 }
 
-void _mi_heap_delayed_free_all(mi_heap_t* heap) {
-  _mi_wait_while(!_mi_heap_delayed_free_partial(heap));
-}
-
-static mi_deferred_free_fun* volatile mi_deferred_free_fn;
-static void* volatile mi_deferred_arg;
-
-void mi_register_deferred_free(mi_deferred_free_fun* fn, void* arg) {
-  mi_deferred_free_fn = fn;
-  mi_deferred_arg = arg;
-}
-
-void _mi_deferred_free(mi_heap_t* heap, bool force) {
-  mi_tld_t* tld = heap->tld;
-  tld->heartbeat++;
-  mi_deferred_free_fun* fn = mi_deferred_free_fn;
-  if (fn != NULL && !tld->recurse) {
-    tld->recurse = true;
-    fn(force, tld->heartbeat, mi_deferred_arg);
-    tld->recurse = false;
-  }
+void _mi_page_delayed_free_all(mi_heap_t* heap) {
+  _mi_wait_while(!_mi_page_delayed_free_partial(heap));
 }
 
 /* ---------------------------------------------------------------------------
@@ -295,7 +286,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
     page = next;
   }
   if (page == NULL) {
-    _mi_heap_collect_retired(heap, false);
+    _mi_page_collect_retired(heap, false);
     page = mi_page_fresh(heap, pq, pq->block_size, 0);
   } else {
     page->retire_expire = 0;
@@ -315,15 +306,15 @@ static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page
   size_t page_size;
   (void)_mi_segment_page_start(_mi_page_segment(page), page, &page_size);
   mi_page_init(heap, page, page_size);   /* the whole area is usable */
-  _mi_page_queue_push(heap, _mi_heap_page_queue_of(heap, page), page);
-  if (mi_page_is_huge(page)) _mi_stat_increase(&_mi_stats.huge, mi_page_block_size(page));
+  _mi_page_queue_push(heap, _mi_page_queue_in(heap, page), page);
+  if (mi_page_is_huge(page)) _mi_stats_increase(&_mi_stats.huge, mi_page_block_size(page));
   return page;
 }
 
 static mi_page_t* mi_find_page(mi_heap_t* heap, size_t size, size_t huge_alignment) {
   if (mi_unlikely(size > MI_MEDIUM_OBJ_SIZE_MAX || huge_alignment > 0)) {
     if (mi_unlikely(size > MI_MAX_ALLOC_SIZE)) {
-      _mi_error_message(EOVERFLOW, "allocation request is too large (%zu bytes)\n", size);
+      _mi_message_error(EOVERFLOW, "allocation request is too large (%zu bytes)\n", size);
       return NULL;
     }
     return mi_single_page_alloc(heap, size, huge_alignment);
@@ -332,41 +323,80 @@ static mi_page_t* mi_find_page(mi_heap_t* heap, size_t size, size_t huge_alignme
   return mi_page_queue_find_free(heap, pq);
 }
 
-/* The slow path of every allocation: first allocation of a thread, empty
-   free lists, new pages, huge blocks. `huge_alignment` > 0 asks for a huge
-   page whose block is aligned to it (see alloc-aligned.c). */
-void* _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
-  if (mi_unlikely(!mi_heap_is_initialized(heap))) {
-    mi_thread_init();
-    heap = mi_get_default_heap();
-    if (!mi_heap_is_initialized(heap)) { errno = ENOMEM; return NULL; }
-  }
-  _mi_deferred_free(heap, false);
-  /* generic_collect: every N generic calls, a (non-forced) collection */
-  if (mi_unlikely(++heap->generic_count >= (size_t)mi_option_get_clamp(mi_option_generic_collect, 1, LONG_MAX))) {
-    heap->generic_count = 0;
-    mi_heap_collect(heap, false);
-  }
-  _mi_heap_delayed_free_partial(heap);
-
+/* A block from a page with room, found or made for `size` (the generic
+   path: see _mi_alloc_generic); NULL when there is no memory. */
+void* _mi_page_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
+  _mi_page_delayed_free_partial(heap);
   mi_page_t* page = mi_find_page(heap, size, huge_alignment);
-  if (mi_unlikely(page == NULL) && size <= MI_MAX_ALLOC_SIZE) {
-    mi_heap_collect(heap, true);   /* give memory back, then try once more */
-    page = mi_find_page(heap, size, huge_alignment);
+  if (mi_unlikely(page == NULL)) return NULL;
+  mi_block_t* block = page->free;
+  if (block == NULL) {   /* a found page has a block on one of its owner's lists */
+    block = page->local_free;
+    page->local_free = NULL;
   }
-  if (mi_unlikely(page == NULL)) {
-    if (size <= MI_MAX_ALLOC_SIZE) _mi_error_message(ENOMEM, "unable to allocate memory (%zu bytes)\n", size);
-    errno = ENOMEM;
-    return NULL;
-  }
+  mi_assert_internal(block != NULL);
+  void* p = mi_page_hand_out(page, block, zero);
   if (mi_unlikely(page->reserved == 1)) {
     /* large or huge: one block, handed out now; the page is full from here
        on, so a free from another thread reaches the owner (delayed free) */
-    mi_page_queue_t* pq = _mi_heap_page_queue_of(heap, page);
-    void* p = _mi_page_malloc(heap, page, size, zero);
-    mi_page_to_full(page, pq);
-    return p;
+    mi_page_to_full(page, _mi_page_queue_in(heap, page));
   }
-  return _mi_page_malloc(heap, page, size, zero);
+  return p;
 }
+
+/* Block start of an interior pointer handed out by an aligned allocation. */
+mi_block_t* _mi_page_block_start(const mi_page_t* page, const void* p) {
+  const size_t diff = (size_t)((const uint8_t*)p - mi_page_start(page));
+  const size_t adjust = diff % mi_page_block_size(page);
+  return (mi_block_t*)((uintptr_t)p - adjust);
+}
+
+/* The usable size of the block that `p` points into. */
+size_t _mi_page_usable_size(const mi_page_t* page, const void* p) {
+  if (mi_unlikely(mi_page_has_aligned(page))) {
+    const mi_block_t* block = _mi_page_block_start(page, p);
+    return mi_page_block_size(page) - (size_t)((const uint8_t*)p - (const uint8_t*)block);
+  }
+  return mi_page_block_size(page);
+}
+
+/* The area (mimalloc: a page) a heap visitor is shown. */
+void _mi_page_area_init(mi_heap_area_t* area, mi_page_t* page) {
+  const size_t bsize = mi_page_block_size(page);
+  memset(area, 0, sizeof(*area));
+  area->blocks = mi_page_start(page);
+  area->reserved = (size_t)page->reserved * bsize;
+  area->committed = (size_t)page->capacity * bsize;
+  area->used = page->used;
+  area->block_size = bsize;
+  area->full_block_size = bsize;
+  area->heap_tag = page->heap_tag;
+}
+
+/* Call `visitor` for every live block of the page (owner, or under the
+   abandoned lock). */
+bool _mi_page_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg) {
+  _mi_page_free_collect(page, true);   /* all free blocks on `free` */
+  const size_t bsize = mi_page_block_size(page);
+  mi_heap_area_t area;
+  _mi_page_area_init(&area, page);
+  if (page->used == 0) return true;
+  if (page->capacity == 1) return visitor(heap, &area, mi_page_start(page), bsize, arg);
+  /* mark the free blocks, then visit the others */
+  uintptr_t free_map[(MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE) / MI_INTPTR_BITS + 1];
+  const size_t map_words = (page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS;
+  if (map_words > sizeof(free_map) / sizeof(free_map[0])) return false;
+  memset(free_map, 0, map_words * sizeof(uintptr_t));
+  for (mi_block_t* b = page->free; b != NULL; b = mi_block_next(page, b)) {
+    const size_t i = (size_t)((uint8_t*)b - mi_page_start(page)) / bsize;
+    if (i < page->capacity) free_map[i / MI_INTPTR_BITS] |= (uintptr_t)1 << (i % MI_INTPTR_BITS);
+  }
+  for (size_t i = 0; i < page->capacity; i++) {
+    if ((free_map[i / MI_INTPTR_BITS] >> (i % MI_INTPTR_BITS)) & 1) continue;
+    if (!visitor(heap, &area, mi_page_start(page) + i * bsize, bsize, arg)) return false;
+  }
+  return true;
+}
+
+const mi_page_t _mi_page_empty;   /* all zero: no free blocks */
 

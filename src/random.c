@@ -10,7 +10,7 @@ static uint64_t mi_splitmix64(uint64_t* x) {
   return z ^ (z >> 31);
 }
 
-uintptr_t _mi_os_random_weak(uintptr_t extra_seed) {
+static uintptr_t mi_random_weak(uintptr_t extra_seed) {
   uint64_t x = (uint64_t)extra_seed ^ _mi_prim_clock_msecs() ^ (uint64_t)(uintptr_t)&x;
   return (uintptr_t)mi_splitmix64(&x);
 }
@@ -18,7 +18,7 @@ uintptr_t _mi_os_random_weak(uintptr_t extra_seed) {
 void _mi_random_init(mi_random_ctx_t* ctx) {
   uint64_t seed[2];
   if (!_mi_prim_random_buf(seed, sizeof(seed))) {
-    uint64_t x = (uint64_t)_mi_os_random_weak((uintptr_t)ctx);
+    uint64_t x = (uint64_t)mi_random_weak((uintptr_t)ctx);
     seed[0] = mi_splitmix64(&x);
     seed[1] = mi_splitmix64(&x);
   }

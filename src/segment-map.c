@@ -2,7 +2,7 @@
    set while a live segment starts there. It lets free() tell mica's
    pointers from foreign or wild ones without touching their memory. The
    array is static (zero pages cost nothing until a bit is set) and aligned;
-   bits are set with release and read with relaxed loads (a pointer handed
+   bits are set and cleared with acq_rel and read with relaxed loads (a pointer handed
    out by mica was published to the reader through its own synchronisation). */
 #include "mica/internal.h"
 

@@ -6,7 +6,7 @@
    exactly when it has a free page. Each sub-process has a list of abandoned
    segments (their owner exited, or gave them up, with pages still in use);
    the lists are protected by MI_LOCK_ABANDONED, and a segment is on its
-   sub-process's list exactly when its thread_id is 0. The lists are FIFOs:
+   sub-process's list exactly when its xthread_id is 0. The lists are FIFOs:
    reclaiming takes the oldest segments, which other threads' frees have
    most likely emptied meanwhile, so every segment is visited in turn.
 
@@ -196,7 +196,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   segment->memid = memid;
   segment->segment_size = segment_size;
   segment->segment_info_size = info_size;
-  segment->cookie = (uintptr_t)segment ^ _mi_process_cookie;
+  segment->cookie = (uintptr_t)segment ^ _mi_segment_cookie;
   segment->capacity = capacity;
   segment->page_shift = page_shift;
   segment->page_kind = kind;
@@ -209,10 +209,10 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
     segment->pages[i].is_zero_init = memid.is_zero;
     mi_page_set_flag(&segment->pages[i], MI_PAGE_UNUSED, true);
   }
-  mi_atomic_store_release(&segment->thread_id, _mi_thread_id());
+  mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());
   _mi_segment_map_allocated_at(segment);
   tld->segment_count++;
-  _mi_stat_increase(&_mi_stats.segments, 1);
+  _mi_stats_increase(&_mi_stats.segments, 1);
   return segment;
 }
 
@@ -225,7 +225,7 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
     tld->segment_count--;
   }
   _mi_segment_map_freed_at(segment);
-  _mi_stat_decrease(&_mi_stats.segments, 1);
+  _mi_stats_decrease(&_mi_stats.segments, 1);
   mi_memid_t memid = segment->memid;
   memid.is_committed = (segment->commit_mask == mi_slice_mask(0, segment->capacity));
   const size_t size = segment->segment_size;
@@ -252,9 +252,9 @@ static void mi_segment_unit_purge(mi_segment_t* segment, size_t i) {
    round is purged at once. */
 static void mi_segment_purge_pages(mi_segment_t* segment, bool force, uint32_t now) {
   if (segment->purge_expire == 0) return;
-  if (!force && !_mi_clock_expired(segment->purge_expire, now)) return;
+  if (!force && !_mi_os_clock_expired(segment->purge_expire, now)) return;
   const uint32_t delay = (uint32_t)mi_option_get(mi_option_purge_delay);
-  const bool round_is_old = force || _mi_clock_expired(segment->purge_last + delay, now);
+  const bool round_is_old = force || _mi_os_clock_expired(segment->purge_last + delay, now);
   const uintptr_t purge = segment->purge_due | (round_is_old ? segment->purge_mask : 0);
   for (size_t i = 0; i < segment->capacity; i++) {
     if (((purge >> i) & 1) != 0 && mi_segment_unit_is_free(segment, i)) mi_segment_unit_purge(segment, i);
@@ -278,7 +278,7 @@ static void mi_segment_schedule_purge(mi_segment_t* segment, size_t idx, size_t 
     for (size_t i = idx; i < idx + count; i++) mi_segment_unit_purge(segment, i);
     return;
   }
-  const uint32_t now = _mi_clock_now();
+  const uint32_t now = _mi_os_clock_now();
   segment->purge_mask |= mi_slice_mask(idx, count);
   segment->purge_last = now;
   if (segment->purge_expire == 0) {
@@ -292,7 +292,7 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld);
 /* Purge what is due in the tld's segments and the arenas; cheap to call
    often (scans at most once per millisecond unless forced). */
 void _mi_segments_collect(bool force, mi_tld_t* tld) {
-  const uint32_t now = _mi_clock_now();
+  const uint32_t now = _mi_os_clock_now();
   if (!force && tld->purge_check == now) return;
   tld->purge_check = now;
   for (mi_segment_t* s = tld->small_free.first; s != NULL; s = s->next) mi_segment_purge_pages(s, force, now);
@@ -315,7 +315,7 @@ static void mi_segment_after_claim(mi_segment_t* segment, mi_tld_t* tld) {
     mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
     if (queue != NULL) mi_segment_queue_remove(queue, segment);
   }
-  _mi_stat_increase(&_mi_stats.pages, 1);
+  _mi_stats_increase(&_mi_stats.pages, 1);
 }
 
 static mi_page_t* mi_segment_page_claim(mi_segment_t* segment, mi_page_t* page, mi_tld_t* tld) {
@@ -405,7 +405,7 @@ static void mi_segment_page_clear(mi_segment_t* segment, mi_page_t* page, size_t
   mi_page_set_flag(page, MI_PAGE_UNUSED, true);
   page->is_zero_init = was_zero;
   segment->used--;
-  _mi_stat_decrease(&_mi_stats.pages, 1);
+  _mi_stats_decrease(&_mi_stats.pages, 1);
   *unit_idx = idx;
   *unit_count = count;
 }
@@ -506,7 +506,8 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
 /* ---------------------------------------------------------------------------
    Abandon and reclaim
 --------------------------------------------------------------------------- */
-mi_subproc_t _mi_subproc_main;
+uintptr_t _mi_segment_cookie;
+mi_subproc_t _mi_segment_subproc_main;
 
 /* Set while this thread runs a visitor under MI_LOCK_ABANDONED: whatever
    the visitor allocates or frees must not take that lock again. */
@@ -526,10 +527,10 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   if (subproc->abandoned_last != NULL) subproc->abandoned_last->next = segment;
   else subproc->abandoned_first = segment;
   subproc->abandoned_last = segment;
-  mi_atomic_store_relaxed(&subproc->abandoned_count, mi_atomic_load_relaxed(&subproc->abandoned_count) + 1);
-  mi_atomic_store_release(&segment->thread_id, 0);
+  mi_atomic_store_relaxed(&subproc->xabandoned_count, mi_atomic_load_relaxed(&subproc->xabandoned_count) + 1);
+  mi_atomic_store_release(&segment->xthread_id, 0);
   _mi_prim_unlock(MI_LOCK_ABANDONED);
-  _mi_stat_increase(&_mi_stats.abandoned, 1);
+  _mi_stats_increase(&_mi_stats.abandoned, 1);
 }
 
 void _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld) {
@@ -546,14 +547,14 @@ static void mi_abandoned_unlink(mi_segment_t* segment) {
   if (segment->next != NULL) segment->next->prev = segment->prev;
   else subproc->abandoned_last = segment->prev;
   segment->next = segment->prev = NULL;
-  mi_atomic_store_relaxed(&subproc->abandoned_count, mi_atomic_load_relaxed(&subproc->abandoned_count) - 1);
+  mi_atomic_store_relaxed(&subproc->xabandoned_count, mi_atomic_load_relaxed(&subproc->xabandoned_count) - 1);
 }
 
 /* The oldest abandoned segment of the heap's sub-process that the heap
    may use (its arena), taken off the list. */
 static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
   mi_subproc_t* subproc = heap->tld->subproc;
-  if (mi_atomic_load_relaxed(&subproc->abandoned_count) == 0) return NULL;   /* peek; rechecked under the lock */
+  if (mi_atomic_load_relaxed(&subproc->xabandoned_count) == 0) return NULL;   /* peek; rechecked under the lock */
   if (mi_abandoned_visiting) return NULL;
   _mi_prim_lock(MI_LOCK_ABANDONED);
   mi_segment_t* segment = subproc->abandoned_first;
@@ -568,11 +569,11 @@ static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
    `keep_empty` (a free is about to use the segment: a page that a double
    free emptied stays in use, so that free is caught as one). */
 static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld, bool keep_empty) {
-  mi_atomic_store_release(&segment->thread_id, _mi_thread_id());
+  mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());
   segment->tld = tld;
   tld->segment_count++;
-  _mi_stat_decrease(&_mi_stats.abandoned, 1);
-  _mi_stat_increase(&_mi_stats.reclaimed, 1);
+  _mi_stats_decrease(&_mi_stats.abandoned, 1);
+  _mi_stats_increase(&_mi_stats.reclaimed, 1);
   for (size_t i = 0; i < segment->capacity; i++) {
     mi_page_t* page = &segment->pages[i];
     if (!page->segment_in_use) continue;
@@ -622,18 +623,17 @@ bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* 
 /* abandoned_reclaim_on_free: a thread frees a block of an abandoned
    segment and takes the whole segment over, so the free is local and the
    segment's free pages serve it (mimalloc's option of the same name). */
-bool _mi_segment_reclaim_on_free(mi_segment_t* segment) {
+bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
   if (!mi_option_is_enabled(mi_option_abandoned_reclaim_on_free) || mi_abandoned_visiting) return false;
-  if (mi_atomic_load_relaxed(&segment->thread_id) != 0 || segment->page_kind == MI_PAGE_HUGE) return false;
-  mi_heap_t* heap = mi_get_default_heap();
-  if (!mi_heap_is_initialized(heap)) return false;
+  if (mi_atomic_load_relaxed(&segment->xthread_id) != 0 || segment->page_kind == MI_PAGE_HUGE) return false;
+  if (heap == NULL) return false;   /* the thread has no heap yet */
   heap = heap->tld->heap_backing;   /* can take pages of any tag */
   mi_tld_t* tld = heap->tld;
   if (segment->subproc != tld->subproc || !mi_segment_is_suitable(segment, heap)) return false;
   const size_t target = mi_segments_target();
   if (target > 0 && tld->segment_count >= target) return false;
   _mi_prim_lock(MI_LOCK_ABANDONED);
-  const bool on_list = (mi_atomic_load_acquire(&segment->thread_id) == 0);
+  const bool on_list = (mi_atomic_load_acquire(&segment->xthread_id) == 0);
   if (on_list) mi_abandoned_unlink(segment);
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   if (!on_list) return false;
@@ -648,12 +648,12 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment) {
 bool _mi_segment_huge_page_free_abandoned(mi_segment_t* segment) {
   if (mi_abandoned_visiting) return false;   /* freed the ordinary way; a reclaim frees the segment later */
   _mi_prim_lock(MI_LOCK_ABANDONED);
-  const bool on_list = (mi_atomic_load_acquire(&segment->thread_id) == 0);
+  const bool on_list = (mi_atomic_load_acquire(&segment->xthread_id) == 0);
   if (on_list) mi_abandoned_unlink(segment);
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   if (!on_list) return false;   /* reclaimed meanwhile: the caller frees the block normally */
-  _mi_stat_decrease(&_mi_stats.abandoned, 1);
-  _mi_stat_decrease(&_mi_stats.pages, 1);
+  _mi_stats_decrease(&_mi_stats.abandoned, 1);
+  _mi_stats_decrease(&_mi_stats.pages, 1);
   mi_segment_free(segment, NULL);
   return true;
 }
@@ -670,12 +670,12 @@ static void mi_segment_force_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   for (size_t i = 0; i < segment->capacity; i++) {
     if (segment->pages[i].segment_in_use) _mi_page_use_delayed_free(&segment->pages[i], MI_NEVER_DELAYED_FREE, false);
   }
-  for (mi_heap_t* h = tld->heaps; h != NULL; h = h->next) _mi_heap_delayed_free_all(h);
+  for (mi_heap_t* h = tld->heaps; h != NULL; h = h->next) _mi_page_delayed_free_all(h);
   for (size_t i = 0; i < segment->capacity; i++) {
     mi_page_t* page = &segment->pages[i];
     if (!page->segment_in_use) continue;
     mi_heap_t* heap = mi_page_heap(page);
-    mi_page_queue_t* pq = _mi_heap_page_queue_of(heap, page);
+    mi_page_queue_t* pq = _mi_page_queue_in(heap, page);
     _mi_page_free_collect(page, false);
     if (mi_page_all_free(page)) _mi_page_free(page, pq, false);
     else _mi_page_abandon(page, pq);
@@ -724,10 +724,10 @@ static void mi_segments_try_abandon(mi_heap_t* heap, mi_tld_t* tld) {
 bool mi_abandoned_visit_blocks(mi_subproc_id_t subproc_id, int heap_tag, bool visit_blocks, mi_block_visit_fun* visitor, void* arg) {
   if (visitor == NULL) return false;
   if (!mi_option_is_enabled(mi_option_visit_abandoned)) {
-    _mi_error_message(EFAULT, "mi_abandoned_visit_blocks: set the option visit_abandoned (MICA_VISIT_ABANDONED=1) at start-up to visit abandoned blocks\n");
+    _mi_message_error(EFAULT, "mi_abandoned_visit_blocks: set the option visit_abandoned (MICA_VISIT_ABANDONED=1) at start-up to visit abandoned blocks\n");
     return false;
   }
-  mi_subproc_t* subproc = (subproc_id == NULL ? &_mi_subproc_main : (mi_subproc_t*)subproc_id);
+  mi_subproc_t* subproc = (subproc_id == NULL ? &_mi_segment_subproc_main : (mi_subproc_t*)subproc_id);
   bool ok = true;
   _mi_prim_lock(MI_LOCK_ABANDONED);
   mi_abandoned_visiting = true;
@@ -736,9 +736,9 @@ bool mi_abandoned_visit_blocks(mi_subproc_id_t subproc_id, int heap_tag, bool vi
       mi_page_t* page = &segment->pages[i];
       if (!page->segment_in_use || (heap_tag >= 0 && page->heap_tag != heap_tag)) continue;
       mi_heap_area_t area;
-      _mi_heap_area_init(&area, page);
+      _mi_page_area_init(&area, page);
       ok = visitor(NULL, &area, NULL, area.block_size, arg);
-      if (ok && visit_blocks) ok = _mi_heap_area_visit_blocks(NULL, page, visitor, arg);
+      if (ok && visit_blocks) ok = _mi_page_visit_blocks(NULL, page, visitor, arg);
     }
   }
   mi_abandoned_visiting = false;
@@ -749,18 +749,4 @@ bool mi_abandoned_visit_blocks(mi_subproc_id_t subproc_id, int heap_tag, bool vi
 /* Thread exit: pending purges of the thread's segments happen now. */
 void _mi_segment_thread_collect(mi_tld_t* tld) {
   _mi_segments_collect(true, tld);
-}
-
-size_t _mi_segments_atomics_misaligned(void) {
-  size_t bad = mi_atomic_misaligned(&_mi_subproc_main.abandoned_count) + mi_atomic_misaligned(&_mi_subproc_main.thread_count);
-  bad += mi_atomic_misaligned(&_mi_segment_map[0]) + mi_atomic_misaligned(&_mi_segment_map[MI_SEGMENT_MAP_WORDS - 1]);
-  _mi_prim_lock(MI_LOCK_ABANDONED);
-  for (mi_segment_t* s = _mi_subproc_main.abandoned_first; s != NULL; s = s->next) {
-    bad += mi_atomic_misaligned(&s->thread_id);
-    for (size_t i = 0; i < s->capacity; i++) {
-      bad += mi_atomic_misaligned(&s->pages[i].xthread_free) + mi_atomic_misaligned(&s->pages[i].xheap) + mi_atomic_misaligned(&s->pages[i].xflags);
-    }
-  }
-  _mi_prim_unlock(MI_LOCK_ABANDONED);
-  return bad;
 }

@@ -5,6 +5,7 @@
 #ifndef MICA_ARCH_H
 #define MICA_ARCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "config.h"
 
@@ -42,7 +43,6 @@
 #else
 #define MI_ARCH_ARM32 0
 #endif
-#define MI_ARCH_OTHER (!MI_ARCH_X86_64 && !MI_ARCH_X86 && !MI_ARCH_ARM64 && !MI_ARCH_ARM32)
 
 /* ARM profile version, from the ACLE macro __ARM_ARCH (never __ARM_ARCH__,
    which no compiler defines: see doc/porting.md). */
@@ -120,5 +120,17 @@ static inline uintptr_t _mi_arch_thread_pointer(void) {
 #else
 #define MI_HAS_THREAD_POINTER 0
 #endif
+
+/* ---- bits ------------------------------------------------------------- */
+/* Index of the highest set bit of x != 0 (a builtin where the compiler has it). */
+static inline size_t mi_bsr(uintptr_t x) {
+#if MI_GNUC_COMPATIBLE
+  return (MI_INTPTR_BITS - 1) - (size_t)__builtin_clzl((unsigned long)x);
+#else
+  size_t i = 0;
+  while (x >>= 1) i++;
+  return i;
+#endif
+}
 
 #endif

@@ -15,9 +15,9 @@
 #define mi_atomic(T)  _Atomic(T)
 
 #if MI_DEBUG > 0
-void _mi_assert_fail(const char* assertion, const char* fname, unsigned line, const char* func);
+void _mi_message_assert_fail(const char* assertion, const char* fname, unsigned line, const char* func);
 #define mi_atomic_checked(p) \
-  ((((uintptr_t)(p) & (sizeof(*(p)) - 1)) == 0) ? (p) : (_mi_assert_fail("atomic is naturally aligned", __FILE__, __LINE__, __func__), (p)))
+  ((((uintptr_t)(p) & (sizeof(*(p)) - 1)) == 0) ? (p) : (_mi_message_assert_fail("atomic is naturally aligned", __FILE__, __LINE__, __func__), (p)))
 #else
 #define mi_atomic_checked(p) (p)
 #endif
@@ -33,6 +33,8 @@ void _mi_assert_fail(const char* assertion, const char* fname, unsigned line, co
 #define mi_atomic_fetch_or_acq_rel(p,x)    atomic_fetch_or_explicit(mi_atomic_checked(p), x, memory_order_acq_rel)
 #define mi_atomic_fetch_and_acq_rel(p,x)   atomic_fetch_and_explicit(mi_atomic_checked(p), x, memory_order_acq_rel)
 /* compare-and-swap: `*expected` is updated with the current value on failure */
+#define mi_atomic_cas_weak_relaxed(p,expected,desired) \
+  atomic_compare_exchange_weak_explicit(mi_atomic_checked(p), expected, desired, memory_order_relaxed, memory_order_relaxed)
 #define mi_atomic_cas_weak_release(p,expected,desired) \
   atomic_compare_exchange_weak_explicit(mi_atomic_checked(p), expected, desired, memory_order_release, memory_order_relaxed)
 #define mi_atomic_cas_weak_acq_rel(p,expected,desired) \

@@ -7,7 +7,7 @@
 #ifndef MI_DEBUG            /* 0: none, 1: cheap assertions, 2: + consistency checks, 3: + expensive checks */
 #define MI_DEBUG 0
 #endif
-#ifndef MI_LIBC_MUSL        /* 1: target musl libc (see src/prim/prim.c) */
+#ifndef MI_LIBC_MUSL        /* 1: target musl libc (see src/prim/features.h) */
 #define MI_LIBC_MUSL 0
 #endif
 #ifndef MI_THREAD_ID_TLS    /* 1: never use the thread pointer for the thread id */
@@ -18,9 +18,6 @@
 #endif
 #ifndef MI_TRACK_VALGRIND   /* 1: describe blocks to valgrind memcheck */
 #define MI_TRACK_VALGRIND 0
-#endif
-#ifndef MI_SHARED_LIB       /* 1: built as libmica.so */
-#define MI_SHARED_LIB 0
 #endif
 #ifndef MI_NEW_HANDLER_CXX  /* 1: mi_new calls std::new_handler and throws (src/alloc-new-handler.cpp) */
 #define MI_NEW_HANDLER_CXX 0

@@ -9,23 +9,25 @@
 #include "types.h"
 #include "track.h"
 #include "prim.h"
+#include "hooks.h"
 
-#if defined(__GNUC__) || defined(__clang__)
+#if MI_GNUC_COMPATIBLE
 #define mi_likely(x)     __builtin_expect(!!(x), 1)
 #define mi_unlikely(x)   __builtin_expect(!!(x), 0)
 #define mi_decl_noinline __attribute__((noinline))
 #define mi_decl_cold     __attribute__((cold))
-#define mi_decl_hidden   __attribute__((visibility("hidden")))
 #else
 #define mi_likely(x)     (x)
 #define mi_unlikely(x)   (x)
 #define mi_decl_noinline
 #define mi_decl_cold
-#define mi_decl_hidden
 #endif
 
+/* MI_DEBUG (config.h): 1 cheap assertions; 2 also checks on every free
+   (block start, owning page, double frees by a list walk); 3 also the
+   expensive walkers (_mi_*_is_valid) at every state change. */
 #if MI_DEBUG > 0
-#define mi_assert(x)     ((x) ? (void)0 : _mi_assert_fail(#x, __FILE__, __LINE__, __func__))
+#define mi_assert(x)     ((x) ? (void)0 : _mi_message_assert_fail(#x, __FILE__, __LINE__, __func__))
 #else
 #define mi_assert(x)     ((void)0)
 #endif
@@ -40,50 +42,112 @@
 #define mi_assert_expensive(x) ((void)0)
 #endif
 
-/* ---- init.c --------------------------------------------------------- */
+/* Prototypes by layer, top down, and within a layer by defining file.
+   doc/design.md draws the map: a file calls only its own layer, the
+   layers below and the leaves; the few calls upward are the hooks in
+   hooks.h. test/house/check-layers.sh checks this on the object files. */
+
+/* ==== front end: the mi_ API's internals ================================ */
+
+/* ---- alloc.c -------------------------------------------------------- */
+void*  _mi_alloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
+void   _mi_alloc_deferred_free(mi_heap_t* heap, bool force);
+void*  _mi_alloc_zero(mi_heap_t* heap, size_t size, bool zero);
+void*  _mi_alloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
+void*  _mi_alloc_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero);
+void   _mi_alloc_zero_tail(void* newp, size_t old_size);
+
+/* ---- free.c: the slow paths of _mi_free_inline (below) --------------- */
+mi_decl_noinline mi_decl_cold void _mi_free_invalid(void* p);
+mi_decl_noinline void _mi_free_generic_ptr(void* p);
+
+/* ---- heap.c --------------------------------------------------------- */
 extern _Thread_local mi_heap_t* _mi_heap_default;   /* never NULL: &_mi_heap_empty before init */
 extern const mi_heap_t _mi_heap_empty;
-extern const mi_page_t _mi_page_empty;
-extern uintptr_t       _mi_process_cookie;
-extern bool            _mi_process_is_initialized;
-void      _mi_thread_done(mi_heap_t* heap);          /* hook called by prim at thread exit */
-void      _mi_process_load(void);                    /* hook called by prim at load */
-void      _mi_process_done(void);                    /* hook called by prim at exit */
-void      _mi_heap_set_default_direct(mi_heap_t* heap);
+void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_t tag, int arena_id);
+void       _mi_heap_set_default_direct(mi_heap_t* heap);
+void       _mi_heap_unsafe_forget_all(void);
+void       _mi_heap_collect_abandon(mi_heap_t* heap);
+
+/* ---- stats-print.c -------------------------------------------------- */
+void       _mi_stats_print_at_exit(void);
+
+/* ---- process.c and thread.c (the hooks prim calls: hooks.h) ---------- */
 uintptr_t _mi_thread_id_tls(void);
 
-/* Natural-alignment checks of every atomic, module by module, for the
-   run-time proof (test/platform/test-atomics-aligned.c); each returns the
-   number of misaligned atomics it found. */
-#define mi_atomic_misaligned(p)  ((((uintptr_t)(p)) & (sizeof(*(p)) - 1)) != 0 ? 1 : 0)
-size_t _mi_arenas_atomics_misaligned(void);
-size_t _mi_segments_atomics_misaligned(void);
-size_t _mi_heap_atomics_misaligned(mi_heap_t* heap);
-size_t _mi_atomics_misaligned(void);   /* all of the above, for the calling thread's heaps */
+/* ==== pages and segments ================================================ */
 
-/* ---- options.c ------------------------------------------------------ */
-void _mi_options_init(void);
-void _mi_fputs(mi_output_fun* out, void* arg, const char* prefix, const char* message);
-void _mi_fprintf(mi_output_fun* out, void* arg, const char* fmt, ...);
-void _mi_fmt(char* buf, size_t size, const char* fmt, ...);
-void _mi_verbose_message(const char* fmt, ...);
-void _mi_warning_message(const char* fmt, ...);
-void _mi_error_message(int err, const char* fmt, ...);
-void _mi_assert_fail(const char* assertion, const char* fname, unsigned line, const char* func);
+/* ---- bin.c ---------------------------------------------------------- */
+size_t     _mi_bin(size_t size);
+size_t     _mi_bin_size(size_t bin);
 
-/* ---- random.c ------------------------------------------------------- */
-void      _mi_random_init(mi_random_ctx_t* ctx);
-void      _mi_random_split(mi_random_ctx_t* ctx, mi_random_ctx_t* new_ctx);
-uintptr_t _mi_random_next(mi_random_ctx_t* ctx);
-uintptr_t _mi_os_random_weak(uintptr_t extra_seed);
+/* ---- page-queue.c --------------------------------------------------- */
+void       _mi_page_queue_push(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
+void       _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
+void       _mi_page_queue_enqueue_from(mi_heap_t* heap, mi_page_queue_t* to, mi_page_queue_t* from, mi_page_t* page);
+void       _mi_page_queue_move_to_front(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
+size_t     _mi_page_queue_append(mi_heap_t* heap, mi_page_queue_t* to, mi_page_queue_t* from);
+mi_page_queue_t* _mi_page_queue_of(const mi_page_t* page);
+mi_page_queue_t* _mi_page_queue_in(mi_heap_t* heap, const mi_page_t* page);
 
-/* ---- stats.c -------------------------------------------------------- */
-extern mi_stats_t _mi_stats;
-void _mi_stat_increase(mi_stat_count_t* stat, size_t amount);
-void _mi_stat_decrease(mi_stat_count_t* stat, size_t amount);
-void _mi_stats_print_at_exit(void);
+/* ---- page.c --------------------------------------------------------- */
+extern const mi_page_t _mi_page_empty;
+void*      _mi_page_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
+void       _mi_page_free_collect(mi_page_t* page, bool force);
+void       _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force);
+void       _mi_page_retire(mi_page_t* page);
+mi_decl_noinline void _mi_page_retire_of(const void* p);
+void       _mi_page_unfull(mi_page_t* page);
+void       _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq);
+void       _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page);
+void       _mi_page_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never);
+void       _mi_page_delayed_free_all(mi_heap_t* heap);
+bool       _mi_page_delayed_free_partial(mi_heap_t* heap);
+void       _mi_page_collect_retired(mi_heap_t* heap, bool force);
+mi_block_t* _mi_page_block_start(const mi_page_t* page, const void* p);
+size_t     _mi_page_usable_size(const mi_page_t* page, const void* p);
+void       _mi_page_area_init(mi_heap_area_t* area, mi_page_t* page);
+bool       _mi_page_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg);
 
-/* ---- os.c ----------------------------------------------------------- */
+/* ---- segment.c ------------------------------------------------------ */
+extern mi_subproc_t _mi_segment_subproc_main;
+extern uintptr_t _mi_segment_cookie;   /* xor key of segment->cookie; set once by mi_process_init */
+mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, mi_tld_t* tld);
+void       _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld);
+void       _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);
+uint8_t*   _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size);
+bool       _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld);
+bool       _mi_segment_huge_page_free_abandoned(mi_segment_t* segment);
+bool       _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap);   /* true: now the caller's (a local free follows) */
+void       _mi_segment_thread_collect(mi_tld_t* tld);
+void       _mi_segments_collect(bool force, mi_tld_t* tld);
+void       _mi_segments_reduce(mi_heap_t* heap, size_t target);
+
+/* ==== arenas ============================================================= */
+
+/* ---- segment-map.c -------------------------------------------------- */
+extern mi_atomic(uintptr_t) _mi_segment_map[];
+void _mi_segment_map_allocated_at(const mi_segment_t* segment);
+void _mi_segment_map_freed_at(const mi_segment_t* segment);
+
+/* ---- arena.c -------------------------------------------------------- */
+void* _mi_arena_alloc_segment(size_t size, bool commit, int req_arena_id, mi_memid_t* memid);   /* MI_SEGMENT_SIZE aligned */
+void  _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid);
+int   _mi_arena_reserve(size_t size);
+size_t _mi_arena_count(void);
+mi_arena_t* _mi_arena_at(size_t idx);      /* descriptor idx < MI_MAX_ARENAS, used or not */
+bool  _mi_arena_id_is_valid(int arena_id);
+bool  _mi_arena_is_suitable(uint32_t arena_idx1, int req_arena_id);
+void  _mi_arenas_collect(bool force);
+void  _mi_arenas_unsafe_destroy(void);
+
+/* ---- bitmap.c ------------------------------------------------------- */
+bool  _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx);
+void  _mi_bitmap_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
+void  _mi_bitmap_clear(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
+bool  _mi_bitmap_is_any_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
+
+/* ==== os.c: policy over prim ============================================= */
 size_t _mi_os_page_size(void);
 bool   _mi_os_has_overcommit(void);
 void   _mi_os_init(void);
@@ -104,92 +168,34 @@ void   _mi_os_numa_node_count_set(size_t count);                  /* tests: pret
 size_t _mi_os_numa_node(void);
 size_t _mi_os_numa_share(size_t total, size_t nodes, size_t node);
 void   _mi_os_numa_bind(void* p, size_t size, int node);
-uint32_t _mi_clock_now(void);                                     /* 32-bit ms clock, never 0 */
-static inline bool _mi_clock_expired(uint32_t expire, uint32_t now) {
+uint32_t _mi_os_clock_now(void);                                  /* 32-bit ms clock, never 0 */
+static inline bool _mi_os_clock_expired(uint32_t expire, uint32_t now) {
   return (int32_t)(now - expire) >= 0;                            /* wrap-around safe */
 }
 
-/* ---- arena.c / bitmap.c --------------------------------------------- */
-void* _mi_arena_alloc_segment(size_t size, bool commit, int req_arena_id, mi_memid_t* memid);   /* MI_SEGMENT_SIZE aligned */
-void  _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid);
-void  _mi_arenas_collect(bool force);
-void  _mi_arenas_unsafe_destroy(void);
-int   _mi_arena_reserve(size_t size);
-size_t _mi_arena_count(void);
-bool  _mi_arena_id_is_valid(int arena_id);
-bool  _mi_arena_is_suitable(uint32_t arena_idx1, int req_arena_id);
-bool  _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx);
-void  _mi_bitmap_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
-void  _mi_bitmap_clear(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
-bool  _mi_bitmap_is_any_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
+/* ==== leaves: callable from every layer; they call only prim ============= */
 
-/* ---- segment-map.c -------------------------------------------------- */
-extern mi_atomic(uintptr_t) _mi_segment_map[];
-void _mi_segment_map_allocated_at(const mi_segment_t* segment);
-void _mi_segment_map_freed_at(const mi_segment_t* segment);
+/* ---- options.c ------------------------------------------------------ */
+void _mi_options_init(void);
 
-/* ---- segment.c ------------------------------------------------------ */
-mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, mi_tld_t* tld);
-void       _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld);
-void       _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);
-uint8_t*   _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size);
-bool       _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld);
-void       _mi_segments_collect(bool force, mi_tld_t* tld);
-bool       _mi_segment_huge_page_free_abandoned(mi_segment_t* segment);
-bool       _mi_segment_reclaim_on_free(mi_segment_t* segment);      /* true: now the caller's (a local free follows) */
-void       _mi_segment_thread_collect(mi_tld_t* tld);
-void       _mi_segments_reduce(mi_heap_t* heap, size_t target);
-extern mi_subproc_t _mi_subproc_main;
+/* ---- message.c ------------------------------------------------------ */
+void _mi_message_fputs(mi_output_fun* out, void* arg, const char* prefix, const char* message);
+void _mi_message_fprintf(mi_output_fun* out, void* arg, const char* fmt, ...);
+void _mi_message_fmt(char* buf, size_t size, const char* fmt, ...);
+void _mi_message_verbose(const char* fmt, ...);
+void _mi_message_warning(const char* fmt, ...);
+void _mi_message_error(int err, const char* fmt, ...);
+void _mi_message_assert_fail(const char* assertion, const char* fname, unsigned line, const char* func);
 
-/* ---- page-queue.c --------------------------------------------------- */
-size_t     _mi_bin(size_t size);
-size_t     _mi_bin_size(size_t bin);
-void       _mi_page_queue_push(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
-void       _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
-void       _mi_page_queue_enqueue_from(mi_heap_t* heap, mi_page_queue_t* to, mi_page_queue_t* from, mi_page_t* page);
-void       _mi_page_queue_move_to_front(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
-size_t     _mi_page_queue_append(mi_heap_t* heap, mi_page_queue_t* to, mi_page_queue_t* from);
-mi_page_queue_t* _mi_page_queue_of(const mi_page_t* page);
-mi_page_queue_t* _mi_heap_page_queue_of(mi_heap_t* heap, const mi_page_t* page);
+/* ---- stats.c -------------------------------------------------------- */
+extern mi_stats_t _mi_stats;
+void _mi_stats_increase(mi_stat_count_t* stat, size_t amount);
+void _mi_stats_decrease(mi_stat_count_t* stat, size_t amount);
 
-/* ---- page.c --------------------------------------------------------- */
-void*      _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
-void       _mi_page_free_collect(mi_page_t* page, bool force);
-void       _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force);
-void       _mi_page_retire(mi_page_t* page);
-void       _mi_page_unfull(mi_page_t* page);
-void       _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq);
-void       _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page);
-void       _mi_page_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never);
-bool       _mi_page_try_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never);
-void       _mi_heap_delayed_free_all(mi_heap_t* heap);
-bool       _mi_heap_delayed_free_partial(mi_heap_t* heap);
-void       _mi_heap_collect_retired(mi_heap_t* heap, bool force);
-void       _mi_deferred_free(mi_heap_t* heap, bool force);
-
-/* ---- heap.c --------------------------------------------------------- */
-void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_t tag, int arena_id);
-mi_heap_t* _mi_heap_by_tag(mi_heap_t* heap, uint8_t tag);
-void       _mi_heap_unsafe_forget_all(void);   /* a heap of the thread that may take reclaimed pages */
-void       _mi_heap_destroy_pages(mi_heap_t* heap);
-void       _mi_heap_collect_abandon(mi_heap_t* heap);
-void       _mi_heap_set_default_direct(mi_heap_t* heap);
-bool       _mi_heap_area_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg);
-void       _mi_heap_area_init(mi_heap_area_t* area, mi_page_t* page);
-
-/* ---- alloc.c / free.c ----------------------------------------------- */
-void*      _mi_page_malloc(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero);
-void*      _mi_heap_malloc_zero(mi_heap_t* heap, size_t size, bool zero);
-void*      _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
-void*      _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero);
-void       _mi_zero_tail(void* newp, size_t old_size);
-bool       _mi_free_delayed_block_try(mi_block_t* block);
-mi_block_t* _mi_page_ptr_unalign(const mi_segment_t* segment, const mi_page_t* page, const void* p);
-size_t     _mi_usable_size_of(const mi_segment_t* segment, const mi_page_t* page, const void* p);
-char*      _mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name);
-
-/* ---- alloc-aligned.c ------------------------------------------------- */
-void*      _mi_heap_malloc_aligned_at(mi_heap_t* heap, size_t size, size_t alignment, size_t offset, bool zero);
+/* ---- random.c ------------------------------------------------------- */
+void      _mi_random_init(mi_random_ctx_t* ctx);
+void      _mi_random_split(mi_random_ctx_t* ctx, mi_random_ctx_t* new_ctx);
+uintptr_t _mi_random_next(mi_random_ctx_t* ctx);
 
 /* ===========================================================================
    Inline helpers
@@ -209,20 +215,22 @@ static inline size_t _mi_divide_up(size_t size, size_t divider) {
 }
 /* Multiplication that reports overflow instead of wrapping. */
 static inline bool mi_mul_overflow(size_t count, size_t size, size_t* total) {
+#if MI_GNUC_COMPATIBLE
   return __builtin_mul_overflow(count, size, total);
+#else
+  *total = count * size;   /* wraps; overflowed iff the operands are large and the division disagrees */
+  return ((count | size) >= ((size_t)1 << (sizeof(size_t) * 4)) && size != 0 && *total / size != count);
+#endif
 }
 /* Count allocation: overflow is an error (EOVERFLOW to the handler, ENOMEM to the caller). */
 static inline bool mi_count_size_overflow(size_t count, size_t size, size_t* total) {
   if (count == 1) { *total = size; return false; }
   if (mi_unlikely(mi_mul_overflow(count, size, total))) {
-    _mi_error_message(EOVERFLOW, "allocation request is too large (%zu * %zu bytes)\n", count, size);
+    _mi_message_error(EOVERFLOW, "allocation request is too large (%zu * %zu bytes)\n", count, size);
     *total = SIZE_MAX;
     return true;
   }
   return false;
-}
-static inline size_t mi_bsr(uintptr_t x) {   /* index of the highest set bit; x != 0 */
-  return (MI_INTPTR_BITS - 1) - (size_t)__builtin_clzl((unsigned long)x);
 }
 
 /* ---- thread id --------------------------------------------------------- */
@@ -402,21 +410,10 @@ static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* 
 }
 
 /* ---- the fast paths, shared by the mi_ API and the override exports ---- */
-mi_decl_noinline void _mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p);
-mi_decl_noinline mi_decl_cold void _mi_free_invalid(void* p);
-mi_decl_noinline void _mi_free_generic_ptr(void* p);
-mi_decl_noinline void _mi_page_retire_of(const void* p);
 
-/* Pop a block from a page. The fast path: no lock, no atomic operation.
-   When `free` is empty the blocks the owner freed since (local_free) are
-   taken in one step, so steady-state reuse never needs the slow path. */
-static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
-  mi_block_t* block = page->free;
-  if (mi_unlikely(block == NULL)) {
-    block = page->local_free;
-    if (mi_unlikely(block == NULL)) return _mi_malloc_generic(heap, size, zero, 0);
-    page->local_free = NULL;
-  }
+/* Hand out `block`, the head of the page's `free` list. No lock, no atomic
+   operation. */
+static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, bool zero) {
   page->free = mi_block_next(page, block);
   page->used++;
   if (mi_likely(!zero) || (page->is_zero_init && page->reserved == 1)) {
@@ -432,12 +429,34 @@ static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, siz
   return block;
 }
 
+/* Pop a block from a page: the malloc fast path. When `free` is empty the
+   blocks the owner freed since (local_free) are taken in one step, so
+   steady-state reuse never needs the slow path (_mi_alloc_generic). */
+static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
+  mi_block_t* block = page->free;
+  if (mi_unlikely(block == NULL)) {
+    block = page->local_free;
+    if (mi_unlikely(block == NULL)) return _mi_alloc_generic(heap, size, zero, 0);
+    page->local_free = NULL;
+  }
+  return mi_page_hand_out(page, block, zero);
+}
+
+/* Free a block into its page's local list: the owner thread, after the
+   checks (free.c), or the owner taking a delayed free (page.c). */
+static inline void mi_page_free_block_local(mi_page_t* page, mi_block_t* block) {
+  mi_block_set_next(page, block, page->local_free);
+  page->local_free = block;
+  if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
+  else if (mi_unlikely(mi_page_is_full(page))) _mi_page_unfull(page);
+}
+
 static inline void* _mi_malloc_inline(size_t size) {
   mi_heap_t* heap = mi_get_default_heap();
   if (mi_likely(size <= MI_SMALL_SIZE_MAX)) {
     return _mi_page_malloc_inline(heap, _mi_heap_get_free_small_page(heap, size), size, false);
   }
-  return _mi_malloc_generic(heap, size, false, 0);
+  return _mi_alloc_generic(heap, size, false, 0);
 }
 
 /* Free: the segment map vouches for the pointer before any of its memory
@@ -449,7 +468,7 @@ static inline void _mi_free_inline(void* p) {
     return;
   }
   mi_segment_t* const segment = _mi_ptr_segment(p);
-  const uintptr_t tid = mi_atomic_load_relaxed(&segment->thread_id);
+  const uintptr_t tid = mi_atomic_load_relaxed(&segment->xthread_id);
   mi_page_t* const page = _mi_segment_slice_of(segment, p);   /* a continuation slice has has_aligned set: slow path */
   mi_block_t* const block = (mi_block_t*)p;
   if (mi_likely(_mi_thread_id() == tid && mi_atomic_load_relaxed(&page->xflags) == 0 && MI_DEBUG == 0 &&

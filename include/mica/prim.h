@@ -3,7 +3,7 @@
    per-OS or per-libc code).
 
    Shared preconditions: sizes and addresses passed to the memory functions
-   are multiples of _mi_prim_page_size(). Functions returning int return 0 on
+   are multiples of the OS page size (mi_os_info_t.page_size). Functions returning int return 0 on
    success and an errno value on failure. None of them allocates with malloc. */
 #ifndef MICA_PRIM_H
 #define MICA_PRIM_H
@@ -89,7 +89,6 @@ void _mi_prim_unlock(mi_lock_id_t id);
    (dlclose of a shared object that links it statically) the hook is removed
    first: threads exiting later skip it. */
 void _mi_prim_thread_init_auto_done(void);   /* once per process */
-size_t _mi_prim_atomics_misaligned(void);     /* the OS layer's atomics (see internal.h) */
 void _mi_prim_thread_associate_heap(void* heap);
 
 /* Process start and exit hooks: prim calls _mi_process_load() as early as

@@ -10,7 +10,7 @@
 
    Ownership rule: every non-atomic field of a heap, its pages and its
    segments is read and written only by the owning thread (the thread whose
-   id is in segment->thread_id). Other threads touch only the fields marked
+   id is in segment->xthread_id). Other threads touch only the fields marked
    `x...` (atomic), with the orderings stated next to each. */
 #ifndef MICA_TYPES_H
 #define MICA_TYPES_H
@@ -77,7 +77,6 @@
 #define MI_BIN_EXACT         (MI_BIN_STEP_GRANULES - 1 + 128 / MI_BIN_STEP)
 #define MI_BIN_HUGE          ((((MI_SEGMENT_SHIFT - 1 - MI_GRANULE_SHIFT) - 1 - 4) << 3) + 7 + (MI_BIN_EXACT + 1) + 1)
 #define MI_BIN_FULL          (MI_BIN_HUGE + 1)
-#define MI_HUGE_QUEUE_SIZE   (MI_LARGE_OBJ_SIZE_MAX + MI_GRANULE_SIZE)      /* pseudo block size of the huge queue */
 #define MI_FULL_QUEUE_SIZE   (MI_LARGE_OBJ_SIZE_MAX + 2 * MI_GRANULE_SIZE)  /* pseudo block size of the full queue */
 /* malloc fast path: one page pointer per granule up to MI_SMALL_SIZE_MAX */
 #define MI_PAGES_DIRECT      (MI_SMALL_SIZE_MAX / MI_GRANULE_SIZE + 1)
@@ -103,7 +102,7 @@ typedef struct mi_block_s {
 /* The two low bits of page->xthread_free: what a cross-thread free must do
    while the owner has the page in its "full" queue. */
 typedef enum mi_delayed_e {
-  MI_USE_DELAYED_FREE   = 0, /* push the block on the owner heap's thread_delayed_free list */
+  MI_USE_DELAYED_FREE   = 0, /* push the block on the owner heap's xthread_delayed_free list */
   MI_DELAYED_FREEING    = 1, /* a freeing thread is doing that right now (transient) */
   MI_NO_DELAYED_FREE    = 2, /* push on the page's thread-free list */
   MI_NEVER_DELAYED_FREE = 3  /* as 2, and never change it: abandoned or huge pages */
@@ -169,13 +168,13 @@ typedef struct mi_page_s {
    _mi_ptr_segment masks `p - 1` (see doc/design.md, huge alignment).
    Invariants:
      used <= capacity;  abandoned <= used
-     thread_id == 0  <=>  segment is on the abandoned list
+     xthread_id == 0  <=>  segment is on the abandoned list
      page_kind == HUGE  =>  capacity == 1
      page_kind == LARGE =>  capacity == MI_SLICES_PER_SEGMENT, a page is a span of
                             slices [i, i+n) with bits i..i+n-1 set in slice_map (bit 0:
                             the header), pages[i] its descriptor and pages[i+k]
                             continuation descriptors with slice_offset == k
-   Writers: all fields by the owner; thread_id by the owner or, under the
+   Writers: all fields by the owner; xthread_id by the owner or, under the
    abandoned lock, by the reclaiming thread (store release; freeing threads
    load relaxed and only compare with their own id).
 --------------------------------------------------------------------------- */
@@ -220,7 +219,7 @@ typedef struct mi_segment_s {
   struct mi_subproc_s* subproc;  /* whose abandoned list it joins (set at allocation) */
   bool       dont_free;          /* being abandoned by force: page frees neither free nor abandon it */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
-  mi_atomic(uintptr_t) thread_id;
+  mi_atomic(uintptr_t) xthread_id;
   mi_page_t  pages[1];           /* capacity entries */
 } mi_segment_t;
 
@@ -231,7 +230,7 @@ typedef struct mi_segment_queue_s {
 
 /* ---------------------------------------------------------------------------
    Heap: a thread's allocation state. Owner thread only, except
-   thread_delayed_free (any thread pushes with CAS release; the owner takes
+   xthread_delayed_free (any thread pushes with CAS release; the owner takes
    the whole list with an exchange).
    Invariants:
      pages_free_direct[g] == first page of the queue for bin(g * 8), or
@@ -252,7 +251,7 @@ struct mi_heap_s {
   struct mi_tld_s* tld;
   mi_page_t*       pages_free_direct[MI_PAGES_DIRECT];
   mi_page_queue_t  pages[MI_BIN_FULL + 1];
-  mi_atomic(uintptr_t) thread_delayed_free;   /* mi_block_t* list, each link encoded by its block's page */
+  mi_atomic(uintptr_t) xthread_delayed_free;   /* mi_block_t* list, each link encoded by its block's page */
   uintptr_t        thread_id;
   uintptr_t        cookie;
   mi_random_ctx_t  random;
@@ -271,9 +270,9 @@ struct mi_heap_s {
    on slow paths only (the malloc/free fast paths count nothing).
 --------------------------------------------------------------------------- */
 typedef struct mi_stat_count_s {
-  mi_atomic(intptr_t) current;
-  mi_atomic(intptr_t) peak;
-  mi_atomic(intptr_t) total;     /* sum of increases */
+  mi_atomic(intptr_t) xcurrent;
+  mi_atomic(intptr_t) xpeak;
+  mi_atomic(intptr_t)  xtotal;    /* sum of increases */
 } mi_stat_count_t;
 
 typedef struct mi_stats_s {
@@ -311,13 +310,13 @@ typedef struct mi_tld_s {
    themselves (mi_subproc_new). Arenas are shared by all. The abandoned
    list is a FIFO under MI_LOCK_ABANDONED (all sub-processes share the lock:
    its sections are a few pointer writes); a segment is on its
-   sub-process's list exactly when its thread_id is 0.
+   sub-process's list exactly when its xthread_id is 0.
 --------------------------------------------------------------------------- */
 typedef struct mi_subproc_s {
   mi_segment_t*        abandoned_first;   /* under MI_LOCK_ABANDONED */
   mi_segment_t*        abandoned_last;    /* under MI_LOCK_ABANDONED */
-  mi_atomic(uintptr_t) abandoned_count;   /* written under the lock; read without it to peek */
-  mi_atomic(uintptr_t) thread_count;      /* threads added with mi_subproc_add_current_thread, still alive */
+  mi_atomic(uintptr_t) xabandoned_count;   /* written under the lock; read without it to peek */
+  mi_atomic(uintptr_t) xthread_count;      /* threads added with mi_subproc_add_current_thread, still alive */
 } mi_subproc_t;
 
 /* Arena descriptor; see src/arena.c for the protocol. All atomics are words
@@ -332,11 +331,11 @@ typedef struct mi_arena_s {
   bool                 is_pinned;                 /* never purged or decommitted (huge pages, caller's memory) */
   bool                 is_user;                   /* the caller's memory: never unmapped by mica */
   bool                 is_huge;                   /* backed by reserved huge OS pages (MAP_HUGETLB) */
-  mi_atomic(uint32_t)  purge_expire;              /* ms clock; 0: nothing pending */
-  mi_atomic(uintptr_t) in_use[MI_ARENA_MAP_WORDS];    /* unit claimed */
-  mi_atomic(uintptr_t) dirty[MI_ARENA_MAP_WORDS];     /* unit possibly non-zero */
-  mi_atomic(uintptr_t) committed[MI_ARENA_MAP_WORDS]; /* unit accessible */
-  mi_atomic(uintptr_t) purge[MI_ARENA_MAP_WORDS];     /* unit free but still resident */
+  mi_atomic(uint32_t)  xpurge_expire;              /* ms clock; 0: nothing pending */
+  mi_atomic(uintptr_t) xin_use[MI_ARENA_MAP_WORDS];    /* unit claimed */
+  mi_atomic(uintptr_t) xdirty[MI_ARENA_MAP_WORDS];     /* unit possibly non-zero */
+  mi_atomic(uintptr_t) xcommitted[MI_ARENA_MAP_WORDS]; /* unit accessible */
+  mi_atomic(uintptr_t) xpurge[MI_ARENA_MAP_WORDS];     /* unit free but still resident */
 } mi_arena_t;
 
 mi_static_assert_atomic(uintptr_t);
@@ -346,11 +345,11 @@ mi_static_assert_atomic(intptr_t);
 _Static_assert(offsetof(mi_page_t, xthread_free) % sizeof(uintptr_t) == 0, "page atomics are aligned");
 _Static_assert(MI_INTPTR_SIZE != 8 || MI_SECURE || sizeof(mi_page_t) == 64, "page descriptors are 64 bytes on 64-bit: the free path indexes them with a shift");
 _Static_assert(offsetof(mi_page_t, xheap) % sizeof(uintptr_t) == 0, "page atomics are aligned");
-_Static_assert(offsetof(mi_segment_t, thread_id) % sizeof(uintptr_t) == 0, "segment atomics are aligned");
-_Static_assert(offsetof(struct mi_heap_s, thread_delayed_free) % sizeof(uintptr_t) == 0, "heap atomics are aligned");
-_Static_assert(offsetof(mi_arena_t, purge_expire) % sizeof(uint32_t) == 0, "arena atomics are aligned");
-_Static_assert(offsetof(mi_arena_t, in_use) % sizeof(uintptr_t) == 0, "arena atomics are aligned");
-_Static_assert(offsetof(mi_subproc_t, abandoned_count) % sizeof(uintptr_t) == 0, "sub-process atomics are aligned");
+_Static_assert(offsetof(mi_segment_t, xthread_id) % sizeof(uintptr_t) == 0, "segment atomics are aligned");
+_Static_assert(offsetof(struct mi_heap_s, xthread_delayed_free) % sizeof(uintptr_t) == 0, "heap atomics are aligned");
+_Static_assert(offsetof(mi_arena_t, xpurge_expire) % sizeof(uint32_t) == 0, "arena atomics are aligned");
+_Static_assert(offsetof(mi_arena_t, xin_use) % sizeof(uintptr_t) == 0, "arena atomics are aligned");
+_Static_assert(offsetof(mi_subproc_t, xabandoned_count) % sizeof(uintptr_t) == 0, "sub-process atomics are aligned");
 _Static_assert(sizeof(mi_arena_t) % MI_CACHE_LINE == 0, "arena array elements stay aligned");
 _Static_assert(sizeof(mi_stat_count_t) % sizeof(intptr_t) == 0, "stat counters are aligned");
 

@@ -14,7 +14,7 @@
 #if MI_OVERRIDE
 #define MI_GLOBAL_DEFINE(ret, name, params) \
   ret name params; \
-  ret (*_mi_global_##name(void)) params { return &name; }
+  ret (*_mi_override_global_##name(void)) params { return &name; }
 MI_GLOBAL_ALLOC_FUNS(MI_GLOBAL_DEFINE)
 #if MI_PRIM_HAS_LIBC_ALLOC_NAMES
 MI_GLOBAL_LIBC_ALLOC_FUNS(MI_GLOBAL_DEFINE)

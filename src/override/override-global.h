@@ -1,5 +1,5 @@
 /* The C allocator functions as the dynamic loader bound them for the whole
-   process: `_mi_global_malloc()` is the `malloc` every library calls, which
+   process: `_mi_override_global_malloc()` is the `malloc` every library calls, which
    is not mica's when another allocator is preloaded before it. Defined in
    override-global.c, a translation unit that defines none of these names, so
    the compiler must read each address from the GOT (the process-wide
@@ -36,8 +36,8 @@
   X(void*,  __libc_pvalloc,   (size_t)) \
   X(int,    __posix_memalign, (void**, size_t, size_t))
 
-/* ret (*_mi_global_NAME(void)) PARAMS: the process's NAME */
-#define MI_GLOBAL_DECLARE(ret, name, params) ret (*_mi_global_##name(void)) params;
+/* ret (*_mi_override_global_NAME(void)) PARAMS: the process's NAME */
+#define MI_GLOBAL_DECLARE(ret, name, params) ret (*_mi_override_global_##name(void)) params;
 MI_GLOBAL_ALLOC_FUNS(MI_GLOBAL_DECLARE)
 MI_GLOBAL_LIBC_ALLOC_FUNS(MI_GLOBAL_DECLARE)
 #undef MI_GLOBAL_DECLARE

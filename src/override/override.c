@@ -52,7 +52,7 @@ static mi_atomic(uintptr_t) mi_forward_set;
 static mi_decl_noinline uintptr_t mi_malloc_owner_find(void) {
   uintptr_t set = 0;
 #define MI_FWD_BIT(ret, name, params) \
-  if (_mi_global_##name() == &mi_ovr_##name) set |= ((uintptr_t)1 << MI_FWD_##name);
+  if (_mi_override_global_##name() == &mi_ovr_##name) set |= ((uintptr_t)1 << MI_FWD_##name);
   MI_GLOBAL_ALLOC_FUNS(MI_FWD_BIT)
 #if MI_PRIM_HAS_LIBC_ALLOC_NAMES
   MI_GLOBAL_LIBC_ALLOC_FUNS(MI_FWD_BIT)
@@ -62,7 +62,7 @@ static mi_decl_noinline uintptr_t mi_malloc_owner_find(void) {
   mi_atomic_store_relaxed(&mi_forward_set, set);
   mi_atomic_store_release(&mi_malloc_owner, owner);
   if (owner == 2) {
-    _mi_verbose_message("malloc is served by a library loaded before mica: the calls that reach mica "
+    _mi_message_verbose("malloc is served by a library loaded before mica: the calls that reach mica "
                         "(the names that library lacks) are passed on to it\n");
   }
   return owner;
@@ -87,7 +87,7 @@ static bool mi_forwarding(int fwd) {
 static void* mi_fwd_calloc(size_t count, size_t size) {
   size_t total;
   if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
-  void* p = _mi_global_malloc()(total);
+  void* p = _mi_override_global_malloc()(total);
   if (p != NULL) memset(p, 0, total);
   return p;
 }
@@ -100,17 +100,17 @@ static void* mi_fwd_calloc(size_t count, size_t size) {
    libmemusage.so) and what glibc's allocator would do without mica. */
 static int mi_fwd_aligned(size_t alignment, size_t size, void** out) {
   *out = NULL;
-  int (*const pm)(void**, size_t, size_t) = _mi_global_posix_memalign();
+  int (*const pm)(void**, size_t, size_t) = _mi_override_global_posix_memalign();
   if (pm != &mi_ovr_posix_memalign) {
     return pm(out, (alignment < sizeof(void*) ? sizeof(void*) : alignment), size);
   }
-  void* (*aa)(size_t, size_t) = _mi_global_aligned_alloc();
+  void* (*aa)(size_t, size_t) = _mi_override_global_aligned_alloc();
   if (aa == &mi_ovr_aligned_alloc) {
-    aa = _mi_global_memalign();
+    aa = _mi_override_global_memalign();
     if (aa == &mi_ovr_memalign) {
       static mi_atomic(uintptr_t) warned;
       if (mi_atomic_load_relaxed(&warned) == 0 && mi_atomic_exchange_acq_rel(&warned, 1) == 0) {
-        _mi_warning_message("the library that serves malloc exports no posix_memalign, aligned_alloc or memalign: "
+        _mi_message_warning("the library that serves malloc exports no posix_memalign, aligned_alloc or memalign: "
                             "mica serves aligned requests itself, and that library's free must pass them on to mica\n");
       }
       return -1;
@@ -141,12 +141,12 @@ static mi_decl_noinline void* mi_reallocarray_from(int fwd, void* p, size_t coun
   if (mi_forwarding(fwd)) {
     size_t total;
     if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
-    return _mi_global_realloc()(p, total);
+    return _mi_override_global_realloc()(p, total);
   }
   return mi_reallocarray(p, count, size);
 }
 static mi_decl_noinline void mi_free_from(int fwd, void* p) {
-  if (mi_forwarding(fwd)) _mi_global_free()(p);
+  if (mi_forwarding(fwd)) _mi_override_global_free()(p);
   else mi_free(p);
 }
 static mi_decl_noinline void* mi_aligned_alloc_from(int fwd, size_t alignment, size_t size) {
@@ -229,10 +229,10 @@ mi_export_alias(cfree)
 #if MI_PRIM_HAS_LIBC_ALLOC_NAMES
 /* glibc's internal names, used by legacy code and some libc internals */
 static mi_decl_noinline void* mi_malloc_from(int fwd, size_t size) {
-  return (mi_forwarding(fwd) ? _mi_global_malloc()(size) : mi_malloc(size));
+  return (mi_forwarding(fwd) ? _mi_override_global_malloc()(size) : mi_malloc(size));
 }
 static mi_decl_noinline void* mi_realloc_from(int fwd, void* p, size_t size) {
-  return (mi_forwarding(fwd) ? _mi_global_realloc()(p, size) : mi_realloc(p, size));
+  return (mi_forwarding(fwd) ? _mi_override_global_realloc()(p, size) : mi_realloc(p, size));
 }
 static void* mi_ovr___libc_malloc(size_t size) {
   mi_dispatch(mi_malloc(size), mi_malloc_from(MI_FWD___libc_malloc, size));
@@ -279,12 +279,12 @@ struct mallinfo2 { size_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblk
 static struct mallinfo2 mi_mallinfo2(void) {
   struct mallinfo2 info;
   memset(&info, 0, sizeof(info));
-  const size_t committed = (size_t)mi_atomic_load_relaxed(&_mi_stats.committed.current);
-  const size_t huge = (size_t)mi_atomic_load_relaxed(&_mi_stats.huge.current);
+  const size_t committed = (size_t)mi_atomic_load_relaxed(&_mi_stats.committed.xcurrent);
+  const size_t huge = (size_t)mi_atomic_load_relaxed(&_mi_stats.huge.xcurrent);
   info.arena = committed - (huge < committed ? huge : 0);          /* held in segments, not huge blocks */
-  info.ordblks = (size_t)mi_atomic_load_relaxed(&_mi_stats.pages.current);
+  info.ordblks = (size_t)mi_atomic_load_relaxed(&_mi_stats.pages.xcurrent);
   info.hblkhd = huge;                                             /* huge blocks: mmap'ed on their own */
-  info.usmblks = (size_t)mi_atomic_load_relaxed(&_mi_stats.committed.peak);
+  info.usmblks = (size_t)mi_atomic_load_relaxed(&_mi_stats.committed.xpeak);
   info.uordblks = info.arena;
   return info;
 }

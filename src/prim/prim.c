@@ -18,8 +18,11 @@
 #include <unistd.h>
 #include <errno.h>
 #include <limits.h>
-#include "mica/internal.h"
+#include <string.h>
+#include "mica/arch.h"
+#include "mica/atomic.h"
 #include "mica/prim.h"
+#include "mica/hooks.h"
 
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0
@@ -305,7 +308,7 @@ static pthread_key_t mi_heap_key;
 static mi_atomic(uintptr_t) mi_heap_key_valid;   /* 1 between create and delete */
 
 static void mi_pthread_done(void* value) {
-  if (value != NULL) _mi_thread_done((mi_heap_t*)value);
+  if (value != NULL) _mi_thread_done((struct mi_heap_s*)value);
 }
 
 void _mi_prim_thread_init_auto_done(void) {
@@ -318,11 +321,6 @@ void _mi_prim_thread_init_auto_done(void) {
 void _mi_prim_thread_associate_heap(void* heap) {
   if (mi_atomic_load_acquire(&mi_heap_key_valid) != 0) pthread_setspecific(mi_heap_key, heap);
 }
-
-size_t _mi_prim_atomics_misaligned(void) {
-  return mi_atomic_misaligned(&mi_heap_key_valid);
-}
-
 /* Once: a deleted key's slot can be reused by another key, never set again. */
 static void mi_prim_thread_auto_done_remove(void) {
   if (mi_atomic_exchange_acq_rel(&mi_heap_key_valid, 0) != 0) pthread_key_delete(mi_heap_key);
