@@ -297,7 +297,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
 
 /* A page of its own for one large, huge or huge-aligned block: a span of
    slices in a large segment, or a huge segment. It is full as soon as its
-   block is handed out (see _mi_malloc_generic). */
+   block is handed out (see _mi_page_malloc_generic). */
 static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment) {
   /* a zero-byte request still gets a block: a page area of size 0 has no room */
   const size_t block_size = (size == 0 ? MI_GRANULE_SIZE : _mi_align_up(size, MI_GRANULE_SIZE));

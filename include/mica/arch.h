@@ -76,7 +76,17 @@
 #define MI_CACHE_LINE 64
 
 /* ---- spin-wait hint --------------------------------------------------- */
-/* Used only inside bounded waits (see _mi_wait_while in internal.h). */
+/* Used only inside bounded waits (see _mi_wait_while in internal.h), which
+   fall back to sched_yield, so the hint only needs to be cheap and legal.
+   ARM: `yield` is the architecture's spin-wait hint (ARM ARM DDI 0406C,
+   A8.8.424: a NOP where the core does not implement it) and exists from
+   ARMv6K/ARMv7; older cores reject it ("selected processor does not
+   support `yield'", solvespace/solvespace#893), hence `nop` there. Not
+   `isb`: a full pipeline flush, which some aarch64 runtimes use to make
+   spinning back off longer; the bounded wait does not need that. The test
+   is the ACLE macro __ARM_ARCH, whatever the byte order: mimalloc tested
+   __ARM_ARCH__ and __ARMEL__ and left big-endian ARM without a body
+   (microsoft/mimalloc#1046, python/cpython#131675). */
 static inline void _mi_arch_pause(void) {
 #if MI_GNUC_COMPATIBLE && (MI_ARCH_X86_64 || MI_ARCH_X86)
   __asm__ __volatile__("pause" ::: "memory");
@@ -99,7 +109,8 @@ static inline void _mi_arch_pause(void) {
    trusted: GCC reports the builtin on targets that reject it). The value is
    the thread pointer itself, never a word read through it (on aarch64 glibc
    that word is the DTV pointer, which moves after dlopen). Elsewhere the id
-   is the address of a thread-local variable (src/init.c). */
+   is the address of a thread-local variable (src/thread.c). GCC 7.5 reported
+   __builtin_thread_pointer on aarch64 where it misbehaved (doc/porting.md). */
 #if MI_THREAD_ID_TLS || !MI_GNUC_COMPATIBLE
 #define MI_HAS_THREAD_POINTER 0
 #elif MI_ARCH_ARM64
