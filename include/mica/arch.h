@@ -20,7 +20,9 @@
 #define MI_CLANG_VERSION 0
 #define MI_GCC_VERSION   0
 #endif
+#ifndef MI_GNUC_COMPATIBLE   /* GCC's extensions (builtins, attributes, asm); tests set 0 to check the fallbacks */
 #define MI_GNUC_COMPATIBLE (MI_CLANG_VERSION > 0 || MI_GCC_VERSION > 0)
+#endif
 
 /* ---- architecture: exactly one MI_ARCH_* is 1 ------------------------- */
 #if defined(__x86_64__)
