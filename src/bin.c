@@ -6,12 +6,12 @@
    types.h), then 8 classes per power of two. Sizes above
    MI_LARGE_OBJ_SIZE_MAX: MI_BIN_HUGE. */
 size_t _mi_bin(size_t size) {
+  if (size > MI_LARGE_OBJ_SIZE_MAX) return MI_BIN_HUGE;   /* first: the granule count of sizes near SIZE_MAX wraps */
   size_t g = (size + MI_GRANULE_SIZE - 1) >> MI_GRANULE_SHIFT;
   if (g <= 16) {
     if (g <= MI_BIN_STEP_GRANULES) return (g == 0 ? 1 : g);
     return MI_BIN_STEP_GRANULES - 1 + (g + MI_BIN_STEP_GRANULES - 1) / MI_BIN_STEP_GRANULES;
   }
-  if (size > MI_LARGE_OBJ_SIZE_MAX) return MI_BIN_HUGE;
   g--;
   const size_t b = mi_bsr(g);   /* >= 4 */
   size_t k = (g >> (b - 3)) & 7;

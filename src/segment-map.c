@@ -10,7 +10,7 @@ _Alignas(MI_CACHE_LINE) mi_atomic(uintptr_t) _mi_segment_map[MI_SEGMENT_MAP_WORD
 
 static bool mi_segment_map_index(const mi_segment_t* segment, size_t* idx) {
   const uintptr_t unit = (uintptr_t)segment >> MI_SEGMENT_SHIFT;
-  if (unit >= MI_SEGMENT_MAP_BITS) return false;
+  if (unit >= MI_SEGMENT_MAP_UNITS) return false;
   *idx = (size_t)unit;
   return true;
 }

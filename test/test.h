@@ -6,6 +6,11 @@
    on stdout and returns non-zero if anything failed. The counters are atomic,
    so CHECK may be used from any thread.
 
+   A program that checked nothing did not pass: test_report fails it, unless
+   it called test_skip(why) (a path this machine cannot test); then it
+   returns TEST_SKIP_CODE, which ctest shows as skipped (SKIP_RETURN_CODE,
+   set for every test in test/CMakeLists.txt), never as passed.
+
    test_scale() reads MICA_TEST_SCALE (a positive float, default 1.0); stress
    tests multiply their iteration counts by it (test_scaled) so slow CI legs
    (qemu, sanitizers, valgrind) can run reduced. */
@@ -35,6 +40,17 @@ static inline void* test_mi_heap_zalloc_small(mi_heap_t* h, size_t n) { return m
 
 static atomic_long test_passed_;
 static atomic_long test_failed_;
+static atomic_long test_skipped_;
+
+#define TEST_SKIP_CODE 77
+
+/* The rest of this path cannot be tested here (say why). */
+static inline void test_skip(const char* why)
+{
+  atomic_fetch_add(&test_skipped_, 1);
+  printf("  skipped: %s\n", why);
+  fflush(stdout);
+}
 
 static inline void test_fail_(const char* file, int line, const char* fmt, ...)
 {
@@ -68,7 +84,13 @@ static inline int test_report(void)
 {
   long passed = atomic_load(&test_passed_);
   long failed = atomic_load(&test_failed_);
+  long skipped = atomic_load(&test_skipped_);
   fflush(stderr);
+  if (passed == 0 && failed == 0) {
+    printf("0 passed, 0 failed: %s\n", skipped > 0 ? "skipped" : "nothing was checked, which is a failure");
+    fflush(stdout);
+    return skipped > 0 ? TEST_SKIP_CODE : 1;
+  }
   printf("%ld passed, %ld failed\n", passed, failed);
   fflush(stdout);
   return failed == 0 ? 0 : 1;

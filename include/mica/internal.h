@@ -277,13 +277,17 @@ static inline bool _mi_segment_is_known(const mi_segment_t* segment) {
   return _mi_ptr_is_known((const uint8_t*)segment + 1);
 }
 
+/* The units the map may hold: all it has room for, except, where it covers
+   the whole address space (32-bit), the last one, in which NULL - 1 falls:
+   a 32-bit program on a 64-bit kernel can map memory there. */
+#if MI_SEGMENT_MAP_BITS_SHIFT < MI_INTPTR_BITS
+#define MI_SEGMENT_MAP_UNITS  MI_SEGMENT_MAP_BITS
+#else
+#define MI_SEGMENT_MAP_UNITS  (MI_SEGMENT_MAP_BITS - 1)
+#endif
 /* Can the segment map describe memory up to address `last`? */
 static inline bool _mi_segment_map_covers(uintptr_t last) {
-#if MI_SEGMENT_MAP_BITS_SHIFT < MI_INTPTR_BITS
-  return (last >> MI_SEGMENT_MAP_BITS_SHIFT) == 0;
-#else
-  (void)last; return true;
-#endif
+  return (last >> MI_SEGMENT_SHIFT) < MI_SEGMENT_MAP_UNITS;
 }
 /* The descriptor of the page (or large-segment slice) that `p` falls in;
    only the free fast path uses it unresolved (see _mi_segment_page_of). */

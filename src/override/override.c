@@ -298,11 +298,26 @@ mi_export struct mallinfo mallinfo(void) {
                            mi_clamp_int(i2.usmblks), 0, mi_clamp_int(i2.uordblks), 0, 0 };
   return info;
 }
-/* return freed memory to the OS now; 1: memory was released (as glibc) */
-mi_export int  malloc_trim(size_t pad) { (void)pad; mi_collect(true); return 1; }
+/* Return freed memory to the OS now. glibc's contract: 1 if memory was
+   released, else 0; here: if the collection purged memory or unmapped some
+   (a concurrent thread's purge may be counted too, which is still true). */
+mi_export int malloc_trim(size_t pad) {
+  (void)pad;
+  const intptr_t purged = mi_atomic_load_relaxed(&_mi_stats.purges.xtotal);
+  const intptr_t committed = mi_atomic_load_relaxed(&_mi_stats.committed.xcurrent);
+  mi_collect(true);
+  return (mi_atomic_load_relaxed(&_mi_stats.purges.xtotal) > purged ||
+          mi_atomic_load_relaxed(&_mi_stats.committed.xcurrent) < committed) ? 1 : 0;
+}
 mi_export void malloc_stats(void) { mi_stats_print_out(NULL, NULL); }
-/* glibc's tuning parameters have no meaning for mica: accepted, ignored */
-mi_export int  mallopt(int param, int value) { (void)param; (void)value; return 1; }
+/* glibc's tuning parameters (<malloc.h>: M_ARENA_MAX -8 up to M_KEEP 4)
+   have no meaning for mica: accepted (1) and ignored. As glibc, M_MXFAST
+   (1) above 80 * sizeof(size_t) / 4 fails (0); unlike glibc 2.36, whose
+   manual calls it a bug, an unknown parameter fails too. */
+mi_export int mallopt(int param, int value) {
+  if (param == 1) return (value >= 0 && (size_t)value <= 80 * sizeof(size_t) / 4) ? 1 : 0;
+  return (param >= -8 && param <= 4 && param != 0) ? 1 : 0;
+}
 #endif
 
 /* mi_is_redirected: mica serves the process's malloc (preloaded, linked

@@ -661,35 +661,43 @@ static void test_realloc(void)
   mi_free(a);
 }
 
-/* mi_expand and mi__expand never move a block: they return p or NULL. */
+/* mi_expand and mi__expand never move a block. mica never grows one in
+   place either (src/alloc.c): a size up to the block's usable size returns
+   p unchanged, a larger one NULL (mi__expand also sets ENOMEM), and in both
+   cases the block keeps its usable size and contents and stays usable. */
 static void test_expand(void)
 {
-  static const size_t sizes[] = { 10, 100, 1000, 20000, 300000, (size_t)3 << 20 };
+  CHECK(mi_expand(NULL, 10) == NULL);
+  static const size_t sizes[] = { 1, 10, 100, 1000, 20000, 300000, (size_t)3 << 20 };
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-    size_t n = sizes[i];
+    const size_t n = sizes[i];
     unsigned char* p = (unsigned char*)mi_malloc(n);
     CHECK(p != NULL);
     if (!p) continue;
     fill(p, n, 11);
-    size_t u = mi_usable_size(p);
-    size_t targets[] = { n / 2, n, u, u + 1, 2 * u, u + ((size_t)1 << 20) };
-    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
-      size_t m = targets[t];
-      unsigned char* r = (unsigned char*)mi_expand(p, m);
-      CHECKF(r == p || r == NULL, "mi_expand(%p, %zu) moved the block to %p", (void*)p, m, (void*)r);
-      if (r == p) {
-        CHECKF(mi_usable_size(p) >= m, "mi_expand(%zu) succeeded but usable size is %zu", m, mi_usable_size(p));
-        CHECK(verify(p, n < m ? n : m, 11));
-        if (m < n) n = m;
-      }
-      r = (unsigned char*)mi__expand(p, m);
-      CHECKF(r == p || r == NULL, "mi__expand(%p, %zu) moved the block to %p", (void*)p, m, (void*)r);
-      if (r == p) {
-        CHECK(mi_usable_size(p) >= m);
-        if (m < n) n = m;
-      }
+    const size_t u = mi_usable_size(p);
+    /* within the usable size: p itself */
+    const size_t within[] = { 0, 1, n / 2, n, u - 1, u };
+    for (size_t t = 0; t < sizeof within / sizeof within[0]; t++) {
+      const size_t m = within[t];
+      CHECKF(mi_expand(p, m) == p, "mi_expand(%zu-byte block, %zu) did not return the block", n, m);
+      errno = 0;
+      CHECKF(mi__expand(p, m) == p && errno == 0, "mi__expand(%zu-byte block, %zu) did not return the block", n, m);
+      CHECKF(mi_usable_size(p) == u, "mi_expand(%zu) changed the usable size %zu to %zu", m, u, mi_usable_size(p));
     }
-    CHECK(verify(p, n, 11));
+    /* beyond it: NULL, and the block is as it was */
+    const size_t beyond[] = { u + 1, u + 64, 2 * u, u + ((size_t)1 << 20), SIZE_MAX };
+    for (size_t t = 0; t < sizeof beyond / sizeof beyond[0]; t++) {
+      const size_t m = beyond[t];
+      CHECKF(mi_expand(p, m) == NULL, "mi_expand(%zu-byte block of usable size %zu, %zu) succeeded", n, u, m);
+      errno = 0;
+      CHECKF(mi__expand(p, m) == NULL && errno == ENOMEM, "mi__expand(%zu-byte block, %zu): errno %d", n, m, errno);
+      CHECKF(mi_usable_size(p) == u, "a failed mi_expand(%zu) changed the usable size %zu to %zu", m, u, mi_usable_size(p));
+    }
+    CHECKF(verify(p, n, 11), "mi_expand changed the contents of a %zu-byte block", n);
+    /* the whole usable size is still the caller's */
+    memset(p, 0x5a, u);
+    CHECK(p[u - 1] == 0x5a && mi_usable_size(p) == u);
     mi_free(p);
   }
 }
@@ -1284,9 +1292,9 @@ static void test_options(void)
   mi_option_set_enabled(bopt, was);
   CHECK(mi_option_is_enabled(bopt) == was);
 
-  /* legacy names map to the same options */
-  CHECK(mi_option_reset_delay == mi_option_purge_delay);
-  CHECK(mi_option_get(mi_option_reset_delay) == mi_option_get(mi_option_purge_delay));
+  /* legacy names are the same options (their environment names:
+     test-options-env.c) */
+  _Static_assert(mi_option_reset_delay == mi_option_purge_delay, "legacy name of purge_delay");
   long pd = mi_option_get(mi_option_purge_delay);
   mi_option_set(mi_option_purge_delay, pd + 5);
   CHECK(mi_option_get(mi_option_purge_delay) == pd + 5);
@@ -1399,10 +1407,26 @@ static void test_process(void)
   mi_collect(true);
   mi_heap_collect(mi_heap_get_default(), true);
 
-  CHECK(mi_thread_id() != 0);
-  CHECK(mi_thread_id() == mi_thread_id());
+  /* the thread id: non-zero, and the same through allocation, collection,
+     another default heap and a repeated mi_thread_init */
+  const uintptr_t id = mi_thread_id();
+  CHECK(id != 0);
+  void* q = mi_malloc(5000);
+  mi_free(q);
+  mi_collect(true);
+  CHECK(mi_thread_id() == id);
+  mi_heap_t* h = mi_heap_new();
+  mi_heap_t* old = mi_heap_set_default(h);
+  q = mi_malloc(64);
+  CHECK(mi_thread_id() == id);
+  mi_free(q);
+  mi_heap_set_default(old);
+  mi_heap_delete(h);
+  mi_thread_init();
+  CHECK(mi_thread_id() == id);
   int src = mi_thread_id_source();
   CHECKF(src >= 0 && src <= 2, "mi_thread_id_source() = %d", src);
+  CHECK(mi_thread_id_source() == src);
 }
 
 /* mi_thread_init / mi_thread_done around a thread's allocations. */
@@ -1446,6 +1470,41 @@ static void test_threads(void)
   void* p = mi_malloc(123);
   CHECK(p != NULL);
   mi_free(p);
+}
+
+/* Threads alive at the same time have distinct ids, each stable for its
+   whole life (up to mi_thread_done and after it), none the main thread's. */
+#define LIVE_THREADS 6
+static pthread_barrier_t live_barrier;
+
+static void* live_thread_main(void* arg)
+{
+  uintptr_t* ids = (uintptr_t*)arg;   /* [0] at start, [1] at the barrier, [2] after mi_thread_done */
+  ids[0] = mi_thread_id();
+  void* p = mi_malloc(300);
+  pthread_barrier_wait(&live_barrier);   /* every thread is alive here */
+  ids[1] = mi_thread_id();
+  mi_free(p);
+  pthread_barrier_wait(&live_barrier);
+  mi_thread_done();
+  ids[2] = mi_thread_id();
+  return NULL;
+}
+
+static void test_thread_ids_live(void)
+{
+  static uintptr_t ids[LIVE_THREADS][3];
+  pthread_t th[LIVE_THREADS];
+  CHECK(pthread_barrier_init(&live_barrier, NULL, LIVE_THREADS) == 0);
+  for (int i = 0; i < LIVE_THREADS; i++) CHECK(pthread_create(&th[i], NULL, live_thread_main, ids[i]) == 0);
+  for (int i = 0; i < LIVE_THREADS; i++) CHECK(pthread_join(th[i], NULL) == 0);
+  pthread_barrier_destroy(&live_barrier);
+  const uintptr_t main_id = mi_thread_id();
+  for (int i = 0; i < LIVE_THREADS; i++) {
+    CHECKF(ids[i][0] != 0 && ids[i][0] != main_id, "thread %d: id %#jx (main %#jx)", i, (uintmax_t)ids[i][0], (uintmax_t)main_id);
+    CHECKF(ids[i][1] == ids[i][0] && ids[i][2] == ids[i][0], "thread %d: id changed during its life", i);
+    for (int j = 0; j < i; j++) CHECKF(ids[i][0] != ids[j][0], "live threads %d and %d share the id %#jx", i, j, (uintmax_t)ids[i][0]);
+  }
 }
 
 /* mi_register_deferred_free: called on collection with force=true. */
@@ -1503,6 +1562,7 @@ int main(void)
   test_errors();
   test_process();
   test_threads();
+  test_thread_ids_live();
   test_deferred();
   return test_report();
 }

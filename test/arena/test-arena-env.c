@@ -109,7 +109,7 @@ static bool have_thp(void) {
 }
 
 static void mode_thp(void) {
-  if (!have_thp()) { printf("  no transparent huge pages in this kernel: skipped\n"); return; }
+  if (!have_thp()) { test_skip("no transparent huge pages in this kernel"); return; }
   CHECK(mi_option_is_enabled(mi_option_allow_large_os_pages) && mi_option_is_enabled(mi_option_allow_thp));
   CHECKF(arena_has_hg(), "allow_large_os_pages: the arena is not advised for huge pages");
   /* the automatic arena too */
@@ -126,7 +126,7 @@ static void mode_thp(void) {
 
 static void mode_nothp(void) {
   CHECK(!mi_option_is_enabled(mi_option_allow_thp));
-  if (!have_thp()) { printf("  no transparent huge pages in this kernel: skipped\n"); return; }
+  if (!have_thp()) { test_skip("no transparent huge pages in this kernel"); return; }
 #if defined(PR_GET_THP_DISABLE)
   CHECKF(prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1, "allow_thp=0: THP not disabled for the process");
 #endif
@@ -134,7 +134,7 @@ static void mode_nothp(void) {
 }
 
 static void mode_huge(void) {
-  if (sizeof(void*) < 8) { printf("  skipped on 32-bit\n"); return; }
+  if (sizeof(void*) < 8) { test_skip("a 1 GiB reservation on 32-bit"); return; }
   /* musl's start-up may allocate before the reservation: then the GiB
      arena on node 0 is not the first one */
   char line[512];

@@ -6,7 +6,9 @@
       memory (delay not passed); after 300 ms, mi_collect(false) must have
       returned at least 75% of it.
    2. One huge 256 MiB block, touched, freed: returned after the delay.
-   3. purge_delay = 0: returned by mi_collect(false) right after the free. */
+   3. purge_delay = 0: returned by mi_collect(false) right after the free.
+   4. purge_delay = 5 s: still resident 300 ms after the free (the delay set
+      is the one that counts), returned by mi_collect(true) at once. */
 #define _POSIX_C_SOURCE 200809L
 #include "mica.h"
 #include "test.h"
@@ -86,7 +88,6 @@ static void test_delayed(void)
 {
   printf("purge_delay 100 ms, 64 MiB in blocks of 256 KiB - 1 MiB:\n");
   mi_option_set(mi_option_purge_delay, 100);
-  CHECK(mi_option_get(mi_option_purge_delay) == 100);
   const size_t total = 64 * MiB;
   static void* blocks[MAXBLOCKS];
   size_t base = rss();
@@ -146,24 +147,48 @@ static void test_huge(void)
          high > low ? (high - low) / 1024 : 0, n / 1024);
 }
 
+/* 64 MiB in blocks of 256 KiB .. 1 MiB, touched and freed; returns the
+   resident memory after touching (`*base`: before allocating). */
+static size_t touch_and_free(unsigned seed, size_t* base)
+{
+  static void* blocks[MAXBLOCKS];
+  *base = rss();
+  report("baseline", *base, *base);
+  size_t n = alloc_many(blocks, 64 * MiB, seed);
+  size_t high = rss();
+  report("allocated and touched", *base, high);
+  free_many(blocks, n);
+  return high;
+}
+
 static void test_immediate(void)
 {
   printf("purge_delay 0, 64 MiB in blocks of 256 KiB - 1 MiB:\n");
   mi_option_set(mi_option_purge_delay, 0);
-  CHECK(mi_option_get(mi_option_purge_delay) == 0);
-  const size_t total = 64 * MiB;
-  static void* blocks[MAXBLOCKS];
-  size_t base = rss();
-  report("baseline", base, base);
-  size_t n = alloc_many(blocks, total, 3);
-  size_t high = rss();
-  report("allocated and touched", base, high);
-  free_many(blocks, n);
+  size_t base;
+  const size_t high = touch_and_free(3, &base);
   mi_collect(false);
   size_t low = rss();
   report("freed, mi_collect(false) at once", base, low);
-  CHECKF(high >= low + total * 3 / 4, "purge_delay 0: rss dropped by only %zu KiB of %zu KiB",
-         high > low ? (high - low) / 1024 : 0, total / 1024);
+  CHECKF(high >= low + 48 * MiB, "purge_delay 0: rss dropped by only %zu KiB of 64 MiB",
+         high > low ? (high - low) / 1024 : 0);
+}
+
+static void test_long_delay(void)
+{
+  printf("purge_delay 5 s, 64 MiB in blocks of 256 KiB - 1 MiB:\n");
+  mi_option_set(mi_option_purge_delay, 5000);
+  size_t base;
+  const size_t high = touch_and_free(4, &base);
+  sleep_ms(300);
+  mi_collect(false);
+  size_t kept = rss();
+  report("freed, after 300 ms, mi_collect(false)", base, kept);
+  CHECKF(kept + 32 * MiB >= high, "purge_delay 5 s: purged within 300 ms (rss %zu -> %zu KiB)", high / 1024, kept / 1024);
+  mi_collect(true);
+  size_t low = rss();
+  report("mi_collect(true)", base, low);
+  CHECKF(kept >= low + 48 * MiB, "mi_collect(true) returned only %zu KiB of 64 MiB", kept > low ? (kept - low) / 1024 : 0);
 }
 
 int main(void)
@@ -172,5 +197,6 @@ int main(void)
   test_delayed();
   test_huge();
   test_immediate();
+  test_long_delay();
   return test_report();
 }
