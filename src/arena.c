@@ -88,6 +88,7 @@ static int mi_arena_add(uint8_t* start, size_t size, const mi_arena_init_t* init
   }
   mi_atomic_store_release(&mi_arena_count_, first + count);
   _mi_prim_unlock(MI_LOCK_ARENA);
+  for (size_t k = 0; k < count; k++) mi_assert_expensive(_mi_arena_is_valid(first + k, false));
   if (id != NULL) *id = (int)first + 1;
   _mi_message_verbose("arena %zu: %zu MiB at %p%s%s%s%s, numa node %d\n", first + 1, size / (1024 * 1024), (void*)start,
                       init->exclusive ? ", exclusive" : "", init->is_user ? ", caller's memory" : "",
@@ -279,6 +280,99 @@ int mi_reserve_huge_os_pages(size_t pages, double max_secs, size_t* pages_reserv
 }
 
 /* ---------------------------------------------------------------------------
+   Validity (compiled in debug builds; MI_DEBUG=3 checks it when units are
+   claimed, released or purged; test/unit/test-invariants.c calls it
+   directly). Any thread may ask: the bitmaps change under other threads,
+   and the protocol above lets bits disagree for a moment (a freeing thread
+   sets purge before it releases in_use; a claimer or the purger holds
+   in_use before it clears purge), so some equations hold only when no
+   thread is between those steps: they are checked when the caller says
+   the arenas are `quiescent` (a test on one thread). Checked:
+     always: a used descriptor's xstart is MI_SEGMENT_SIZE aligned and
+       0 < unit_count <= MI_ARENA_SEGMENTS; its id names the first
+       descriptor of its region, whose start it continues; is_user and
+       is_huge => is_pinned; bits at and beyond unit_count: in_use set,
+       dirty, committed and purge clear; pinned => purge is empty; a
+       released descriptor (xstart == 0) has every unit in use
+     quiescent: purge & in_use == 0 (purge names free units only);
+       purge is a subset of dirty; purge != 0 => xpurge_expire != 0
+   A claimed range (_mi_arena_range_is_valid) is the claimer's, so its bits
+   are stable: in_use and dirty set, purge clear, and committed set where
+   the claim said the range is committed.
+--------------------------------------------------------------------------- */
+#if MI_DEBUG > 0
+static bool mi_arena_bits_are(mi_atomic(uintptr_t)* map, size_t idx, size_t count, bool set) {
+  for (size_t i = idx; i < idx + count; i++) {
+    if (_mi_bitmap_is_any_set(map, i, 1) != set) return false;
+  }
+  return true;
+}
+
+bool _mi_arena_is_valid(size_t idx, bool quiescent) {
+  if (idx >= _mi_arena_count()) return _mi_message_invalid("arena", _mi_arena_at(idx), "descriptor %zu is in use (%zu are)", idx, _mi_arena_count());
+  mi_arena_t* arena = &mi_arenas[idx];
+  const uint8_t* start = mi_arena_start(arena);
+  const size_t bits = mi_arena_map_bits();
+  if (start == NULL) {
+    return (mi_arena_bits_are(arena->xin_use, 0, bits, true) ? true : _mi_message_invalid("arena", arena, "released (xstart == 0) => every unit in use"));
+  }
+  const size_t units = arena->unit_count;
+  const size_t first = (size_t)arena->id - 1;
+  if (((uintptr_t)start & MI_SEGMENT_MASK) != 0 || units == 0 || units > MI_ARENA_SEGMENTS || arena->id < 1 || first > idx ||
+      mi_arenas[first].id != arena->id || mi_arena_start(&mi_arenas[first]) + (idx - first) * MI_ARENA_SIZE != start) {
+    return _mi_message_invalid("arena", arena, "xstart %% MI_SEGMENT_SIZE == 0, 0 < unit_count <= %zu, the id names the first descriptor of "
+                               "its region, whose start it continues (start %p, units %zu, id %d, index %zu)",
+                               (size_t)MI_ARENA_SEGMENTS, (const void*)start, units, arena->id, idx);
+  }
+  if (((arena->is_user || arena->is_huge) && !arena->is_pinned) || arena->numa_node < -1) {
+    return _mi_message_invalid("arena", arena, "is_user or is_huge => is_pinned; numa_node >= -1");
+  }
+  if (!mi_arena_bits_are(arena->xin_use, units, bits - units, true) || !mi_arena_bits_are(arena->xdirty, units, bits - units, false) ||
+      !mi_arena_bits_are(arena->xcommitted, units, bits - units, false) || !mi_arena_bits_are(arena->xpurge, units, bits - units, false)) {
+    return _mi_message_invalid("arena", arena, "units >= unit_count (%zu) are in use, not dirty, committed or to be purged", units);
+  }
+  if (arena->is_pinned && _mi_bitmap_is_any_set(arena->xpurge, 0, bits)) {
+    return _mi_message_invalid("arena", arena, "pinned => no unit to purge");
+  }
+  if (!quiescent) return true;
+  bool any_purge = false;
+  for (size_t i = 0; i < MI_ARENA_MAP_WORDS; i++) {
+    const uintptr_t purge = mi_atomic_load_relaxed(&arena->xpurge[i]);
+    if ((purge & mi_atomic_load_relaxed(&arena->xin_use[i])) != 0 || (purge & ~mi_atomic_load_relaxed(&arena->xdirty[i])) != 0) {
+      return _mi_message_invalid("arena", arena, "purge & in_use == 0 and purge is a subset of dirty (word %zu: purge %#zx)", i, (size_t)purge);
+    }
+    any_purge = any_purge || purge != 0;
+  }
+  if (any_purge && mi_atomic_load_relaxed(&arena->xpurge_expire) == 0) {
+    return _mi_message_invalid("arena", arena, "purge != 0 => xpurge_expire != 0");
+  }
+  return true;
+}
+
+static bool mi_arena_claimed_is_valid(const void* p, size_t size, const mi_memid_t* memid, bool committed) {
+  const size_t idx = (size_t)memid->arena_idx - 1;
+  if (memid->arena_idx == 0 || idx >= _mi_arena_count()) return _mi_message_invalid("arena", p, "memid.arena_idx names an arena in use (%u)", (unsigned)memid->arena_idx);
+  mi_arena_t* arena = &mi_arenas[idx];
+  const size_t units = memid->units;
+  if (units != _mi_divide_up(size, MI_SEGMENT_SIZE) || memid->block_idx + units > arena->unit_count ||
+      mi_arena_start(arena) + memid->block_idx * MI_SEGMENT_SIZE != (const uint8_t*)p || memid->is_pinned != arena->is_pinned) {
+    return _mi_message_invalid("arena", arena, "the range %p (%zu bytes) is units [%u, %u + %zu) of it, pinned as it is", p, size,
+                               (unsigned)memid->block_idx, (unsigned)memid->block_idx, units);
+  }
+  if (!mi_arena_bits_are(arena->xin_use, memid->block_idx, units, true) || !mi_arena_bits_are(arena->xdirty, memid->block_idx, units, true) ||
+      !mi_arena_bits_are(arena->xpurge, memid->block_idx, units, false) || (committed && !mi_arena_bits_are(arena->xcommitted, memid->block_idx, units, true))) {
+    return _mi_message_invalid("arena", arena, "claimed units [%u, %u + %zu): in use, dirty, not to be purged, committed if the claim said so",
+                               (unsigned)memid->block_idx, (unsigned)memid->block_idx, units);
+  }
+  return true;
+}
+
+bool _mi_arena_range_is_valid(const void* p, size_t size, const mi_memid_t* memid) {
+  return mi_arena_claimed_is_valid(p, size, memid, memid->is_committed);
+}
+#endif
+
+/* ---------------------------------------------------------------------------
    Handing out segments
 --------------------------------------------------------------------------- */
 /* Claim `units` units of arena `arena_idx`. With `commit`, the whole range
@@ -308,6 +402,7 @@ static void* mi_arena_try_alloc_in(size_t arena_idx, size_t units, bool commit, 
   memid->units = units;
   memid->is_committed = committed;
   memid->is_pinned = arena->is_pinned;
+  mi_assert_expensive(_mi_arena_is_valid(arena_idx, false) && _mi_arena_range_is_valid(p, units * MI_SEGMENT_SIZE, memid));
   return p;
 }
 
@@ -408,9 +503,11 @@ void _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid) {
     _mi_os_free(p, _mi_align_up(size, _mi_os_page_size()));
     return;
   }
+  mi_assert(memid.arena_idx <= _mi_arena_count() && memid.units > 0);
   mi_arena_t* arena = &mi_arenas[memid.arena_idx - 1];
   _mi_os_account_commit(memid.units * MI_SEGMENT_SIZE, false);
   mi_assert_internal(mi_arena_start(arena) + memid.block_idx * MI_SEGMENT_SIZE == (uint8_t*)p);
+  mi_assert_expensive(mi_arena_claimed_is_valid(p, size, &memid, false));   /* the segment may have committed more itself */
   /* partly committed by a lazy segment: the next claimer commits it all again */
   if (!memid.is_committed) _mi_bitmap_clear(arena->xcommitted, memid.block_idx, memid.units);
   const long delay = (arena->is_pinned ? -1 : mi_arena_purge_delay());
@@ -421,6 +518,7 @@ void _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid) {
     mi_arena_schedule_purge(arena, delay);
   }
   _mi_bitmap_clear(arena->xin_use, memid.block_idx, memid.units);
+  mi_assert_expensive(_mi_arena_is_valid(memid.arena_idx - 1, false));
 }
 
 /* Purge the free units of `arena` that are pending. One thread at a time
@@ -453,6 +551,7 @@ static void mi_arena_purge(mi_arena_t* arena, bool force, uint32_t now) {
     }
     mi_atomic_fetch_and_acq_rel(&arena->xin_use[i], ~mine);
   }
+  mi_assert_expensive(_mi_arena_is_valid((size_t)(arena - mi_arenas), false));
 }
 
 void _mi_arenas_collect(bool force) {

@@ -132,7 +132,9 @@ static void mi_heap_absorb(mi_heap_t* heap, mi_heap_t* from) {
 void mi_heap_delete(mi_heap_t* heap) {
   if (heap == NULL || !mi_heap_is_initialized(heap)) return;
   if (mi_heap_is_backing(heap)) { mi_heap_collect(heap, false); return; }   /* the backing heap lives until thread exit */
+  mi_assert_expensive(_mi_heap_is_valid(heap));
   mi_heap_absorb(heap->tld->heap_backing, heap);
+  mi_assert_expensive(_mi_heap_is_valid(heap->tld->heap_backing));
   mi_heap_unlink_and_free(heap);
 }
 
@@ -171,6 +173,7 @@ static void mi_heap_destroy_pages(mi_heap_t* heap) {
 void mi_heap_destroy(mi_heap_t* heap) {
   if (heap == NULL || !mi_heap_is_initialized(heap)) return;
   if (!heap->no_reclaim) { mi_heap_delete(heap); return; }   /* the backing heap may hold reclaimed pages of others */
+  mi_assert_expensive(_mi_heap_is_valid(heap));
   mi_heap_destroy_pages(heap);
   mi_heap_unlink_and_free(heap);
 }
@@ -197,6 +200,7 @@ void mi_heap_collect(mi_heap_t* heap, bool force) {
   mi_heap_visit_pages(heap, &mi_heap_page_collect, &force);
   _mi_page_collect_retired(heap, force);
   _mi_segments_collect(force, heap->tld);
+  mi_assert_expensive(_mi_heap_is_valid(heap));
 }
 
 void mi_collect(bool force) {
@@ -232,12 +236,109 @@ static bool mi_heap_page_abandon_or_free(mi_heap_t* heap, mi_page_queue_t* pq, m
 
 /* Thread exit: free what can be freed, abandon the rest to other threads. */
 void _mi_heap_collect_abandon(mi_heap_t* heap) {
+  mi_assert_expensive(_mi_heap_is_valid(heap));
   /* no more delayed frees from here on; then the ones already made */
   mi_heap_visit_pages(heap, &mi_heap_page_never_delayed, NULL);
   _mi_page_delayed_free_all(heap);
   mi_heap_visit_pages(heap, &mi_heap_page_abandon_or_free, NULL);
   mi_heap_reset_pages(heap);
 }
+
+/* ---------------------------------------------------------------------------
+   Validity (compiled in debug builds; MI_DEBUG=3 checks it when a heap is
+   collected, deleted, destroyed or abandoned; test/unit/test-invariants.c
+   calls it directly). Owner thread only. Walks every page of the heap
+   (_mi_page_is_valid each), so a call costs O(the heap's memory).
+   Checked, in this order:
+     the heap is on its tld's list of heaps
+     pages[b].block_size == _mi_bin_size(b) (b < MI_BIN_FULL);
+       pages[MI_BIN_FULL].block_size == MI_FULL_QUEUE_SIZE
+     each queue is a well-linked list (first->prev == NULL, last->next ==
+       NULL, x->next->prev == x) of pages whose xheap is this heap, whose
+       segment this thread owns, with MI_PAGE_IN_FULL exactly in
+       pages[MI_BIN_FULL], and otherwise in the queue of their bin
+       (_mi_page_queue_in); each page is valid
+     page_count == the pages in all queues
+     pages_free_direct[g] == the first page of the queue of bin(g * 8), or
+       &_mi_page_empty when that queue is empty
+     the delayed-free list (a snapshot: other threads push onto it; the
+       links behind the head do not change until the owner takes it): each
+       block lies in a page of this heap, at a block boundary of its carved
+       area; and a page in the full queue whose delayed-free state is
+       MI_NO_DELAYED_FREE has a block there (a freeing thread put it there
+       before it set that state; the owner takes it off only to move the
+       page out of the full queue)
+--------------------------------------------------------------------------- */
+#if MI_DEBUG > 0
+/* Is `block` on the delayed-free list that starts at `list`? If `page` is
+   not NULL: is some block of `page`? Checks every block on the way. */
+static bool mi_heap_delayed_list_find(const mi_heap_t* heap, const mi_block_t* list, const mi_page_t* page, bool* found) {
+  *found = false;
+  size_t n = 0;
+  for (const mi_block_t* b = list; b != NULL; ) {
+    if (!_mi_ptr_is_known(b)) return _mi_message_invalid("heap", heap, "delayed-free block %p lies in a live segment", (const void*)b);
+    const mi_page_t* bpage = _mi_ptr_page(b);
+    const uint8_t* start = mi_page_start(bpage);
+    const size_t bsize = mi_page_block_size(bpage);
+    const size_t ofs = (size_t)((const uint8_t*)b - start);
+    if (!bpage->segment_in_use || mi_page_heap(bpage) != heap || ofs >= (size_t)bpage->capacity * bsize || ofs % bsize != 0) {
+      return _mi_message_invalid("heap", heap, "delayed-free block %p is at a block boundary of a page of this heap (page %p)", (const void*)b, (const void*)bpage);
+    }
+    if (++n > MI_SEGMENT_SIZE / sizeof(mi_block_t)) return _mi_message_invalid("heap", heap, "the delayed-free list ends (it has a cycle)");
+    if (bpage == page) { *found = true; return true; }
+    b = mi_block_next(bpage, b);
+  }
+  return true;
+}
+
+bool _mi_heap_is_valid(const mi_heap_t* heap) {
+  const mi_tld_t* tld = heap->tld;
+  const mi_heap_t* h = (tld == NULL ? NULL : tld->heaps);
+  while (h != NULL && h != heap) h = h->next;
+  if (h == NULL) return _mi_message_invalid("heap", heap, "the heap is on its tld's list of heaps");
+
+  size_t count = 0;
+  for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) {
+    const mi_page_queue_t* pq = &heap->pages[bin];
+    const size_t bsize = (bin == MI_BIN_FULL ? MI_FULL_QUEUE_SIZE : _mi_bin_size(bin));
+    if (pq->block_size != bsize) return _mi_message_invalid("heap", heap, "pages[%zu].block_size == %zu (%zu)", bin, bsize, pq->block_size);
+    if ((pq->first == NULL) != (pq->last == NULL) || (pq->first != NULL && (pq->first->prev != NULL || pq->last->next != NULL))) {
+      return _mi_message_invalid("heap", heap, "queue %zu: first->prev == NULL, last->next == NULL", bin);
+    }
+    for (const mi_page_t* page = pq->first; page != NULL; page = page->next) {
+      if (++count > heap->page_count) return _mi_message_invalid("heap", heap, "page_count == the pages in its queues (%zu, more found)", heap->page_count);
+      if (mi_page_heap(page) != heap || !page->segment_in_use ||
+          mi_atomic_load_relaxed(&_mi_page_segment(page)->xthread_id) != heap->thread_id) {
+        return _mi_message_invalid("heap", heap, "page %p in queue %zu is in use, has this heap, and its segment is this thread's", (const void*)page, bin);
+      }
+      if (mi_page_is_full(page) != (bin == MI_BIN_FULL) || _mi_page_queue_in((mi_heap_t*)heap, page) != pq) {
+        return _mi_message_invalid("heap", heap, "page %p: MI_PAGE_IN_FULL <=> in pages[MI_BIN_FULL], else in the queue of its bin (queue %zu)", (const void*)page, bin);
+      }
+      if (page->next != NULL && page->next->prev != page) return _mi_message_invalid("heap", heap, "queue %zu: page->next->prev == page (page %p)", bin, (const void*)page);
+      if (!_mi_page_is_valid(page)) return false;
+    }
+  }
+  if (count != heap->page_count) return _mi_message_invalid("heap", heap, "page_count == the pages in its queues (%zu != %zu)", heap->page_count, count);
+
+  for (size_t g = 0; g < MI_PAGES_DIRECT; g++) {
+    const mi_page_t* first = heap->pages[_mi_bin(g * MI_GRANULE_SIZE)].first;
+    if (heap->pages_free_direct[g] != (first != NULL ? first : &_mi_page_empty)) {
+      return _mi_message_invalid("heap", heap, "pages_free_direct[%zu] == the first page of bin %zu, or &_mi_page_empty", g, _mi_bin(g * MI_GRANULE_SIZE));
+    }
+  }
+
+  /* the delayed-free list: every block, then one for each full page that says it has one */
+  bool found;
+  mi_atomic(uintptr_t)* delayed = &((mi_heap_t*)heap)->xthread_delayed_free;
+  if (!mi_heap_delayed_list_find(heap, (const mi_block_t*)mi_atomic_load_acquire(delayed), NULL, &found)) return false;
+  for (const mi_page_t* page = heap->pages[MI_BIN_FULL].first; page != NULL; page = page->next) {
+    if (mi_tf_delayed(mi_atomic_load_acquire(&((mi_page_t*)page)->xthread_free)) != MI_NO_DELAYED_FREE) continue;
+    if (!mi_heap_delayed_list_find(heap, (const mi_block_t*)mi_atomic_load_acquire(delayed), page, &found)) return false;
+    if (!found) return _mi_message_invalid("heap", heap, "full page %p with MI_NO_DELAYED_FREE has a block on the delayed-free list", (const void*)page);
+  }
+  return true;
+}
+#endif
 
 /* ---------------------------------------------------------------------------
    Default heap

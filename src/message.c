@@ -88,6 +88,19 @@ void _mi_message_error(int err, const char* fmt, ...) {
   if (handler != NULL) handler(err, mi_error_arg);
 }
 
+/* A validity walker (_mi_*_is_valid) found a broken invariant: report it
+   as an error (EFAULT) naming the structure and the equation; returns false
+   so a walker can `return _mi_message_invalid(...)`. */
+bool _mi_message_invalid(const char* kind, const void* obj, const char* fmt, ...) {
+  char buf[256];
+  va_list args;
+  va_start(args, fmt);
+  _mi_prim_vsnprintf(buf, sizeof(buf), fmt, args);
+  va_end(args);
+  _mi_message_error(EFAULT, "%s %p: invariant broken: %s\n", kind, obj, buf);
+  return false;
+}
+
 void _mi_message_assert_fail(const char* assertion, const char* fname, unsigned line, const char* func) {
   _mi_message_fprintf(NULL, NULL, "mica: assertion failed: at \"%s\":%u, %s\n  assertion: \"%s\"\n", fname, line, (func == NULL ? "" : func), assertion);
   __builtin_trap();

@@ -26,6 +26,7 @@ static void mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* p
 }
 
 void _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page) {
+  mi_assert_internal(heap->page_count > 0 && mi_page_heap(page) == heap && _mi_page_queue_in(heap, page) == queue);
   if (page->prev != NULL) page->prev->next = page->next;
   if (page->next != NULL) page->next->prev = page->prev;
   if (page == queue->last) queue->last = page->prev;
@@ -39,6 +40,7 @@ void _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* p
 }
 
 void _mi_page_queue_push(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page) {
+  mi_assert(page->next == NULL && page->prev == NULL && queue->first != page);
   mi_page_set_in_full(page, mi_page_queue_is_full(queue));
   page->next = queue->first;
   page->prev = NULL;

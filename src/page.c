@@ -54,6 +54,7 @@ static void mi_page_thread_free_collect(mi_page_t* page) {
     _mi_message_error(EFAULT, "corrupted thread-free list in page %p (double free or heap overflow?)\n", (void*)page);
     return;   /* leak the blocks rather than hand one out twice */
   }
+  mi_assert_internal(count <= page->used);
   mi_block_set_next(page, tail, page->local_free);
   page->local_free = head;
   page->used = (uint16_t)(page->used - count);
@@ -89,6 +90,7 @@ static void mi_page_extend_free(mi_page_t* page) {
   size_t max_extend = MI_MAX_EXTEND_SIZE / bsize;
   if (max_extend < MI_MIN_EXTEND) max_extend = MI_MIN_EXTEND;
   if (extend > max_extend) extend = max_extend;
+  mi_assert(extend > 0 && page->capacity + extend <= page->reserved);
   uint8_t* const first = mi_page_start(page) + page->capacity * bsize;
   mi_block_t* block = (mi_block_t*)first;
   for (size_t i = 1; i < extend; i++) {
@@ -125,9 +127,11 @@ static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
 static void mi_page_to_full(mi_page_t* page, mi_page_queue_t* pq) {
   mi_heap_t* heap = mi_page_heap(page);
   _mi_page_use_delayed_free(page, MI_USE_DELAYED_FREE, false);
-  if (mi_page_is_full(page)) return;
-  _mi_page_queue_enqueue_from(heap, &heap->pages[MI_BIN_FULL], pq, page);
-  _mi_page_free_collect(page, false);   /* a free may have raced in before the flag was set */
+  if (!mi_page_is_full(page)) {
+    _mi_page_queue_enqueue_from(heap, &heap->pages[MI_BIN_FULL], pq, page);
+    _mi_page_free_collect(page, false);   /* a free may have raced in before the flag was set */
+  }
+  mi_assert_expensive(_mi_page_is_valid(page));
 }
 
 /* A page in the full queue had a block freed: move it back. */
@@ -140,12 +144,15 @@ void _mi_page_unfull(mi_page_t* page) {
   mi_page_set_in_full(page, true);
   _mi_page_queue_enqueue_from(heap, pq, pqfull, page);
   _mi_page_use_delayed_free(page, MI_NO_DELAYED_FREE, false);
+  mi_assert_expensive(_mi_page_is_valid(page));
 }
 
 /* ---------------------------------------------------------------------------
    Freeing, retiring, abandoning and reclaiming pages
 --------------------------------------------------------------------------- */
 void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
+  mi_assert(mi_page_all_free(page));
+  mi_assert_expensive(_mi_page_is_valid(page));
   mi_heap_t* heap = mi_page_heap(page);
   mi_tld_t* tld = heap->tld;
   _mi_page_queue_remove(heap, pq, page);
@@ -163,6 +170,7 @@ void _mi_page_retire(mi_page_t* page) {
   if (page->retire_expire != 0) {
     /* retired before and reused only through the fast paths since: keep it again */
     page->retire_expire = (mi_page_block_size(page) <= MI_SMALL_OBJ_SIZE_MAX ? MI_RETIRE_CYCLES : MI_RETIRE_CYCLES / 4);
+    mi_assert_expensive(_mi_page_is_valid(page));
     return;
   }
   mi_page_queue_t* pq = _mi_page_queue_of(page);
@@ -172,6 +180,7 @@ void _mi_page_retire(mi_page_t* page) {
     const size_t bin = (size_t)(pq - heap->pages);
     if (bin < heap->page_retired_min) heap->page_retired_min = bin;
     if (bin > heap->page_retired_max) heap->page_retired_max = bin;
+    mi_assert_expensive(_mi_page_is_valid(page));
     return;
   }
   _mi_page_free(page, pq, false);
@@ -206,9 +215,11 @@ void _mi_page_collect_retired(mi_heap_t* heap, bool force) {
 void _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq) {
   mi_heap_t* heap = mi_page_heap(page);
   mi_tld_t* tld = heap->tld;
+  mi_assert(page->used > 0);
   _mi_page_use_delayed_free(page, MI_NEVER_DELAYED_FREE, false);
   _mi_page_queue_remove(heap, pq, page);
   mi_page_set_heap(page, NULL);
+  mi_assert_expensive(_mi_page_is_valid(page));   /* before the segment may go to the abandoned list */
   _mi_segment_page_abandon(page, tld);
 }
 
@@ -219,9 +230,10 @@ void _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page) {
     _mi_page_queue_push(heap, &heap->pages[MI_BIN_FULL], page);
     _mi_page_use_delayed_free(page, MI_USE_DELAYED_FREE, false);
     _mi_page_free_collect(page, false);   /* a free that raced in; the page is then freed by the next collect */
-    return;
+  } else {
+    _mi_page_queue_push(heap, _mi_page_queue_in(heap, page), page);
   }
-  _mi_page_queue_push(heap, _mi_page_queue_in(heap, page), page);
+  mi_assert_expensive(_mi_page_is_valid(page));
 }
 
 /* ---------------------------------------------------------------------------
@@ -233,6 +245,7 @@ static bool mi_page_delayed_block_free_try(mi_block_t* block) {
   mi_page_t* page = _mi_ptr_page(block);
   if (!mi_page_try_use_delayed_free(page, MI_NO_DELAYED_FREE, false)) return false;
   _mi_page_free_collect(page, false);
+  mi_assert_expensive(_mi_page_is_valid(page));
   mi_page_free_block_local(page, block);   /* checked when it was freed into the delayed list */
   return true;
 }
@@ -272,6 +285,7 @@ static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t blo
   if (page == NULL) return NULL;
   mi_page_init(heap, page, block_size);
   _mi_page_queue_push(heap, pq, page);
+  mi_assert_expensive(_mi_page_is_valid(page));
   return page;
 }
 
@@ -291,6 +305,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
   } else {
     page->retire_expire = 0;
     _mi_page_queue_move_to_front(heap, pq, page);
+    mi_assert_expensive(_mi_page_is_valid(page));   /* collected, maybe extended */
   }
   return page;
 }
@@ -307,6 +322,7 @@ static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page
   (void)_mi_segment_page_start(_mi_page_segment(page), page, &page_size);
   mi_page_init(heap, page, page_size);   /* the whole area is usable */
   _mi_page_queue_push(heap, _mi_page_queue_in(heap, page), page);
+  mi_assert_expensive(_mi_page_is_valid(page));
   if (mi_page_is_huge(page)) _mi_stats_increase(&_mi_stats.huge, mi_page_block_size(page));
   return page;
 }
@@ -377,6 +393,7 @@ void _mi_page_area_init(mi_heap_area_t* area, mi_page_t* page) {
    abandoned lock). */
 bool _mi_page_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg) {
   _mi_page_free_collect(page, true);   /* all free blocks on `free` */
+  mi_assert_expensive(_mi_page_is_valid(page));
   const size_t bsize = mi_page_block_size(page);
   mi_heap_area_t area;
   _mi_page_area_init(&area, page);
@@ -399,4 +416,141 @@ bool _mi_page_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visi
 }
 
 const mi_page_t _mi_page_empty;   /* all zero: no free blocks */
+
+/* ---------------------------------------------------------------------------
+   Validity (compiled in debug builds; MI_DEBUG=3 checks it at every page
+   state change, test/unit/test-invariants.c calls it directly). Only the
+   page's owner may ask, or, for an abandoned page, a thread that keeps it
+   from being reclaimed (the abandoned lock, or the abandoning thread before
+   it publishes the segment). `free`, `local_free` and `used` are the
+   owner's and checked exactly; other threads push onto xthread_free
+   meanwhile, so that list is checked as the snapshot its head gives (the
+   links behind a head never change until the owner takes the list). The
+   blocks on the owner heap's delayed-free list are _mi_heap_is_valid's.
+   Checked, in this order (the first broken one is reported):
+     page == segment->pages[segment_idx], segment_in_use, not MI_PAGE_UNUSED,
+       slice_offset == 0 (a page, not a continuation slice)
+     xblock_size == MI_HUGE_BLOCK_SIZE  <=>  the segment is huge
+     0 < reserved;  capacity <= reserved;  reserved * block_size <= page area;
+       used <= capacity;  small/medium: block_size is a bin's size
+     every block on free, local_free and thread_free lies in the carved area
+       [start, start + capacity * block_size), at a block boundary, and on
+       one list, once
+     used == capacity - |free| - |local_free|;  |thread_free| <= used
+       (blocks freed by other threads count as used until the owner collects)
+     xheap == NULL (abandoned)  =>  in no queue, MI_NEVER_DELAYED_FREE
+     xheap != NULL  =>  linked (prev, next, first, last) in
+       _mi_page_queue_in(heap, page), with neighbours of the same queue: so
+       MI_PAGE_IN_FULL  <=>  the page is in pages[MI_BIN_FULL], and otherwise
+       it is in the queue of its bin; the first page of a small bin is the
+       one pages_free_direct leads to
+--------------------------------------------------------------------------- */
+#if MI_DEBUG > 0
+#define MI_PAGE_MAX_BLOCKS (MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE)   /* 8-byte blocks in a small page */
+
+/* Mark the blocks of one list in `map` (a bit per block index); false
+   (reported) at the first block outside the carved area, off a block
+   boundary, or marked before (on another list, or a cycle). */
+static bool mi_page_list_mark(const mi_page_t* page, const mi_block_t* list, const char* name, uintptr_t* map, size_t* count) {
+  const uintptr_t start = (uintptr_t)mi_page_start(page);
+  const size_t bsize = mi_page_block_size(page);
+  const size_t area = (size_t)page->capacity * bsize;
+  size_t n = 0;
+  for (const mi_block_t* b = list; b != NULL; b = mi_block_next(page, b)) {
+    const size_t ofs = (size_t)((uintptr_t)b - start);   /* below the start it wraps, so it is >= area */
+    if (ofs >= area) {
+      return _mi_message_invalid("page", page, "block %p on its %s list lies outside the carved area [%p, %p)",
+                                 (const void*)b, name, (void*)start, (void*)(start + area));
+    }
+    if (ofs % bsize != 0) {
+      return _mi_message_invalid("page", page, "block %p on its %s list is not at a block boundary (block size %zu)",
+                                 (const void*)b, name, bsize);
+    }
+    const size_t i = ofs / bsize;
+    const uintptr_t bit = (uintptr_t)1 << (i % MI_INTPTR_BITS);
+    if ((map[i / MI_INTPTR_BITS] & bit) != 0) {
+      return _mi_message_invalid("page", page, "block %p is on two free lists, or twice on one (seen again on %s)",
+                                 (const void*)b, name);
+    }
+    map[i / MI_INTPTR_BITS] |= bit;
+    n++;
+  }
+  *count = n;
+  return true;
+}
+
+/* Is `page` linked in `pq` with neighbours that belong there too? */
+static bool mi_page_is_linked_in(const mi_heap_t* heap, const mi_page_queue_t* pq, const mi_page_t* page) {
+  mi_heap_t* h = (mi_heap_t*)heap;
+  if (page->prev == NULL ? pq->first != page : (page->prev->next != page || mi_page_heap(page->prev) != heap || _mi_page_queue_in(h, page->prev) != pq)) return false;
+  if (page->next == NULL ? pq->last != page : (page->next->prev != page || mi_page_heap(page->next) != heap || _mi_page_queue_in(h, page->next) != pq)) return false;
+  return true;
+}
+
+bool _mi_page_is_valid(const mi_page_t* page) {
+  const mi_segment_t* segment = _mi_page_segment(page);
+  if (page->segment_idx >= segment->capacity || &segment->pages[page->segment_idx] != page) {
+    return _mi_message_invalid("page", page, "page == segment->pages[segment_idx] (segment %p, index %u)", (void*)segment, page->segment_idx);
+  }
+  if (!page->segment_in_use || mi_page_has_flag(page, MI_PAGE_UNUSED) || page->slice_offset != 0) {
+    return _mi_message_invalid("page", page, "segment_in_use && !MI_PAGE_UNUSED && slice_offset == 0 (in use %u, offset %u)",
+                               (unsigned)page->segment_in_use, (unsigned)page->slice_offset);
+  }
+  if ((segment->page_kind == MI_PAGE_HUGE) != (page->xblock_size == MI_HUGE_BLOCK_SIZE)) {
+    return _mi_message_invalid("page", page, "xblock_size == MI_HUGE_BLOCK_SIZE <=> the segment is huge (xblock_size %u)", (unsigned)page->xblock_size);
+  }
+  size_t psize;
+  (void)_mi_segment_page_start(segment, page, &psize);
+  const size_t bsize = mi_page_block_size(page);
+  if (bsize == 0 || page->reserved == 0 || page->capacity > page->reserved || (size_t)page->reserved * bsize > psize || page->used > page->capacity) {
+    return _mi_message_invalid("page", page, "0 < reserved, capacity <= reserved, reserved * block_size <= page size, used <= capacity "
+                               "(used %u, capacity %u, reserved %u, block size %zu, page size %zu)",
+                               (unsigned)page->used, (unsigned)page->capacity, (unsigned)page->reserved, bsize, psize);
+  }
+  if ((segment->page_kind == MI_PAGE_SMALL || segment->page_kind == MI_PAGE_MEDIUM) && bsize != _mi_bin_size(_mi_bin(bsize))) {
+    return _mi_message_invalid("page", page, "a small or medium page's block size is a bin's size (%zu)", bsize);
+  }
+  if (page->capacity > MI_PAGE_MAX_BLOCKS) {
+    return _mi_message_invalid("page", page, "capacity <= %zu (%u)", (size_t)MI_PAGE_MAX_BLOCKS, (unsigned)page->capacity);
+  }
+
+  /* the three lists: in the carved area, at block boundaries, disjoint */
+  uintptr_t map[MI_PAGE_MAX_BLOCKS / MI_INTPTR_BITS];
+  memset(map, 0, ((page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS) * sizeof(uintptr_t));
+  size_t nfree, nlocal, nthread;
+  const uintptr_t tfree = mi_atomic_load_acquire(&((mi_page_t*)page)->xthread_free);
+  if (!mi_page_list_mark(page, page->free, "free", map, &nfree)) return false;
+  if (!mi_page_list_mark(page, page->local_free, "local_free", map, &nlocal)) return false;
+  if (!mi_page_list_mark(page, mi_tf_block(tfree), "thread_free", map, &nthread)) return false;
+  if ((size_t)page->used + nfree + nlocal != page->capacity) {
+    return _mi_message_invalid("page", page, "used == capacity - |free| - |local_free| (%u != %u - %zu - %zu)",
+                               (unsigned)page->used, (unsigned)page->capacity, nfree, nlocal);
+  }
+  if (nthread > page->used) {
+    return _mi_message_invalid("page", page, "|thread_free| <= used (%zu > %u)", nthread, (unsigned)page->used);
+  }
+
+  /* the queue it is in */
+  const mi_heap_t* heap = mi_page_heap(page);
+  if (heap == NULL) {
+    if (page->next != NULL || page->prev != NULL || mi_page_is_full(page)) {
+      return _mi_message_invalid("page", page, "abandoned (xheap == NULL) => in no queue");
+    }
+    if (mi_tf_delayed(tfree) != MI_NEVER_DELAYED_FREE) {
+      return _mi_message_invalid("page", page, "abandoned (xheap == NULL) => MI_NEVER_DELAYED_FREE (%d)", (int)mi_tf_delayed(tfree));
+    }
+    return true;
+  }
+  const mi_page_queue_t* pq = _mi_page_queue_in((mi_heap_t*)heap, page);
+  if (!mi_page_is_linked_in(heap, pq, page)) {
+    return _mi_message_invalid("page", page, "linked in the queue its flags and bin name (%s queue of heap %p)",
+                               mi_page_is_full(page) ? "the full" : "its bin's", (const void*)heap);
+  }
+  if (pq->first == page && pq->block_size <= MI_SMALL_SIZE_MAX && heap->pages_free_direct[pq->block_size >> MI_GRANULE_SHIFT] != page) {
+    return _mi_message_invalid("page", page, "pages_free_direct[%zu] leads to the first page of its bin", pq->block_size >> MI_GRANULE_SHIFT);
+  }
+  return true;
+}
+#endif
+
 

@@ -123,9 +123,217 @@ static bool mi_segment_has_free(const mi_segment_t* segment) {
   return segment->used < segment->capacity;
 }
 
+/* The slices of a large segment's page: its span (set at claim, kept by mi_page_init). */
+static size_t mi_segment_span_count(const mi_page_t* page) {
+  return page->xblock_size / MI_SLICE_SIZE;
+}
+
 static size_t mi_segment_info_size(size_t capacity) {
   return _mi_align_up(sizeof(mi_segment_t) + (capacity - 1) * sizeof(mi_page_t), MI_SEGMENT_INFO_ALIGN);
 }
+
+/* ---------------------------------------------------------------------------
+   Validity (compiled in debug builds; MI_DEBUG=3 checks it at every
+   segment state change, test/unit/test-invariants.c calls it directly).
+   Only the owner may ask, or, for an abandoned segment, a thread that keeps
+   it from being reclaimed meanwhile. It reads the page descriptors, not the
+   pages' free lists (that is _mi_page_is_valid, per page), so a call costs
+   O(capacity). Checked, in this order:
+     cookie == segment ^ _mi_segment_cookie; the segment map knows it
+     geometry of its kind: capacity, page_shift, segment_size, segment_info_size
+     descriptor i: segment_idx == i; in use <=> not MI_PAGE_UNUSED, except
+       continuation slices; free: no blocks, no lists, no heap, no links;
+       in use: used <= capacity <= reserved
+     large: slice 0 (the header) is in slice_map and no page; a span [i, i+n)
+       has n = span size / MI_SLICE_SIZE, its continuation descriptors have
+       slice_offset == k; slice_map == bit 0 | the union of the spans, which
+       do not overlap; elsewhere slice_offset == 0
+     used == pages in use (large: spans) <= capacity;  abandoned <= used;
+       abandoned <= pages in use without a heap
+     (purge_mask | purge_due) names free units below capacity only, none
+       when pinned, and != 0 => purge_expire != 0
+     commit_mask: below capacity, holds unit 0 (the header) and every unit
+       in use; all units when memid.is_committed
+     owned (tld != NULL): xthread_id == the caller's id, subproc ==
+       tld->subproc; in tld's free queue of its kind <=> it has a free unit,
+       except that one may be in none when no page is left to its owner
+       (used == abandoned: new before its first claim, or being abandoned)
+       or while it is given up (dont_free); huge: in no queue
+     abandoned (tld == NULL): xthread_id == 0, abandoned == used > 0; its
+       place on the abandoned list is checked under the lock (abandon, pop)
+     memory from an arena: the arena's bitmaps agree (_mi_arena_range_is_valid)
+--------------------------------------------------------------------------- */
+#if MI_DEBUG > 0
+static bool mi_segment_descriptor_is_free(const mi_page_t* page) {
+  return (!page->segment_in_use && page->capacity == 0 && page->reserved == 0 && page->used == 0 &&
+          page->free == NULL && page->local_free == NULL && mi_page_heap(page) == NULL && mi_page_thread_free(page) == NULL &&
+          page->next == NULL && page->prev == NULL);
+}
+
+/* The slice map of a large segment, and used = the number of spans. */
+static bool mi_segment_spans_are_valid(const mi_segment_t* segment, size_t* spans) {
+  if ((segment->slice_map & 1) == 0 || segment->pages[0].segment_in_use) {
+    return _mi_message_invalid("segment", segment, "slice 0 holds the header: set in slice_map and no page (slice_map %#zx)", (size_t)segment->slice_map);
+  }
+  uintptr_t map = 1;
+  *spans = 0;
+  for (size_t i = 1; i < MI_SLICES_PER_SEGMENT; ) {
+    const mi_page_t* page = &segment->pages[i];
+    if (!page->segment_in_use) {
+      if (page->slice_offset != 0 || !mi_page_has_flag(page, MI_PAGE_UNUSED) || !mi_segment_descriptor_is_free(page)) {
+        return _mi_message_invalid("segment", segment, "free slice %zu has a clear descriptor (MI_PAGE_UNUSED, slice_offset 0, no blocks)", i);
+      }
+      i++;
+      continue;
+    }
+    const size_t n = mi_segment_span_count(page);
+    if (n == 0 || i + n > MI_SLICES_PER_SEGMENT || page->xblock_size != n * MI_SLICE_SIZE || page->slice_offset != 0 || mi_page_has_flag(page, MI_PAGE_UNUSED)) {
+      return _mi_message_invalid("segment", segment, "span at slice %zu: 0 < n, i + n <= %zu slices, xblock_size == n * MI_SLICE_SIZE (%u)",
+                                 i, (size_t)MI_SLICES_PER_SEGMENT, (unsigned)page->xblock_size);
+    }
+    if ((segment->slice_map & mi_slice_mask(i, n)) != mi_slice_mask(i, n)) {
+      return _mi_message_invalid("segment", segment, "span [%zu, %zu) has its bits set in slice_map (%#zx)", i, i + n, (size_t)segment->slice_map);
+    }
+    for (size_t k = 1; k < n; k++) {
+      const mi_page_t* slice = &segment->pages[i + k];
+      if (slice->slice_offset != k || slice->segment_in_use || !mi_page_has_aligned(slice)) {
+        return _mi_message_invalid("segment", segment, "continuation slice %zu of the span at %zu has slice_offset == %zu (%u), MI_PAGE_HAS_ALIGNED, and is no page",
+                                   i + k, i, k, (unsigned)slice->slice_offset);
+      }
+    }
+    map |= mi_slice_mask(i, n);
+    (*spans)++;
+    i += n;
+  }
+  if (map != segment->slice_map) {
+    return _mi_message_invalid("segment", segment, "slice_map == bit 0 | the spans (%#zx != %#zx)", (size_t)segment->slice_map, (size_t)map);
+  }
+  return true;
+}
+
+/* The pages of a small, medium or huge segment; counts those in use and
+   those of them without a heap. */
+static bool mi_segment_pages_are_valid(const mi_segment_t* segment, size_t* in_use, size_t* heapless) {
+  *in_use = *heapless = 0;
+  for (size_t i = 0; i < segment->capacity; i++) {
+    const mi_page_t* page = &segment->pages[i];
+    if (page->segment_idx != i) return _mi_message_invalid("segment", segment, "pages[%zu].segment_idx == %zu (%u)", i, i, (unsigned)page->segment_idx);
+    if (segment->page_kind == MI_PAGE_LARGE) {
+      if (page->segment_in_use && mi_page_heap(page) == NULL) (*heapless)++;
+      continue;   /* the spans are checked above */
+    }
+    if (page->slice_offset != 0 || page->segment_in_use == mi_page_has_flag(page, MI_PAGE_UNUSED)) {
+      return _mi_message_invalid("segment", segment, "pages[%zu]: in use <=> !MI_PAGE_UNUSED, slice_offset == 0", i);
+    }
+    if (!page->segment_in_use) {
+      if (!mi_segment_descriptor_is_free(page)) return _mi_message_invalid("segment", segment, "free pages[%zu] has no blocks, lists, heap or links", i);
+      continue;
+    }
+    (*in_use)++;
+    if (mi_page_heap(page) == NULL) (*heapless)++;
+    if (page->used > page->capacity || page->capacity > page->reserved) {
+      return _mi_message_invalid("segment", segment, "pages[%zu]: used <= capacity <= reserved (%u, %u, %u)", i,
+                                 (unsigned)page->used, (unsigned)page->capacity, (unsigned)page->reserved);
+    }
+  }
+  return true;
+}
+
+bool _mi_segment_is_valid(const mi_segment_t* segment) {
+  if (segment->cookie != ((uintptr_t)segment ^ _mi_segment_cookie) || !_mi_segment_is_known(segment)) {
+    return _mi_message_invalid("segment", segment, "cookie == segment ^ _mi_segment_cookie, and the segment map knows it");
+  }
+  /* geometry */
+  const mi_page_kind_t kind = segment->page_kind;
+  bool geometry;
+  if (kind == MI_PAGE_SMALL || kind == MI_PAGE_MEDIUM || kind == MI_PAGE_LARGE) {
+    const size_t shift = (kind == MI_PAGE_SMALL ? MI_SMALL_PAGE_SHIFT : (kind == MI_PAGE_MEDIUM ? MI_MEDIUM_PAGE_SHIFT : MI_SLICE_SHIFT));
+    geometry = (segment->page_shift == shift && segment->capacity == (MI_SEGMENT_SIZE >> shift) && segment->segment_size == MI_SEGMENT_SIZE &&
+                segment->segment_info_size == mi_segment_info_size(segment->capacity));
+  } else {
+    geometry = (kind == MI_PAGE_HUGE && segment->capacity == 1 && segment->page_shift == MI_INTPTR_BITS - 1 &&
+                (segment->segment_info_size == mi_segment_info_size(1) || segment->segment_info_size == MI_SEGMENT_SIZE) &&
+                segment->segment_size > segment->segment_info_size && segment->segment_size % _mi_os_page_size() == 0);
+  }
+  if (!geometry) {
+    return _mi_message_invalid("segment", segment, "geometry of kind %d: capacity %zu, page_shift %zu, segment_size %zu, info size %zu",
+                               (int)kind, segment->capacity, segment->page_shift, segment->segment_size, segment->segment_info_size);
+  }
+
+  /* pages, and the counts */
+  size_t in_use, heapless;
+  if (!mi_segment_pages_are_valid(segment, &in_use, &heapless)) return false;
+  uintptr_t used_units = 0;
+  if (kind == MI_PAGE_LARGE) {
+    if (!mi_segment_spans_are_valid(segment, &in_use)) return false;
+    used_units = segment->slice_map;
+  } else {
+    if (segment->slice_map != 0) return _mi_message_invalid("segment", segment, "slice_map == 0 but in large segments (%#zx)", (size_t)segment->slice_map);
+    for (size_t i = 0; i < segment->capacity; i++) {
+      if (segment->pages[i].segment_in_use) used_units |= (uintptr_t)1 << i;
+    }
+  }
+  if (segment->used != in_use || segment->used > segment->capacity || segment->abandoned > segment->used || segment->abandoned > heapless) {
+    return _mi_message_invalid("segment", segment, "used == pages in use <= capacity, abandoned <= used, abandoned <= pages without a heap "
+                               "(used %zu, in use %zu, capacity %zu, abandoned %zu, without a heap %zu)",
+                               segment->used, in_use, segment->capacity, segment->abandoned, heapless);
+  }
+
+  /* purge and commit masks */
+  const uintptr_t all_units = mi_slice_mask(0, segment->capacity);
+  const uintptr_t purge = segment->purge_mask | segment->purge_due;
+  if ((purge & ~all_units) != 0 || (purge & used_units) != 0 || (purge != 0 && (segment->purge_expire == 0 || segment->memid.is_pinned))) {
+    return _mi_message_invalid("segment", segment, "purge_mask | purge_due names free units only, and != 0 => purge_expire != 0, not pinned "
+                               "(purge %#zx, units in use %#zx, expire %u)", (size_t)purge, (size_t)used_units, (unsigned)segment->purge_expire);
+  }
+  const uintptr_t commit = segment->commit_mask;
+  if ((commit & ~all_units) != 0 || (commit & 1) == 0 || (used_units & ~commit) != 0 || (segment->memid.is_committed && commit != all_units)) {
+    return _mi_message_invalid("segment", segment, "commit_mask holds unit 0 and every unit in use, all when committed (%#zx, in use %#zx)",
+                               (size_t)commit, (size_t)used_units);
+  }
+
+  /* owner, queues, abandoned */
+  const uintptr_t tid = mi_atomic_load_relaxed(&((mi_segment_t*)segment)->xthread_id);
+  if (segment->tld != NULL) {
+    if (tid != _mi_thread_id() || segment->subproc != segment->tld->subproc) {
+      return _mi_message_invalid("segment", segment, "owned: xthread_id == the owner's id, subproc == tld->subproc (xthread_id %#zx)", (size_t)tid);
+    }
+    mi_segment_queue_t* queue = mi_segment_free_queue((mi_segment_t*)segment, segment->tld);
+    if (queue == NULL) {
+      if (segment->next != NULL || segment->prev != NULL) return _mi_message_invalid("segment", segment, "huge => in no queue");
+    } else {
+      const bool queued = mi_segment_queue_contains(queue, segment);
+      const bool has_free = mi_segment_has_free(segment);
+      if ((queued && !has_free) || (!queued && has_free && segment->used > segment->abandoned && !segment->dont_free)) {
+        return _mi_message_invalid("segment", segment, "in its tld's free queue <=> it has a free unit (queued %d, has free %d)", (int)queued, (int)has_free);
+      }
+      if (queued && (segment->prev == NULL ? queue->first != segment : segment->prev->next != segment)) {
+        return _mi_message_invalid("segment", segment, "linked in its free queue (prev)");
+      }
+      if (queued && (segment->next == NULL ? queue->last != segment : segment->next->prev != segment)) {
+        return _mi_message_invalid("segment", segment, "linked in its free queue (next)");
+      }
+    }
+  } else if (tid != 0 || segment->used == 0 || segment->abandoned != segment->used) {
+    return _mi_message_invalid("segment", segment, "abandoned (tld == NULL): xthread_id == 0, abandoned == used > 0 (xthread_id %#zx, used %zu, abandoned %zu)",
+                               (size_t)tid, segment->used, segment->abandoned);
+  }
+  if (segment->memid.arena_idx != 0 && !_mi_arena_range_is_valid(segment, segment->segment_size, &segment->memid)) return false;
+  return true;
+}
+
+#if MI_DEBUG > 2
+/* Under MI_LOCK_ABANDONED: is the segment linked in its sub-process's list? */
+static bool mi_abandoned_is_linked(const mi_segment_t* segment) {
+  const mi_subproc_t* subproc = segment->subproc;
+  const bool ok = (mi_atomic_load_relaxed(&((mi_segment_t*)segment)->xthread_id) == 0 && segment->tld == NULL &&
+                   (segment->prev == NULL ? subproc->abandoned_first == segment : segment->prev->next == segment) &&
+                   (segment->next == NULL ? subproc->abandoned_last == segment : segment->next->prev == segment) &&
+                   mi_atomic_load_relaxed(&((mi_subproc_t*)subproc)->xabandoned_count) > 0);
+  return (ok ? true : _mi_message_invalid("segment", segment, "xthread_id == 0 <=> linked in its sub-process's abandoned list"));
+}
+#endif
+#endif
 
 /* ---------------------------------------------------------------------------
    Allocate and free segments
@@ -213,12 +421,15 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   _mi_segment_map_allocated_at(segment);
   tld->segment_count++;
   _mi_stats_increase(&_mi_stats.segments, 1);
+  mi_assert_expensive(_mi_segment_is_valid(segment));
   return segment;
 }
 
 /* Give a segment back. `tld` is its owner's, or NULL for an abandoned
    segment (which is in no queue and counted by no thread). */
 static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
+  mi_assert(segment->used == 0 || (tld == NULL && segment->page_kind == MI_PAGE_HUGE));
+  mi_assert_expensive(_mi_segment_is_valid(segment));
   if (tld != NULL) {
     mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
     if (queue != NULL) mi_segment_queue_remove(queue, segment);
@@ -295,12 +506,19 @@ void _mi_segments_collect(bool force, mi_tld_t* tld) {
   const uint32_t now = _mi_os_clock_now();
   if (!force && tld->purge_check == now) return;
   tld->purge_check = now;
-  for (mi_segment_t* s = tld->small_free.first; s != NULL; s = s->next) mi_segment_purge_pages(s, force, now);
-  for (mi_segment_t* s = tld->medium_free.first; s != NULL; s = s->next) mi_segment_purge_pages(s, force, now);
+  for (mi_segment_t* s = tld->small_free.first; s != NULL; s = s->next) {
+    mi_segment_purge_pages(s, force, now);
+    mi_assert_expensive(_mi_segment_is_valid(s));
+  }
+  for (mi_segment_t* s = tld->medium_free.first; s != NULL; s = s->next) {
+    mi_segment_purge_pages(s, force, now);
+    mi_assert_expensive(_mi_segment_is_valid(s));
+  }
   mi_segment_t* next;
   for (mi_segment_t* s = tld->large_free.first; s != NULL; s = next) {
     next = s->next;
     mi_segment_purge_pages(s, force, now);
+    mi_assert_expensive(_mi_segment_is_valid(s));
     /* an empty large segment is kept for reuse until its slices are purged */
     if (s->used == 0 && (force || s->purge_expire == 0)) mi_segment_free(s, tld);
   }
@@ -316,6 +534,7 @@ static void mi_segment_after_claim(mi_segment_t* segment, mi_tld_t* tld) {
     if (queue != NULL) mi_segment_queue_remove(queue, segment);
   }
   _mi_stats_increase(&_mi_stats.pages, 1);
+  mi_assert_expensive(_mi_segment_is_valid(segment));
 }
 
 static mi_page_t* mi_segment_page_claim(mi_segment_t* segment, mi_page_t* page, mi_tld_t* tld) {
@@ -358,10 +577,6 @@ static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_
   return page;
 }
 
-static size_t mi_segment_span_count(const mi_page_t* page) {
-  return page->xblock_size / MI_SLICE_SIZE;
-}
-
 /* The smallest run of free slices that holds `count` (slice 0 is always
    taken): best fit keeps long runs for long spans. */
 static bool mi_segment_find_span(const mi_segment_t* segment, size_t count, size_t* idx, size_t* run_len) {
@@ -387,6 +602,7 @@ static bool mi_segment_find_span(const mi_segment_t* segment, size_t count, size
    units back to the segment; returns the first unit and the unit count.
    Whether the segment stays, goes on a queue or is freed is the caller's. */
 static void mi_segment_page_clear(mi_segment_t* segment, mi_page_t* page, size_t* unit_idx, size_t* unit_count) {
+  mi_assert(page->segment_in_use && segment->used > 0);
   const uint8_t idx = page->segment_idx;
   size_t count = 1;
   if (segment->page_kind == MI_PAGE_LARGE) {
@@ -428,6 +644,7 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   }
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
   if (queue != NULL && !mi_segment_queue_contains(queue, segment)) mi_segment_queue_push(queue, segment);
+  mi_assert_expensive(_mi_segment_is_valid(segment));
 }
 
 static mi_page_t* mi_segment_find_free_page(mi_segment_t* segment) {
@@ -514,7 +731,8 @@ mi_subproc_t _mi_segment_subproc_main;
 static _Thread_local bool mi_abandoned_visiting;
 
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
-  mi_assert_internal(segment->used == segment->abandoned && segment->used > 0);
+  mi_assert(segment->used == segment->abandoned && segment->used > 0 && segment->tld == tld);
+  mi_assert_expensive(_mi_segment_is_valid(segment));
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
   if (queue != NULL) mi_segment_queue_remove(queue, segment);
   mi_segment_purge_pages(segment, true, 0);   /* nobody would purge them later */
@@ -529,18 +747,22 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   subproc->abandoned_last = segment;
   mi_atomic_store_relaxed(&subproc->xabandoned_count, mi_atomic_load_relaxed(&subproc->xabandoned_count) + 1);
   mi_atomic_store_release(&segment->xthread_id, 0);
+  mi_assert_expensive(mi_abandoned_is_linked(segment));
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   _mi_stats_increase(&_mi_stats.abandoned, 1);
 }
 
 void _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
+  mi_assert(segment->abandoned < segment->used);
   segment->abandoned++;
   if (segment->abandoned == segment->used && !segment->dont_free) mi_segment_abandon(segment, tld);
+  else mi_assert_expensive(segment->dont_free || _mi_segment_is_valid(segment));
 }
 
 /* Under MI_LOCK_ABANDONED. */
 static void mi_abandoned_unlink(mi_segment_t* segment) {
+  mi_assert_expensive(mi_abandoned_is_linked(segment));
   mi_subproc_t* subproc = segment->subproc;
   if (segment->prev != NULL) segment->prev->next = segment->next;
   else subproc->abandoned_first = segment->next;
@@ -551,7 +773,10 @@ static void mi_abandoned_unlink(mi_segment_t* segment) {
 }
 
 /* The oldest abandoned segment of the heap's sub-process that the heap
-   may use (its arena), taken off the list. */
+   may use (its arena), taken off the list and made the caller's. The
+   thread id is set under the lock: xthread_id == 0 is what the others test
+   under it to see if a segment is still on the list (a free of a huge
+   block, abandoned_reclaim_on_free), and would unlink it a second time. */
 static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
   mi_subproc_t* subproc = heap->tld->subproc;
   if (mi_atomic_load_relaxed(&subproc->xabandoned_count) == 0) return NULL;   /* peek; rechecked under the lock */
@@ -559,7 +784,10 @@ static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
   _mi_prim_lock(MI_LOCK_ABANDONED);
   mi_segment_t* segment = subproc->abandoned_first;
   while (segment != NULL && !mi_segment_is_suitable(segment, heap)) segment = segment->next;
-  if (segment != NULL) mi_abandoned_unlink(segment);
+  if (segment != NULL) {
+    mi_abandoned_unlink(segment);
+    mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());
+  }
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   return segment;
 }
@@ -569,7 +797,7 @@ static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
    `keep_empty` (a free is about to use the segment: a page that a double
    free emptied stays in use, so that free is caught as one). */
 static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld, bool keep_empty) {
-  mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());
+  mi_assert(mi_atomic_load_relaxed(&segment->xthread_id) == _mi_thread_id());   /* taken under the lock */
   segment->tld = tld;
   tld->segment_count++;
   _mi_stats_decrease(&_mi_stats.abandoned, 1);
@@ -591,12 +819,13 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t*
       _mi_page_reclaim(target, page);
     }
   }
-  mi_assert_internal(segment->abandoned == 0);
+  mi_assert(segment->abandoned == 0);
   if (segment->used == 0) {
     mi_segment_free(segment, tld);
   } else {
     mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
     if (queue != NULL && mi_segment_has_free(segment)) mi_segment_queue_push(queue, segment);
+    mi_assert_expensive(_mi_segment_is_valid(segment));
   }
 }
 
@@ -634,7 +863,10 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
   if (target > 0 && tld->segment_count >= target) return false;
   _mi_prim_lock(MI_LOCK_ABANDONED);
   const bool on_list = (mi_atomic_load_acquire(&segment->xthread_id) == 0);
-  if (on_list) mi_abandoned_unlink(segment);
+  if (on_list) {
+    mi_abandoned_unlink(segment);
+    mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());   /* as in mi_abandoned_pop */
+  }
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   if (!on_list) return false;
   /* every page stays in use: the freed block's page, and so the segment, stays */

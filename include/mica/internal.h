@@ -68,6 +68,7 @@ void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_
 void       _mi_heap_set_default_direct(mi_heap_t* heap);
 void       _mi_heap_unsafe_forget_all(void);
 void       _mi_heap_collect_abandon(mi_heap_t* heap);
+bool       _mi_heap_is_valid(const mi_heap_t* heap);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
 
 /* ---- stats-print.c -------------------------------------------------- */
 void       _mi_stats_print_at_exit(void);
@@ -108,6 +109,7 @@ mi_block_t* _mi_page_block_start(const mi_page_t* page, const void* p);
 size_t     _mi_page_usable_size(const mi_page_t* page, const void* p);
 void       _mi_page_area_init(mi_heap_area_t* area, mi_page_t* page);
 bool       _mi_page_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg);
+bool       _mi_page_is_valid(const mi_page_t* page);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
 
 /* ---- segment.c ------------------------------------------------------ */
 extern mi_subproc_t _mi_segment_subproc_main;
@@ -118,6 +120,7 @@ void       _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);
 uint8_t*   _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size);
 bool       _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld);
 bool       _mi_segment_huge_page_free_abandoned(mi_segment_t* segment);
+bool       _mi_segment_is_valid(const mi_segment_t* segment);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
 bool       _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap);   /* true: now the caller's (a local free follows) */
 void       _mi_segment_thread_collect(mi_tld_t* tld);
 void       _mi_segments_collect(bool force, mi_tld_t* tld);
@@ -140,6 +143,8 @@ bool  _mi_arena_id_is_valid(int arena_id);
 bool  _mi_arena_is_suitable(uint32_t arena_idx1, int req_arena_id);
 void  _mi_arenas_collect(bool force);
 void  _mi_arenas_unsafe_destroy(void);
+bool  _mi_arena_is_valid(size_t idx, bool quiescent);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
+bool  _mi_arena_range_is_valid(const void* p, size_t size, const mi_memid_t* memid);   /* a claimed range */
 
 /* ---- bitmap.c ------------------------------------------------------- */
 bool  _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx);
@@ -186,6 +191,7 @@ void _mi_message_verbose(const char* fmt, ...);
 void _mi_message_warning(const char* fmt, ...);
 void _mi_message_error(int err, const char* fmt, ...);
 void _mi_message_assert_fail(const char* assertion, const char* fname, unsigned line, const char* func);
+bool _mi_message_invalid(const char* kind, const void* obj, const char* fmt, ...);   /* reports, returns false */
 
 /* ---- stats.c -------------------------------------------------------- */
 extern mi_stats_t _mi_stats;
@@ -449,6 +455,7 @@ static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, siz
 /* Free a block into its page's local list: the owner thread, after the
    checks (free.c), or the owner taking a delayed free (page.c). */
 static inline void mi_page_free_block_local(mi_page_t* page, mi_block_t* block) {
+  mi_assert_internal(page->used > 0);
   mi_block_set_next(page, block, page->local_free);
   page->local_free = block;
   if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);

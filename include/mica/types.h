@@ -105,7 +105,7 @@ typedef enum mi_delayed_e {
   MI_USE_DELAYED_FREE   = 0, /* push the block on the owner heap's xthread_delayed_free list */
   MI_DELAYED_FREEING    = 1, /* a freeing thread is doing that right now (transient) */
   MI_NO_DELAYED_FREE    = 2, /* push on the page's thread-free list */
-  MI_NEVER_DELAYED_FREE = 3  /* as 2, and never change it: abandoned or huge pages */
+  MI_NEVER_DELAYED_FREE = 3  /* as 2, and never change it: abandoned pages (and those of a heap going away) */
 } mi_delayed_t;
 
 /* page->xflags bits. Written by the owner only; read by freeing threads
@@ -124,11 +124,20 @@ typedef enum mi_delayed_e {
      local_free   blocks freed by the owner          (owner only)
      xthread_free blocks freed by other threads      (any thread; CAS push,
                   owner takes all with one exchange)
-   Invariants (owner's view, at any point between operations):
-     used = capacity - |free| - |local_free| - |thread_free|   (blocks handed out)
+   Invariants (owner's view, at any point between operations; checked by
+   _mi_page_is_valid, which says which it can see consistently):
+     used = capacity - |free| - |local_free|   (blocks handed out: those other
+            threads freed, on thread_free or the heap's delayed-free list,
+            count until the owner collects them)
+     |thread_free| + |its blocks on the heap's delayed-free list| <= used
      capacity <= reserved;  block_size * reserved <= page area size
+     each block on the three lists is in [start, start + capacity * block_size),
+       at a block boundary, on one list only
      xflags & MI_PAGE_IN_FULL  <=>  page is in heap->pages[MI_BIN_FULL]
-                                  and (xthread_free & 3) != MI_NO_DELAYED_FREE
+     in the full queue and (xthread_free & 3) == MI_NO_DELAYED_FREE  =>  a
+       block of the page is on the heap's delayed-free list (the freeing
+       thread put it there first; _mi_heap_is_valid checks this one)
+     xheap == NULL (abandoned)  =>  in no queue, MI_NEVER_DELAYED_FREE
    Writers: segment_* fields by the segment owner at page claim/release;
    xheap by the owner (release), read by freeing threads (acquire);
    xthread_free by anyone (CAS release) and the owner (exchange acq_rel).
@@ -166,9 +175,12 @@ typedef struct mi_page_s {
    block and may be larger than MI_SEGMENT_SIZE; every pointer handed out
    from it still lies in (segment, segment + MI_SEGMENT_SIZE], which is why
    _mi_ptr_segment masks `p - 1` (see doc/design.md, huge alignment).
-   Invariants:
-     used <= capacity;  abandoned <= used
-     xthread_id == 0  <=>  segment is on the abandoned list
+   Invariants (checked by _mi_segment_is_valid):
+     used <= capacity;  abandoned <= used;  used == pages (large: spans) in use
+     xthread_id == 0  <=>  segment is on the abandoned list (both change
+                           under the abandoned lock)
+     tld != NULL (owned)  =>  in tld's free queue of its kind <=> a unit is free
+     purge_mask | purge_due  names free units only;  commit_mask covers units in use
      page_kind == HUGE  =>  capacity == 1
      page_kind == LARGE =>  capacity == MI_SLICES_PER_SEGMENT, a page is a span of
                             slices [i, i+n) with bits i..i+n-1 set in slice_map (bit 0:
@@ -232,10 +244,13 @@ typedef struct mi_segment_queue_s {
    Heap: a thread's allocation state. Owner thread only, except
    xthread_delayed_free (any thread pushes with CAS release; the owner takes
    the whole list with an exchange).
-   Invariants:
+   Invariants (checked by _mi_heap_is_valid):
      pages_free_direct[g] == first page of the queue for bin(g * 8), or
                              &_mi_page_empty when that queue is empty
-     every page in pages[b] (b < MI_BIN_FULL) has block_size == bin size of b
+     a small or medium page in pages[b] (b < MI_BIN_FULL) has block_size ==
+       _mi_bin_size(b); a large page (one block, its span) is in
+       pages[_mi_bin(block_size)], a huge one in pages[MI_BIN_HUGE]
+     page_count == the pages in all queues, each with xheap == this heap
 --------------------------------------------------------------------------- */
 typedef struct mi_page_queue_s {
   mi_page_t* first;

@@ -1,0 +1,453 @@
+/* test-invariants: the validity walkers see real structures as valid and
+   report each kind of breakage (linked with the MI_DEBUG=3 variant, so every
+   state change of this run is also checked by the library itself).
+
+   1. Build: a heap with small, medium, large and huge pages, a page with
+      blocks on all three free lists (another thread frees some), a full
+      page with a block on the heap's delayed-free list, an arena of its
+      own, and a segment that an exited thread abandoned.
+   2. Every walker says valid: _mi_page_is_valid, _mi_segment_is_valid,
+      _mi_heap_is_valid, _mi_arena_is_valid (quiescent: one thread runs).
+   3. One field at a time is broken (a count, a link, a list head, a flag, a
+      slice_map bit, a mask, a bitmap bit, ...): the walker returns false,
+      with one EFAULT error whose message names the equation; the field is
+      restored and the walker says valid again. Messages go to an output
+      handler and errors to an error handler, so nothing here aborts; the
+      fields are restored before anything else can allocate. */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include "mica.h"
+#include "mica/internal.h"
+#include "test.h"
+#include "api/output-capture.h"
+
+#if MI_DEBUG < 1
+#error "test-invariants needs the walkers of a debug build: compile it (and the library) with MI_DEBUG=3"
+#endif
+
+static long efault_count;
+static void on_error(int err, void* arg) {
+  (void)arg;
+  if (err == EFAULT) efault_count++;
+}
+
+static void reset_messages(void) {
+  efault_count = 0;
+  out_len = 0;
+  out_buf[0] = 0;
+}
+
+/* `valid` is what the walker said while the field was broken (restored by
+   now): false, one EFAULT error, and a message that contains `needle`. */
+static void expect_broken(const char* what, bool valid, const char* needle) {
+  CHECKF(!valid, "%s: the walker did not notice", what);
+  CHECKF(efault_count == 1, "%s: %ld errors reported (1 expected)", what, efault_count);
+  CHECKF(strstr(out_buf, needle) != NULL, "%s: the message does not name \"%s\": %s", what, needle, out_buf);
+  reset_messages();
+}
+
+static void expect_valid(const char* what, bool valid) {
+  CHECKF(valid && efault_count == 0, "%s: not valid: %s", what, out_buf);
+  reset_messages();
+}
+
+/* ---- threads -------------------------------------------------------------- */
+typedef struct free_job_s { void** blocks; size_t count; } free_job_t;
+
+static void* free_all(void* arg) {
+  free_job_t* job = (free_job_t*)arg;
+  for (size_t i = 0; i < job->count; i++) mi_free(job->blocks[i]);
+  return NULL;
+}
+
+/* Free `count` blocks from another thread (cross-thread frees). */
+static void free_in_thread(void** blocks, size_t count) {
+  free_job_t job = { blocks, count };
+  pthread_t t;
+  if (pthread_create(&t, NULL, free_all, &job) != 0) { CHECKF(false, "pthread_create failed"); return; }
+  pthread_join(t, NULL);
+}
+
+#define LEFT_COUNT 64
+static void* left_blocks[LEFT_COUNT];
+static void* allocate_and_exit(void* arg) {
+  (void)arg;
+  for (size_t i = 0; i < LEFT_COUNT; i++) left_blocks[i] = mi_malloc(72);
+  return NULL;   /* exits with the blocks live: its segment is abandoned */
+}
+
+/* ---- pages ----------------------------------------------------------------- */
+static void test_page(mi_heap_t* heap, mi_page_t* page) {
+  expect_valid("page with three lists", _mi_page_is_valid(page));
+  if (page->free == NULL || mi_block_next(page, page->free) == NULL || page->local_free == NULL || mi_page_thread_free(page) == NULL) {
+    CHECKF(false, "the page lacks blocks on all three lists (free %p, local %p, thread %p)",
+           (void*)page->free, (void*)page->local_free, (void*)mi_page_thread_free(page));
+    return;
+  }
+  bool v;
+
+  page->used++;
+  v = _mi_page_is_valid(page);
+  page->used--;
+  expect_broken("used + 1", v, "used == capacity - |free| - |local_free|");
+
+  const uint16_t capacity = page->capacity;
+  page->capacity = (uint16_t)(page->reserved + 1);
+  v = _mi_page_is_valid(page);
+  page->capacity = capacity;
+  expect_broken("capacity > reserved", v, "capacity <= reserved");
+
+  /* a block on two lists: local_free starts at free's head */
+  mi_block_t* const local = page->local_free;
+  page->local_free = page->free;
+  v = _mi_page_is_valid(page);
+  page->local_free = local;
+  expect_broken("block on free and local_free", v, "on two free lists");
+
+  /* a block on the thread-free list that is also on free (the delayed bits kept) */
+  const uintptr_t tfree = mi_atomic_load_relaxed(&page->xthread_free);
+  mi_atomic_store_relaxed(&page->xthread_free, mi_tf_set_block(tfree, page->free));
+  v = _mi_page_is_valid(page);
+  mi_atomic_store_relaxed(&page->xthread_free, tfree);
+  expect_broken("block on free and thread_free", v, "on two free lists");
+
+  /* a block linked twice: the second block of free points back at the first */
+  mi_block_t* const first = page->free;
+  mi_block_t* const second = mi_block_next(page, first);
+  const mi_encoded_t link = second->next;
+  mi_block_set_next(page, second, first);
+  v = _mi_page_is_valid(page);
+  second->next = link;
+  expect_broken("cycle on free", v, "on two free lists");
+
+  /* a link that leaves the page */
+  const mi_encoded_t link1 = first->next;
+  mi_block_set_next(page, first, (const mi_block_t*)((uint8_t*)_mi_page_segment(page) + MI_SEGMENT_SIZE + 64));
+  v = _mi_page_is_valid(page);
+  first->next = link1;
+  expect_broken("link outside the page", v, "outside the carved area");
+
+  /* a link into the page, between two blocks */
+  mi_block_set_next(page, first, (const mi_block_t*)((uint8_t*)second + 8));
+  v = _mi_page_is_valid(page);
+  first->next = link1;
+  expect_broken("link off a block boundary", v, "not at a block boundary");
+
+  /* the flag says full, the page is in its bin's queue */
+  mi_page_set_in_full(page, true);
+  v = _mi_page_is_valid(page);
+  mi_page_set_in_full(page, false);
+  expect_broken("MI_PAGE_IN_FULL outside the full queue", v, "linked in the queue");
+
+  /* the fast path's pointer skips the first page of the bin */
+  mi_page_queue_t* pq = _mi_page_queue_in(heap, page);
+  if (pq->first == page && pq->block_size <= MI_SMALL_SIZE_MAX) {
+    const size_t g = pq->block_size >> MI_GRANULE_SHIFT;
+    mi_page_t* direct = heap->pages_free_direct[g];
+    heap->pages_free_direct[g] = (mi_page_t*)&_mi_page_empty;
+    v = _mi_page_is_valid(page);
+    const bool vh = _mi_heap_is_valid(heap);
+    heap->pages_free_direct[g] = direct;
+    CHECK(!vh);
+    efault_count--;   /* the heap's report counted too */
+    expect_broken("pages_free_direct", v, "pages_free_direct");
+  } else {
+    CHECKF(false, "the page is not the first of its small bin");
+  }
+  expect_valid("page restored", _mi_page_is_valid(page));
+}
+
+/* ---- segments --------------------------------------------------------------- */
+static void test_segment_small(mi_segment_t* segment, mi_page_t* page) {
+  expect_valid("small segment", _mi_segment_is_valid(segment));
+  bool v;
+
+  segment->used++;
+  v = _mi_segment_is_valid(segment);
+  segment->used--;
+  expect_broken("segment used + 1", v, "used == pages in use");
+
+  const uintptr_t purge = segment->purge_mask;
+  segment->purge_mask |= (uintptr_t)1 << page->segment_idx;
+  const uint32_t expire = segment->purge_expire;
+  segment->purge_expire = 1;
+  v = _mi_segment_is_valid(segment);
+  segment->purge_mask = purge;
+  segment->purge_expire = expire;
+  expect_broken("purge mask names a page in use", v, "names free units only");
+
+  const uintptr_t commit = segment->commit_mask;
+  segment->commit_mask &= ~((uintptr_t)1 << page->segment_idx);
+  v = _mi_segment_is_valid(segment);
+  segment->commit_mask = commit;
+  expect_broken("commit mask lacks a page in use", v, "commit_mask");
+
+  const uintptr_t cookie = segment->cookie;
+  segment->cookie ^= 0x10;
+  v = _mi_segment_is_valid(segment);
+  segment->cookie = cookie;
+  expect_broken("cookie", v, "cookie");
+
+  /* a free page descriptor that still has a list */
+  mi_page_t* unused = NULL;
+  for (size_t i = 0; i < segment->capacity && unused == NULL; i++) {
+    if (!segment->pages[i].segment_in_use) unused = &segment->pages[i];
+  }
+  if (unused != NULL) {
+    unused->free = page->free;
+    v = _mi_segment_is_valid(segment);
+    unused->free = NULL;
+    expect_broken("free descriptor with a list", v, "has no blocks, lists, heap or links");
+  }
+  expect_valid("small segment restored", _mi_segment_is_valid(segment));
+}
+
+static void test_segment_large(mi_segment_t* segment, mi_page_t* page) {
+  expect_valid("large segment", _mi_segment_is_valid(segment));
+  expect_valid("large page", _mi_page_is_valid(page));
+  CHECK(segment->page_kind == MI_PAGE_LARGE && page->xblock_size >= 2 * MI_SLICE_SIZE);
+  const size_t idx = page->segment_idx;
+  bool v;
+
+  /* a slice of the span is missing from slice_map */
+  const uintptr_t map = segment->slice_map;
+  segment->slice_map &= ~((uintptr_t)1 << (idx + 1));
+  v = _mi_segment_is_valid(segment);
+  segment->slice_map = map;
+  expect_broken("slice_map bit cleared", v, "has its bits set in slice_map");
+
+  /* a stray bit beyond the spans */
+  const size_t n = page->xblock_size / MI_SLICE_SIZE;
+  if (idx + n < MI_SLICES_PER_SEGMENT && ((map >> (idx + n)) & 1) == 0) {
+    segment->slice_map |= (uintptr_t)1 << (idx + n);
+    v = _mi_segment_is_valid(segment);
+    segment->slice_map = map;
+    expect_broken("slice_map bit set on a free slice", v, "slice_map == bit 0 | the spans");
+  }
+
+  /* a continuation slice that points elsewhere */
+  mi_page_t* cont = &segment->pages[idx + 1];
+  const uint8_t offset = cont->slice_offset;
+  cont->slice_offset = 2;
+  v = _mi_segment_is_valid(segment);
+  cont->slice_offset = offset;
+  expect_broken("continuation slice_offset", v, "continuation slice");
+
+  /* a span that runs past the end of the segment */
+  const uint32_t xbsize = page->xblock_size;
+  page->xblock_size = (uint32_t)(MI_SEGMENT_SIZE);
+  v = _mi_segment_is_valid(segment);
+  page->xblock_size = xbsize;
+  expect_broken("span past the end", v, "span at slice");
+  expect_valid("large segment restored", _mi_segment_is_valid(segment));
+}
+
+static void test_segment_abandoned(mi_segment_t* segment) {
+  if (segment->tld != NULL) return;   /* reclaimed meanwhile: nothing abandoned to look at */
+  expect_valid("abandoned segment", _mi_segment_is_valid(segment));
+  for (size_t i = 0; i < segment->capacity; i++) {
+    if (segment->pages[i].segment_in_use) expect_valid("abandoned page", _mi_page_is_valid(&segment->pages[i]));
+  }
+  const uintptr_t tid = mi_atomic_load_relaxed(&segment->xthread_id);
+  mi_atomic_store_relaxed(&segment->xthread_id, (uintptr_t)1);
+  bool v = _mi_segment_is_valid(segment);
+  mi_atomic_store_relaxed(&segment->xthread_id, tid);
+  expect_broken("abandoned segment with an owner id", v, "abandoned (tld == NULL)");
+
+  segment->abandoned--;
+  v = _mi_segment_is_valid(segment);
+  segment->abandoned++;
+  expect_broken("abandoned segment with a page not abandoned", v, "abandoned == used");
+}
+
+/* ---- heaps ------------------------------------------------------------------ */
+static void test_heap(mi_heap_t* heap, mi_page_t* full_page) {
+  expect_valid("heap", _mi_heap_is_valid(heap));
+  bool v;
+
+  heap->page_count++;
+  v = _mi_heap_is_valid(heap);
+  heap->page_count--;
+  expect_broken("page_count + 1", v, "page_count == the pages in its queues");
+
+  heap->page_count--;
+  v = _mi_heap_is_valid(heap);
+  heap->page_count++;
+  expect_broken("page_count - 1", v, "page_count == the pages in its queues");
+
+  const size_t bin = _mi_bin(100);
+  heap->pages[bin].block_size += 8;
+  v = _mi_heap_is_valid(heap);
+  heap->pages[bin].block_size -= 8;
+  expect_broken("queue block_size", v, "block_size ==");
+
+  /* the full page's block on the delayed-free list goes missing */
+  CHECK(mi_page_is_full(full_page) && mi_tf_delayed(mi_atomic_load_relaxed(&full_page->xthread_free)) == MI_NO_DELAYED_FREE);
+  const uintptr_t delayed = mi_atomic_load_relaxed(&heap->xthread_delayed_free);
+  CHECK(delayed != 0);
+  mi_atomic_store_relaxed(&heap->xthread_delayed_free, 0);
+  v = _mi_heap_is_valid(heap);
+  mi_atomic_store_relaxed(&heap->xthread_delayed_free, delayed);
+  expect_broken("delayed block missing", v, "has a block on the delayed-free list");
+
+  /* a block of another heap's page on the delayed-free list */
+  void* other = mi_malloc(100);
+  mi_block_t* b = (mi_block_t*)other;
+  mi_block_set_next(_mi_ptr_page(b), b, (const mi_block_t*)delayed);
+  mi_atomic_store_relaxed(&heap->xthread_delayed_free, (uintptr_t)b);
+  v = _mi_heap_is_valid(heap);
+  mi_atomic_store_relaxed(&heap->xthread_delayed_free, delayed);
+  b->next = 0;
+  expect_broken("foreign delayed block", v, "a page of this heap");
+  mi_free(other);
+  expect_valid("heap restored", _mi_heap_is_valid(heap));
+}
+
+/* ---- arenas ------------------------------------------------------------------ */
+static void test_arena(mi_heap_t* arena_heap, mi_arena_id_t id) {
+  void* p = mi_heap_malloc(arena_heap, 1000);
+  CHECK(p != NULL);
+  if (p == NULL) return;
+  mi_segment_t* segment = _mi_ptr_segment(p);
+  CHECK(segment->memid.arena_idx == (uint32_t)id);   /* the region is one descriptor */
+  const size_t idx = (size_t)id - 1;
+  mi_arena_t* arena = _mi_arena_at(idx);
+  const size_t unit = segment->memid.block_idx;
+  expect_valid("arena", _mi_arena_is_valid(idx, true));
+  expect_valid("arena range", _mi_arena_range_is_valid(segment, segment->segment_size, &segment->memid));
+  expect_valid("segment in the arena", _mi_segment_is_valid(segment));
+  CHECK(arena->unit_count < MI_ARENA_MAP_WORDS * MI_INTPTR_BITS);
+  bool v;
+
+  /* a unit to purge that is in use: only a quiescent check may say so */
+  _mi_bitmap_set(arena->xpurge, unit, 1);
+  const bool moving = _mi_arena_is_valid(idx, false);
+  v = _mi_arena_is_valid(idx, true);
+  const bool vr = _mi_arena_range_is_valid(segment, segment->segment_size, &segment->memid);
+  _mi_bitmap_clear(arena->xpurge, unit, 1);
+  CHECK(moving && !vr);
+  efault_count--;   /* the range's report */
+  expect_broken("purge bit on a unit in use", v, "purge & in_use == 0");
+
+  /* a unit beyond the reservation that is not claimed */
+  _mi_bitmap_clear(arena->xin_use, arena->unit_count, 1);
+  v = _mi_arena_is_valid(idx, false);
+  _mi_bitmap_set(arena->xin_use, arena->unit_count, 1);
+  expect_broken("unit beyond unit_count free", v, "units >= unit_count");
+
+  /* a claimed unit that says it is clean */
+  _mi_bitmap_clear(arena->xdirty, unit, 1);
+  v = _mi_arena_range_is_valid(segment, segment->segment_size, &segment->memid);
+  _mi_bitmap_set(arena->xdirty, unit, 1);
+  expect_broken("claimed unit not dirty", v, "claimed units");
+
+  /* the segment's memid no longer matches the arena */
+  segment->memid.block_idx++;
+  v = _mi_segment_is_valid(segment);
+  segment->memid.block_idx--;
+  expect_broken("segment memid", v, "of it, pinned as it is");
+
+  /* a free unit to purge, with no deadline */
+  size_t free_unit = arena->unit_count;
+  for (size_t u = 0; u < arena->unit_count; u++) {
+    if (!_mi_bitmap_is_any_set(arena->xin_use, u, 1)) { free_unit = u; break; }
+  }
+  CHECK(free_unit < arena->unit_count && mi_atomic_load_relaxed(&arena->xpurge_expire) == 0);
+  if (free_unit < arena->unit_count && mi_atomic_load_relaxed(&arena->xpurge_expire) == 0) {
+    const bool dirty = _mi_bitmap_is_any_set(arena->xdirty, free_unit, 1);
+    _mi_bitmap_set(arena->xdirty, free_unit, 1);
+    _mi_bitmap_set(arena->xpurge, free_unit, 1);
+    v = _mi_arena_is_valid(idx, true);
+    _mi_bitmap_clear(arena->xpurge, free_unit, 1);
+    if (!dirty) _mi_bitmap_clear(arena->xdirty, free_unit, 1);
+    expect_broken("purge without a deadline", v, "xpurge_expire != 0");
+  }
+  expect_valid("arena restored", _mi_arena_is_valid(idx, true));
+  mi_free(p);
+}
+
+int main(void) {
+  mi_register_error(on_error, NULL);
+  mi_option_set(mi_option_max_errors, 1000000);
+  mi_option_set(mi_option_purge_delay, 1000000);   /* no purge runs while fields are broken */
+  output_capture();
+
+  /* a heap of our own (it reclaims nothing) */
+  mi_heap_t* heap = mi_heap_new();
+  CHECK(heap != NULL);
+  if (heap == NULL) return test_report();
+
+  /* an exited thread leaves a segment behind (after this thread has a
+     segment with free pages of its own, so it does not reclaim that one) */
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, allocate_and_exit, NULL) == 0);
+  pthread_join(t, NULL);
+
+  /* one page with blocks on free, local_free and thread_free: 48-byte
+     blocks are carved 4 KiB at a time, so 64 leave room on free */
+  enum { N = 64 };
+  void* small[N];
+  for (size_t i = 0; i < N; i++) small[i] = mi_heap_malloc(heap, 48);
+  mi_page_t* page = _mi_ptr_page(small[0]);
+  CHECK(_mi_ptr_page(small[N - 1]) == page);
+  for (size_t i = 0; i < N / 4; i++) mi_free(small[i]);              /* local_free */
+  free_in_thread(&small[N / 4], N / 4);                              /* thread_free */
+
+  /* one page of each other kind (before the full page: the generic path
+     would take its delayed free) */
+  void* medium = mi_heap_malloc(heap, 40 * 1024);
+  void* large = mi_heap_malloc(heap, 300 * 1024);
+  void* huge = mi_heap_malloc(heap, 5 * 1024 * 1024);
+  CHECK(medium != NULL && large != NULL && huge != NULL);
+
+  /* a full page: 1 KiB blocks fill a page, then the next one moves it to
+     the full queue; a free from another thread reaches the heap's
+     delayed-free list */
+  enum { F = 200 };
+  void* full[F];
+  for (size_t i = 0; i < F; i++) full[i] = mi_heap_malloc(heap, 1024);
+  mi_page_t* full_page = _mi_ptr_page(full[0]);
+  CHECK(mi_page_is_full(full_page));
+  free_in_thread(&full[0], 1);
+
+  /* everything is valid as built */
+  expect_valid("heap as built", _mi_heap_is_valid(heap));
+  expect_valid("default heap", _mi_heap_is_valid(mi_heap_get_default()));
+  expect_valid("medium page", _mi_page_is_valid(_mi_ptr_page(medium)));
+  expect_valid("huge page", _mi_page_is_valid(_mi_ptr_page(huge)));
+  expect_valid("huge segment", _mi_segment_is_valid(_mi_ptr_segment(huge)));
+  expect_valid("medium segment", _mi_segment_is_valid(_mi_ptr_segment(medium)));
+  for (size_t i = 0; i < _mi_arena_count(); i++) expect_valid("arena", _mi_arena_is_valid(i, true));
+
+  test_page(heap, page);
+  test_segment_small(_mi_page_segment(page), page);
+  test_segment_large(_mi_ptr_segment(large), _mi_ptr_page(large));
+  test_segment_abandoned(_mi_ptr_segment(left_blocks[0]));
+  test_heap(heap, full_page);
+
+  /* an arena of our own, exclusive: 64 MiB leaves bitmap bits beyond it */
+  mi_arena_id_t id = 0;
+  CHECK(mi_reserve_os_memory_ex(64 * 1024 * 1024, true, false, true, &id) == 0);
+  mi_heap_t* arena_heap = (id != 0 ? mi_heap_new_in_arena(id) : NULL);
+  if (arena_heap != NULL) {
+    test_arena(arena_heap, id);
+    mi_heap_delete(arena_heap);
+  }
+
+  /* take it all down (the library checks each step at MI_DEBUG=3) */
+  for (size_t i = N / 2; i < N; i++) mi_free(small[i]);
+  for (size_t i = 1; i < F; i++) mi_free(full[i]);
+  mi_free(medium);
+  mi_free(large);
+  mi_heap_collect(heap, true);
+  expect_valid("heap after frees", _mi_heap_is_valid(heap));
+  mi_free(huge);
+  mi_heap_destroy(heap);
+  for (size_t i = 0; i < LEFT_COUNT; i++) mi_free(left_blocks[i]);
+  mi_collect(true);
+  expect_valid("default heap at the end", _mi_heap_is_valid(mi_heap_get_default()));
+  for (size_t i = 0; i < _mi_arena_count(); i++) expect_valid("arena at the end", _mi_arena_is_valid(i, true));
+  output_release();
+  return test_report();
+}
