@@ -50,6 +50,7 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   if (adjust == 0) return p;
   uint8_t* aligned = p + adjust;
   mi_page_t* page = _mi_ptr_page(p);
+  mi_assert_internal(adjust + size <= mi_page_block_size(page) && (((uintptr_t)aligned + offset) & align_mask) == 0);
   mi_page_set_has_aligned(page, true);
   mi_track_free(p);
   mi_track_malloc(aligned, mi_page_block_size(page) - adjust, zero);   /* all of the usable size */

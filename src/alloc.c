@@ -44,6 +44,8 @@ void* _mi_alloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_ali
     mi_heap_collect(heap, true);   /* give memory back, then try once more */
     p = _mi_page_malloc_generic(heap, size, zero, huge_alignment);
   }
+  mi_assert_internal(p == NULL || (_mi_ptr_is_known(p) && _mi_page_usable_size(_mi_ptr_page(p), p) >= size));
+  mi_assert_internal(p == NULL || huge_alignment == 0 || ((uintptr_t)p & (huge_alignment - 1)) == 0);
   if (mi_unlikely(p == NULL)) {
     if (size <= MI_MAX_ALLOC_SIZE) _mi_message_error(ENOMEM, "unable to allocate memory (%zu bytes)\n", size);
     errno = ENOMEM;

@@ -381,6 +381,7 @@ static void* mi_arena_try_alloc_in(size_t arena_idx, size_t units, bool commit, 
   mi_arena_t* arena = &mi_arenas[arena_idx];
   size_t bit;
   if (!_mi_bitmap_try_claim(arena->xin_use, MI_ARENA_MAP_WORDS, units, &bit)) return NULL;
+  mi_assert(bit + units <= arena->unit_count);   /* the bits beyond it are claimed for good */
   uint8_t* p = mi_arena_start(arena) + bit * MI_SEGMENT_SIZE;
   _mi_bitmap_clear(arena->xpurge, bit, units);              /* reused before its purge: nothing to do */
   memid->is_zero = !_mi_bitmap_is_any_set(arena->xdirty, bit, units);

@@ -77,6 +77,7 @@ static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page
 static void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool check_double);
 
 static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* page, mi_block_t* block) {
+  mi_assert_internal(page->segment_in_use && _mi_page_segment(page) == segment);
   if (mi_atomic_load_acquire(&segment->xthread_id) == 0) {   /* abandoned */
     if (segment->page_kind == MI_PAGE_HUGE) {
       if (_mi_segment_huge_page_free_abandoned(segment)) return;

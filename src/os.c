@@ -67,6 +67,7 @@ static void* mi_os_alloc_aligned_ex(size_t size, size_t alignment, bool commit, 
   const size_t post = over_size - pre - size;
   if (pre > 0)  mi_os_munmap(q, pre, account && commit);
   if (post > 0) mi_os_munmap(aligned + size, post, account && commit);
+  mi_assert(((uintptr_t)aligned & (alignment - 1)) == 0);
   return aligned;
 }
 
