@@ -13,10 +13,16 @@
       with one EFAULT error whose message names the equation; the field is
       restored and the walker says valid again. Messages go to an output
       handler and errors to an error handler, so nothing here aborts; the
-      fields are restored before anything else can allocate. */
+      fields are restored before anything else can allocate.
+   4. The library runs the walkers itself: a forked child breaks `used` and
+      collects the heap; it must die on the assertion that names the walker. */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "mica.h"
 #include "mica/internal.h"
 #include "test.h"
@@ -309,6 +315,35 @@ static void test_arena(mi_heap_t* arena_heap, mi_arena_id_t id) {
   mi_free(p);
 }
 
+/* ---- the library's own check ------------------------------------------------ */
+static void test_assertion(mi_heap_t* heap, mi_page_t* page) {
+  int fds[2];
+  if (pipe(fds) != 0) { CHECKF(false, "pipe failed"); return; }
+  fflush(stdout);
+  fflush(stderr);
+  const pid_t pid = fork();
+  if (pid < 0) { CHECKF(false, "fork failed"); close(fds[0]); close(fds[1]); return; }
+  if (pid == 0) {
+    output_release();   /* mica's messages to stderr, which is the pipe */
+    dup2(fds[1], 2);
+    page->used++;
+    mi_heap_collect(heap, false);   /* ends with mi_assert_expensive(_mi_heap_is_valid(heap)) */
+    _exit(0);
+  }
+  close(fds[1]);
+  char msg[4096];
+  size_t len = 0;
+  ssize_t n;
+  while (len + 1 < sizeof(msg) && (n = read(fds[0], msg + len, sizeof(msg) - 1 - len)) > 0) len += (size_t)n;
+  msg[len] = 0;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECKF(WIFSIGNALED(status), "the child was not stopped by the assertion (status %#x): %s", status, msg);
+  CHECKF(strstr(msg, "used == capacity - |free| - |local_free|") != NULL && strstr(msg, "assertion failed") != NULL &&
+         strstr(msg, "_mi_heap_is_valid(heap)") != NULL, "the child's messages do not name the walker: %s", msg);
+}
+
 int main(void) {
   mi_register_error(on_error, NULL);
   mi_option_set(mi_option_max_errors, 1000000);
@@ -367,6 +402,7 @@ int main(void) {
   test_segment_large(_mi_ptr_segment(large), _mi_ptr_page(large));
   test_segment_abandoned(_mi_ptr_segment(left_blocks[0]));
   test_heap(heap, full_page);
+  test_assertion(heap, page);
 
   /* an arena of our own, exclusive: 32 MiB leaves bitmap bits beyond it
      (8 units of 4 MiB on 64-bit, 16 of 2 MiB on 32-bit) */
