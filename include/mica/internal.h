@@ -482,7 +482,7 @@ static inline void _mi_free_inline(void* p) {
   const uintptr_t tid = mi_atomic_load_relaxed(&segment->xthread_id);
   mi_page_t* const page = _mi_segment_slice_of(segment, p);   /* a continuation slice has has_aligned set: slow path */
   mi_block_t* const block = (mi_block_t*)p;
-  if (mi_likely(_mi_thread_id() == tid && mi_atomic_load_relaxed(&page->xflags) == 0 && MI_DEBUG == 0 &&
+  if (mi_likely(_mi_thread_id() == tid && mi_atomic_load_relaxed(&page->xflags) == 0 && MI_DEBUG < 2 &&
                 !mi_block_looks_free(page, block))) {
     mi_track_free(p);
     mi_block_set_next(page, block, page->local_free);
