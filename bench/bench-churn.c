@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-churn: single-threaded churn of mixed sizes.
 
    A working set of SLOTS live blocks; each step picks a random slot, checks

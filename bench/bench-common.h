@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small helpers shared by the mica benchmarks. The benchmarks use only the
    standard malloc/free/realloc, so any allocator can be measured through
    LD_PRELOAD. */

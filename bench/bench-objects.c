@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-objects: the footprint of many small live objects.
 
    Builds COUNT live objects with sizes uniform in [MIN, MAX] (the shape of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-pair: the cost of one malloc + free pair of a 64-byte block, for
    instruction counting with callgrind:
 

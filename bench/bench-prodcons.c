@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-prodcons: multi-threaded producer/consumer.
 
    P producer threads allocate blocks of mixed sizes (90% 16-512 B, 8% up to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-server: a server-like workload with thread turnover (in the spirit
    of the Larson server benchmark, but its own design).
 

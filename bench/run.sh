@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/run.sh: benchmark mica against glibc, jemalloc, tcmalloc-minimal and
 # mimalloc. See doc/benchmarks.md.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mica: a general-purpose malloc replacement.
    Public API. Names, signatures and semantics are mimalloc v2.4.1's, so code
    written against mimalloc builds against mica by changing the include. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // mica: every form of C++ operator new and delete on mica, in one header,
 // as mimalloc-new-delete.h. For a program that links libmica.a (or a mica
 // built without MI_OVERRIDE) and wants its own `new` to be mica's: include

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mica: send the C allocator, and the POSIX, BSD and Windows CRT names
    around it, to the mi_ functions by macros, as mimalloc-override.h does.
    For code that cannot link mica as the process's malloc (no MI_OVERRIDE,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mica: statistics as a structure and as JSON, with the layout of
    mimalloc v2.4's mimalloc-stats.h (MI_STAT_VERSION 4), so code reading
    mimalloc's statistics builds against mica unchanged. Counters mica does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Aligned allocation. Alignments up to MI_HUGE_ALIGN_MIN over-allocate in
    the ordinary size classes and hand out an interior pointer (the page is
    marked has_aligned, so free finds the block start); larger ones get a

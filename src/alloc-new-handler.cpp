@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The C++ half of mi_new (see alloc-new.h): the new-handler and bad_alloc.
 // Exceptions thrown here unwind through alloc-new.c, compiled with
 // -fexceptions for that reason.

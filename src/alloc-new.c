@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mi_new and friends: allocation with the semantics of C++ `new`, callable
    from C. On failure the std::new_handler is called and the allocation
    retried; the throwing forms never return NULL (alloc-new.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The C++ side of mi_new (src/alloc-new.c): what a failed throwing or
    nothrow `new` does. Defined in alloc-new-handler.cpp where mica is built
    with a C++ compiler (MI_NEW_HANDLER_CXX), else in alloc-new.c, where

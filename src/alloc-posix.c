@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX and C standard entry points under mi_ names, with their exact
    semantics (errno, return codes); the override exports call these. */
 #include <stdlib.h>   /* mbstowcs */

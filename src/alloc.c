@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The allocation front end: the malloc fast path, zeroing, realloc and the
    string helpers. */
 #include "mica/internal.h"

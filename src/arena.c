@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Arenas: large reservations split into MI_SEGMENT_SIZE units that are
    handed out as segments, with delayed purging of freed units.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Size classes ("bins"): which class a size falls in, and the block size of
    each class. Pure functions of the size; see doc/design.md for the steps. */
 #include "mica/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Concurrent bitmaps of word-sized atomics. A claimed run of bits always
    lies inside one word, so a claim is a single compare-and-swap. */
 #include "mica/internal.h"

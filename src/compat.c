@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mimalloc API calls whose effect mica does not have (yet), each accepted
    with mimalloc's signature; doc/options.md says what each does here. */
 #include "mica/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Freeing: the same-thread fast path, the cross-thread path (one atomic
    push), delayed frees into full pages, and invalid-pointer detection. */
 #include "mica/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Heaps: creation, deletion (blocks move to the backing heap), destruction
    (blocks are freed at once), collection and analysis. A heap is used only
    by the thread that created it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Messages: output (mi_register_output), verbose messages, warnings and
    errors (mi_register_error), assertion failures. A leaf: it calls only
    prim and options.c (for verbose, show_errors and the message limits). */

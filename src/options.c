@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Options (read lazily from MICA_<NAME> or MIMALLOC_<NAME>). A leaf: it
    calls only prim and message.c. */
 #include <ctype.h>

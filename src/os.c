@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Policy over the OS layer: alignment, accounting, purging. Calls only
    prim; everything above calls this instead of prim for memory. */
 #include "mica/internal.h"

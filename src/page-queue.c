@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The heap's page queues, one per size class (bin.c). Owner thread only. */
 #include "mica/internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pages: building and collecting free lists, the delayed-free protocol for
    full pages, and the generic (slow) allocation path. Owner thread only,
    except where a function says otherwise. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process: initialisation (once, from the first allocation or the
    load hook), the exit hook, and the random key of segment cookies. */
 #include "mica/internal.h"

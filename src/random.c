@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Randomness for cookies and free-list keys: a small PRNG (xorshift128+ on
    two 64-bit words; plain variables, never atomics) seeded from the OS. Not
    for cryptography. A leaf: calls only prim. */

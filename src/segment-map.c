@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The segment map: one bit per MI_SEGMENT_SIZE unit of the address space,
    set while a live segment starts there. It lets free() tell mica's
    pointers from foreign or wild ones without touching their memory. The

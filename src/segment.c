@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Segments: MI_SEGMENT_SIZE-aligned memory split into pages, their
    allocation from arenas, delayed purging of free pages, and abandoning
    (thread exit) / reclaiming (another thread takes over).

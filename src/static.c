@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The whole allocator as one translation unit: built as mica.o for a
    static whole-program override, or compiled into a larger build (as
    CPython vendors its allocator). The only file that includes .c files. */

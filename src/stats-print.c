@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Statistics as text (mi_stats_print, the summary at exit), as mimalloc's
    public structure (mi_stats_get) and as JSON (mi_stats_get_json). */
 #include "mica/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Statistics: process-wide counters (relaxed atomics, slow paths only).
    A leaf: it calls nothing. Printing and mimalloc's mi_stats_get and
    mi_stats_get_json are in stats-print.c. */

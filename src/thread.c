@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Threads: their identity, their data (a heap and its tld), initialisation
    on the first allocation and teardown at exit (the hook prim calls), and
    the sub-processes threads belong to.

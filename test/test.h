@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mica test helpers: one header, no library.
 
    CHECK(cond) / CHECKF(cond, fmt, ...) record a failure (file:line and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross build for aarch64-linux-gnu (Debian cross gcc), tests run under qemu-user:
 #   cmake -S . -B build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake
 # Packages: gcc-aarch64-linux-gnu libc6-dev-*-cross qemu-user (see doc/porting.md).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross build for aarch64-linux-musl: Debian's cross gcc with musl's specs (packages
 # gcc-aarch64-linux-gnu, musl-dev:<arch> after dpkg --add-architecture), tests under
 # qemu-user, which finds musl's loader in the host's /lib. Configure with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # AArch64 big-endian, compile only (no big-endian libc in Debian): static
 # library and mica.o (-DMI_BUILD_SHARED=OFF -DMI_BUILD_TESTS=OFF). The arm64
 # glibc headers lack gnu/stubs-lp64_be.h: be-shim/ supplies it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross build for arm-linux-gnueabihf (Debian cross gcc), tests run under qemu-user:
 #   cmake -S . -B build-arm -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/arm-linux-gnueabihf.cmake
 # Packages: gcc-arm-linux-gnueabihf libc6-dev-*-cross qemu-user (see doc/porting.md).

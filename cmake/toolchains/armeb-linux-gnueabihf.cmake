@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ARM big-endian (armv7, BE8), compile only: Debian has no big-endian ARM
 # libc to link or run against, so only the static library and mica.o are
 # built (-DMI_BUILD_SHARED=OFF -DMI_BUILD_TESTS=OFF). The glibc armhf headers

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross build for i686 (Debian cross gcc). The binaries run natively on the
 # x86_64 kernel, started through the cross libc's own loader (no multilib
 # needed). A kernel that runs no 32-bit x86 programs (IA32 emulation off, as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross build for s390x-linux-gnu (Debian cross gcc), tests run under qemu-user:
 #   cmake -S . -B build-s390x -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/s390x-linux-gnu.cmake
 # Packages: gcc-s390x-linux-gnu libc6-dev-*-cross qemu-user (see doc/porting.md).

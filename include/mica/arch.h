@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Architecture and compiler facts: pointer size, endianness, cache line,
    the spin-wait hint and the thread pointer. This header and src/prim/ are
    the only places with per-architecture #if chains; each chain ends in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Atomics: C11 <stdatomic.h> behind wrappers whose names carry the memory
    order, so every ordering in use can be audited with grep. Only word-sized
    (uintptr_t, pointers) and 32-bit atomics are used: mica needs no 64-bit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every MI_* build knob, resolved to a value. Each is always defined and is
    tested with #if, never #ifdef; the build uses -Wundef so a misspelled
    knob is an error instead of a silent 0. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The calls that go up the layer map (doc/design.md), all of them. Every
    other call goes to the caller's own layer, a layer below, or a leaf;
    test/house/check-layers.sh checks the object files against that rule and

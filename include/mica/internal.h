@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal interfaces, grouped by the file that defines them, and the small
    inline helpers that the fast paths share. Never installed. */
 #ifndef MICA_INTERNAL_H

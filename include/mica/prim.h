@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The OS contract: everything mica needs from the operating system and the
    C library, implemented in src/prim/ (the only place with OS headers and
    per-OS or per-libc code).

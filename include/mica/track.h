@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Telling memory checkers about mica's blocks. No-ops unless a checker is
    selected at build time (MI_TRACK_VALGRIND). Every free-list read or write
    of a block's first word is bracketed so memcheck does not see mica's own

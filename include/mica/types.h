@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mica's data structures and their invariants.
 
    Layering: a heap (per thread) owns pages; pages live inside segments;

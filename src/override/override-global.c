@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process-wide binding of each C allocator name (see override-global.h).
    This file must define none of those names: compiled on its own with -fPIC,
    every `&name` below is a load from the GOT, which the dynamic loader filled

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The C allocator functions as the dynamic loader bound them for the whole
    process: `_mi_override_global_malloc()` is the `malloc` every library calls, which
    is not mica's when another allocator is preloaded before it. Defined in

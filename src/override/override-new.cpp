@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The C++ allocation operators, every form, on mica (MI_OVERRIDE with a
 // C++ compiler). Semantics per the C++ standard, from mi_new and friends:
 // a failing throwing `new` calls the installed new-handler and retries, and

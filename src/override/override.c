@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The C allocator exports (MI_OVERRIDE): with these, libmica.so under
    LD_PRELOAD, or libmica.a / mica.o linked into a program, serves every
    malloc of the process. Each forwards to the mi_ function with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the C library beneath mica provides, as 0/1 values for the layers
    above (the only libc knowledge outside src/prim/prim.c). */
 #ifndef MICA_PRIM_FEATURES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The OS layer for Linux (glibc and musl): the only file with OS headers and
    libc-specific code. Implements the contract in include/mica/prim.h.
    Nothing here may call malloc: mica is the malloc. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Fails if a function exported by the headers is never called in the tests.
 # usage: cmake "-DHEADERS=<mica.h>|<mimalloc-stats.h>" "-DSOURCES=<test-api.c>|<more.c>|..." -P api-coverage.cmake
 # (lists separated by '|': a ';' would split the command line of add_test)

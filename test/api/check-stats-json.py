@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Run a program that prints mi_stats_get_json's output (test-stats-json)
 and check it with Python's json module: valid JSON, mimalloc's layout."""
 import json

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mica's output (mi_register_output) captured in out_buf, for the tests of
    what mica prints (mi_options_print, statistics). */
 #ifndef MICA_TEST_OUTPUT_CAPTURE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-api-ext: the functions mimalloc v2.4 added to mica.h (the rest is
    test-api.c): the u-forms, mi_new and friends from C, wide and multibyte
    strings, environment copies, the Windows aligned recalloc names,

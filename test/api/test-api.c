@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-api: every public function of mica.h, with edge cases.
 
    Each section is one function; all run in one process, in order, and every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // CHECK / CHECKF / test_report for the single-threaded C++ tests of
 // test/api (test.h is C: <stdatomic.h>). Same output: "N passed, N failed".
 #ifndef MICA_TEST_CXX_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-mimalloc-prototypes: mica's headers against mimalloc v2.4.1's public
    API. Every function of mimalloc.h (157) and mimalloc-stats.h (2) is
    declared again below exactly as mimalloc v2.4.1 declares it: a changed

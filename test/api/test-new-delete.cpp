@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // test-new-delete: mimalloc-new-delete.h in a program linked statically with
 // a libmica.a that exports no malloc and no operators (MI_OVERRIDE=0): every
 // new/delete form of the program must still be mica's, through the header.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-options-env: options from the environment (run by ctest with the
    variables below set): MICA_ and MIMALLOC_ prefixes, legacy names, size
    suffixes, invalid values, and mi_options_print showing each source.

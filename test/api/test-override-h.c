@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-override-h: mimalloc-override.h in a program linked with a
    libmica.a that exports no malloc (MI_OVERRIDE=0): the macros must send
    every allocation of this file to mica, while the same names called

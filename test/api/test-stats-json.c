@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-stats-json: print mi_stats_get_json's output, with a live huge block,
    for check-stats-json.py to parse. */
 #include "mimalloc-stats.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // test-stl: mica.h's C++ allocators in the standard containers, and mi_new
 // and friends with C++ semantics (new-handler, std::bad_alloc) as mica.h
 // documents them.

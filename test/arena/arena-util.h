@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers for the arena tests: what the kernel says about a range
    (/proc/self/maps permissions, mincore residency, smaps fields) and a
    capture of mica's output (mi_arenas_print, warnings). */

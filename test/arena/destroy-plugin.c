@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The library of test arena-destroy: links mica statically (exporting
    none of it) and allocates with it; its destructor is mica's exit. */
 #include <string.h>

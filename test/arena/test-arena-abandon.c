@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-arena-abandon: what happens to memory that threads leave behind,
    and the options that steer it.
 

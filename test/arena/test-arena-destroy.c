@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-arena-destroy MODE: destroy_on_exit. A program on the C library's
    malloc dlopen()s a library with mica inside, which allocates 8 MiB, and
    dlclose()s it. With destroy_on_exit (MODE "on") mica's exit gives its

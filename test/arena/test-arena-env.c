@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-arena-env MODE: options that act at start-up or on every
    reservation, each run by ctest with its environment.
 

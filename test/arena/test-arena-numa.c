@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-arena-numa: huge OS pages and NUMA (linked with libmica.a: it
    reaches the internal NUMA functions to pretend a topology).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-arena-reclaim-on-free: abandoned_reclaim_on_free. A thread exits
    with live blocks (its segment is abandoned); the main thread frees one
    of them. Option off: the segment stays abandoned (the other blocks are

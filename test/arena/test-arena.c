@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-arena: user-provided and exclusive arenas, commit policy, purging.
 
    1. An embedded user's static buffer as an exclusive arena: a heap in it

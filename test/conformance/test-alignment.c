@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fundamental alignment of every block (C17 7.22.3): a request of n bytes
    is aligned for any object of fundamental alignment that fits in n bytes,
    that is to alignof(max_align_t) when n >= alignof(max_align_t), else to

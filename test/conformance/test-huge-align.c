@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every power-of-two alignment from 8 bytes to 1 GiB, with sizes 0, 1,
    a-1, a, a+1 and 3a+5, through every aligned entry point: the result is an
    aligned, usable block, or NULL with ENOMEM (EINVAL is for alignments that

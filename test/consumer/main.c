@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Consumer of an installed mica: checks that the public API links and works.
    Exit status 0 when every check passed. */
 #include <mica.h>

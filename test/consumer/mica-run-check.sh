@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Checks bin/mica-run with a given libmica.so.
 # Usage: test/consumer/mica-run-check.sh LIBMICA_SO
 # Exits non-zero on the first failed check.

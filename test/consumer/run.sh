@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install test: build mica from SRC_DIR, install it into WORK_DIR/prefix, then
 # build and run a consumer of the installed package in three ways:
 #   1. CMake find_package(mica CONFIG REQUIRED), target mica::mica (shared)

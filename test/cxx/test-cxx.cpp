@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // C++ operators on mica: every form of new/delete is served by mica, a
 // failing new calls the new-handler and then throws std::bad_alloc, nothrow
 // forms return nullptr, aligned forms align; and an STL workload with

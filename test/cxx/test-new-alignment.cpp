@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Every form of operator new returns memory aligned for any object of
 // fundamental alignment that fits: __STDCPP_DEFAULT_NEW_ALIGNMENT__ for
 // requests at least that large, else the largest power of two <= size.

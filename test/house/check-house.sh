@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The house rules, checked on the built objects and the sources:
 #   layers    every call between source files goes to the caller's layer, a
 #             layer below, or a leaf, as doc/design.md's layer map says;
@@ -10,6 +11,8 @@
 #             header but prim.h, arch.h, atomic.h and hooks.h
 #   atomics   every atomic field is x-prefixed, and atomics are touched only
 #             through atomic.h's order-named wrappers
+#   licence   every source, build and script file names its licence (SPDX)
+#             in its first three lines
 # usage: check-house.sh <section> <source-dir> <libmica.a> [nm]
 # Prints "N passed, N failed" like the C tests; exits 1 on any failure.
 set -uo pipefail
@@ -147,7 +150,20 @@ check_atomics() {
   pass
 }
 
+check_licence() {
+  local f n=0
+  while IFS= read -r f; do
+    n=$((n + 1))
+    head -n 3 "$f" | grep -q 'SPDX-License-Identifier: MIT' && pass || fail "${f#$src/} has no SPDX-License-Identifier: MIT line at its top"
+  done < <(find "$src/src" "$src/include" "$src/test" "$src/bench" "$src/bin" "$src/cmake" "$src/.ci" "$src/CMakeLists.txt" -type f \
+             \( -name '*.c' -o -name '*.h' -o -name '*.cpp' -o -name '*.sh' -o -name '*.py' -o -name '*.cmake' \
+                -o -name '*.in' -o -name '*.list' -o -name 'CMakeLists.txt' -o -name run -o -name mica-run -o -name '*-gcc' \))
+  [ $n -gt 100 ] || fail "only $n files found: the walk is broken"
+  [ -f "$src/LICENSE" ] && grep -q '^MIT License' "$src/LICENSE" && pass || fail "no MIT LICENSE file"
+}
+
 case $section in
+  licence) check_licence ;;
   layers) check_layers ;;
   names) check_names ;;
   includes) check_includes ;;

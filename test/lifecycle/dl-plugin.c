@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The library of test dl: test-dl dlopen()s and dlclose()s it again and
    again while the process runs on mica. It links libc only, so its malloc,
    realloc, free and libc's strdup are whatever the process's are (mica's),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The library of test dl-static: it links libmica.a and calls the mi_ API
    only. It is linked with -Wl,--exclude-libs,ALL, so it exports none of
    mica's symbols (malloc, mi_malloc, ...) and the program that dlopen()s it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers of the dl-* test programs (after test.h). */
 #ifndef MICA_TEST_DL_UTIL_H
 #define MICA_TEST_DL_UTIL_H

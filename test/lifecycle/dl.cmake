@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # --- lifecycle: dlopen/dlclose, and allocations before mica's constructor
 # and after main. Included from test/CMakeLists.txt (uses mi_test and
 # mi_test_qemu); the test libraries are built here, next to the programs,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The library of test early-late. It links libc only, and the program
    lists it after mica, so glibc runs its constructors before mica's (and
    its destructors after mica's); in the static test the program holds mica

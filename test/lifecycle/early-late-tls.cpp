@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // test early-late, with a C++ compiler: a C++ thread_local object whose
 // constructor and destructor allocate. Its destructor runs at the exit of
 // every thread that used it, and for the main thread at exit(), after main

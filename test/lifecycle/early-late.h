@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Between test-early-late and its library early-late-lib, which links libc
    only (not mica): the library cannot call mica, so the program hands it
    mica's ownership test and the test counters before main returns. */

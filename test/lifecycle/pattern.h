@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Byte patterns for blocks that cross a boundary (a dlopen'ed library, a
    thread, an exit handler): fill a block from a seed where it is allocated,
    check it where it is freed. Also compiled as C++ (early-late-tls.cpp). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dl-static, dl-static-ld-tls: a program on the C library's malloc (not
    linked with mica) dlopen()s dl-static-plugin, a library that links
    libmica.a statically and exports none of its symbols. Every round (10):

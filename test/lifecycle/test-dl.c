@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dl, dl-preload: a program running on mica (test-dl is linked with
    libmica.so; test-dl-preload is not linked with mica and runs with
    LD_PRELOAD=libmica.so) dlopen()s dl-plugin, a library that links libc

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* early-late, early-late-static: allocations before mica's constructor has
    run and after main has returned all go to mica, with no recursion in its
    initialisation (and no other malloc to fall back on: none is looked up).

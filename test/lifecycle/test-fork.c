@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork under allocation load: while worker threads allocate and free, the
    main thread forks many times. Each child must be able to allocate and
    free (also from a new thread), which deadlocks if it inherits a lock held

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Many short-lived threads: 100,000 (scaled) created and joined in turn,
    each allocating; some leave blocks behind that later threads free (and
    some end with pthread_exit holding live blocks, some are detached).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Real programs and test-preload with libmica.so in LD_PRELOAD, alone or
 # together with another allocator (test/override/preload.cmake).
 #

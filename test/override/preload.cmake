@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # --- override: libmica.so preloaded into programs not linked with it ---------
 # Included from test/CMakeLists.txt. test-preload (override/test-preload.c)
 # is linked with the C library only and finds mica with dlopen(RTLD_NOLOAD).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* override/api-binding: mica's exports call mica's own mi_ functions, even
    when the program (or another library before libmica.so) exports mi_
    names too, as a program with mimalloc linked in does. This program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* glibc's allocator introspection answered by mica (linked with the
    library, so these calls bind to mica's exports): mallinfo2 reports mica's
    segments and huge blocks; malloc_trim returns memory to the OS and says

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A program that is NOT linked with mica, run with libmica.so in LD_PRELOAD
    (alone, or with another allocator before or after it).
 

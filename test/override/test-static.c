@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Linked with libmica.a: mica's malloc replaces the C library's for the
    whole program, including what libc allocates internally and the program
    frees (strdup, getline, open_memstream, asprintf, fopen's buffer), and the

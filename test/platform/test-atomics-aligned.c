@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Run-time proof of the alignment rule: every atomic in mica's metadata is
    naturally aligned, after work that creates every kind of metadata (all
    page kinds, several heaps, cross-thread frees, an exited thread's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Negative control for the alignment proofs: a deliberately misaligned
    64-bit atomic store (the failure class of the field's SIGBUS on ARM) must
    trap here. Registered only for ARM targets under qemu-user, which, like

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # program-clangxx: Debian's clang++ compiling STL-heavy C++ on mica.
 #
 # clang's own data structures (DenseMap, SmallVector, BumpPtrAllocator

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared helpers of the test/programs/*.sh tests. Sourced (POSIX sh), not run.
 #
 # Every test is run as `sh test/programs/<name>.sh LIBMICA_SO WORKDIR`. The

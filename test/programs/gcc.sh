@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # program-gcc: Debian's gcc (the driver, cc1 and as) on mica.
 #
 # Generates a large C file (many functions with big switch statements, string

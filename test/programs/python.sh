@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # program-python: Debian's CPython on mica, every object from malloc.
 #
 #   1. test/programs/workload.py (dicts, lists, strings, sorting, json, a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # program-tools: command-line tools of Debian on mica.
 #
 #   sort     generated records, sorted four ways (including a multi-threaded

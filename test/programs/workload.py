@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Allocation-heavy Python workload for test/programs/python.sh.
 #
 # Run with PYTHONMALLOC=malloc so that every object comes from malloc (mica

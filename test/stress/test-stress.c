@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-stress: many threads allocating, verifying and freeing each other's
    blocks.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Size classes, checked against their definition for every size up to the
    largest one that has a class (MI_LARGE_OBJ_SIZE_MAX): `_mi_bin(size)` is a
    class whose block size holds `size` and the class below does not (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The concurrent bitmap of src/bitmap.c (arena units, purge marks, the
    segment map): a claim finds a run of clear bits inside one word and sets
    it, never a run that crosses a word; set, clear and is_any_set take any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-invariants: the validity walkers see real structures as valid and
    report each kind of breakage (linked with the MI_DEBUG=3 variant, so every
    state change of this run is also checked by the library itself).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The portable fallbacks of the compiler builtins mica uses: this file is
    compiled with MI_GNUC_COMPATIBLE=0, so internal.h's mi_mul_overflow and
    arch.h's mi_bsr take their plain-C paths, and they are checked against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-purge: freed memory goes back to the OS once the purge delay passed.
 
    Resident memory is read from /proc/self/statm (resident pages x page size).

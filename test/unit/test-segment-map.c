@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The segment map of src/segment-map.c: one bit per MI_SEGMENT_SIZE unit
    of the address space, which free() consults (through mi_is_in_heap_region's
    test) before it reads any memory of a pointer. A segment at S makes the

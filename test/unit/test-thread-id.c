@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-thread-id: the thread identity that decides "local or cross-thread
    free", and the two free paths that depend on it.
 

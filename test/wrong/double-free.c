@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrong/double-free: freeing a block twice is reported through
    mi_register_error as EAGAIN (and printed with "mica" in the message when
    MICA_SHOW_ERRORS=1), and the second free is ignored: the block is not

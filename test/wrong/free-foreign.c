@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrong/free-foreign: free, realloc and usable_size of pointers mica does not
    own (stack, static data, a private mmap) are reported as EINVAL through
    mi_register_error, printed on stderr (MICA_SHOW_ERRORS=1) with "mica" in the

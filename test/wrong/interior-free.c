@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wrong/interior-free: at MI_DEBUG >= 2 every free checks that its pointer
    is the start of a block. A pointer into the middle of a small, medium or
    large block is reported through mi_register_error as EINVAL and ignored:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers for the misuse tests: count errors reported through
    mi_register_error, and capture what mica prints on stderr. */
 #ifndef MICA_TEST_WRONG_H
