@@ -24,12 +24,12 @@ pass() { passed=$((passed + 1)); }
 # module of an archive member: "alloc-aligned.c.o" -> "alloc-aligned"
 module_of() { local m=${1##*/}; m=${m%.o}; m=${m%.c}; echo "${m%.cpp}"; }
 
-# "<module> <T|U> <symbol>" for every member of the archive
+# "<module> <T|U> <symbol>" for every member of the archive. POSIX output
+# ("lib.a[obj.o]: name type ..."), which GNU nm and llvm-nm print alike.
 symbols() {
-  "$nm" -A "$lib" 2>/dev/null | awk '{
-    split($1, f, ":"); obj = f[2];
-    if (NF == 3) { t = $3; k = $2 } else { t = $2; k = $1 }
-    if (k == "U") print obj, "U", t; else if (k ~ /^[TDBRVW]$/) print obj, "D", t }' |
+  "$nm" -A -P "$lib" 2>/dev/null | awk '{
+    obj = $1; sub(/^.*\[/, "", obj); sub(/\]:$/, "", obj);
+    if ($3 == "U") print obj, "U", $2; else if ($3 ~ /^[TDBRVW]$/) print obj, "D", $2 }' |
   while read -r obj kind sym; do echo "$(module_of "$obj") $kind $sym"; done
 }
 
