@@ -30,7 +30,11 @@ extern "C" {
 #endif
 #if defined(__GNUC__) || defined(__clang__)
 #define mi_decl_nodiscard          __attribute__((warn_unused_result))
+#if defined(MI_EMBED) && MI_EMBED   /* compiled into an embedder's build: nothing exported (doc/embedding.md) */
+#define mi_decl_export             __attribute__((visibility("hidden")))
+#else
 #define mi_decl_export             __attribute__((visibility("default")))
+#endif
 #define mi_attr_malloc             __attribute__((malloc))
 #define mi_attr_alloc_size(s)      __attribute__((alloc_size(s)))
 #define mi_attr_alloc_size2(s1,s2) __attribute__((alloc_size(s1, s2)))

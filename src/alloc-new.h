@@ -7,10 +7,12 @@
 #define MICA_ALLOC_NEW_H
 
 #include <stdbool.h>
+#include "mica/arch.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+MI_HIDDEN_BEGIN
 
 /* Call the installed std::new_handler: true if it returned (retry the
    allocation). With none installed: false if `nothrow`, else throw
@@ -21,6 +23,8 @@ bool _mi_alloc_new_handler_try(bool nothrow);
 /* A request that can never succeed (count * size overflows): throw
    std::bad_alloc (C-only build: print an error and abort). */
 void _mi_alloc_new_handler_fail(void) __attribute__((noreturn));
+
+MI_HIDDEN_END
 
 #ifdef __cplusplus
 }

@@ -89,6 +89,9 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
     }
   }
   if (mi_free_is_double(page, block)) return;
+#if MI_DEBUG_FILL
+  mi_debug_fill(page, block, MI_DEBUG_FREED, sizeof(mi_block_t));   /* before the release CAS publishes it */
+#endif
   uintptr_t tfree = mi_atomic_load_relaxed(&page->xthread_free);
   uintptr_t tfreex;
   bool use_delayed;
@@ -123,6 +126,9 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
 
 static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool check_double) {
   if (check_double && mi_free_is_double(page, block)) return;
+#if MI_DEBUG_FILL
+  mi_debug_fill(page, block, MI_DEBUG_FREED, sizeof(mi_block_t));   /* the link word follows */
+#endif
   mi_page_free_block_local(page, block);
 }
 

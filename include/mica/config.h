@@ -14,14 +14,31 @@
 #ifndef MI_THREAD_ID_TLS    /* 1: never use the thread pointer for the thread id */
 #define MI_THREAD_ID_TLS 0
 #endif
+#ifndef MI_EMBED            /* 1: compiled into another project's build (doc/embedding.md): no mi_ symbol leaves it, no override */
+#define MI_EMBED 0
+#endif
 #ifndef MI_OVERRIDE         /* 1: export malloc, free, ... */
-#define MI_OVERRIDE 1
+#define MI_OVERRIDE (MI_EMBED == 0)
 #endif
 #ifndef MI_TRACK_VALGRIND   /* 1: describe blocks to valgrind memcheck */
 #define MI_TRACK_VALGRIND 0
 #endif
 #ifndef MI_NEW_HANDLER_CXX  /* 1: mi_new calls std::new_handler and throws (src/alloc-new-handler.cpp) */
 #define MI_NEW_HANDLER_CXX 0
+#endif
+#ifndef MI_TSAN             /* 1: built for ThreadSanitizer (-fsanitize=thread): no debug fills, as in mimalloc */
+#define MI_TSAN 0
+#endif
+#ifndef MI_DEBUG_UNINIT     /* MI_DEBUG >= 2: byte that fills a block when it is handed out (not zeroed) */
+#define MI_DEBUG_UNINIT 0xD0
+#endif
+#ifndef MI_DEBUG_FREED      /* MI_DEBUG >= 2: byte that fills a block (after its link word) when it is freed */
+#define MI_DEBUG_FREED 0xDF
+#endif
+/* The thread id function: MI_THREAD_ID_FUNC, or mimalloc's name for it,
+   MI_PRIM_THREAD_ID (an embedder's configuration written for mimalloc). */
+#if !defined(MI_THREAD_ID_FUNC) && defined(MI_PRIM_THREAD_ID)
+#define MI_THREAD_ID_FUNC MI_PRIM_THREAD_ID
 #endif
 #ifndef MI_SECURE           /* 1: encode free-list pointers (room for further hardening levels) */
 #define MI_SECURE 0
@@ -33,6 +50,15 @@
 #if (MI_LIBC_MUSL != 0 && MI_LIBC_MUSL != 1) || (MI_THREAD_ID_TLS != 0 && MI_THREAD_ID_TLS != 1) || \
     (MI_OVERRIDE != 0 && MI_OVERRIDE != 1) || (MI_TRACK_VALGRIND != 0 && MI_TRACK_VALGRIND != 1)
 #error "MI_LIBC_MUSL, MI_THREAD_ID_TLS, MI_OVERRIDE and MI_TRACK_VALGRIND take 0 or 1"
+#endif
+#if (MI_EMBED != 0 && MI_EMBED != 1) || (MI_TSAN != 0 && MI_TSAN != 1)
+#error "MI_EMBED and MI_TSAN take 0 or 1"
+#endif
+#if MI_EMBED && MI_OVERRIDE
+#error "MI_EMBED: an embedded allocator exports nothing, so MI_OVERRIDE must be 0"
+#endif
+#if MI_DEBUG_UNINIT < 0 || MI_DEBUG_UNINIT > 255 || MI_DEBUG_FREED < 0 || MI_DEBUG_FREED > 255
+#error "MI_DEBUG_UNINIT and MI_DEBUG_FREED are byte values"
 #endif
 
 #endif

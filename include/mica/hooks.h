@@ -8,6 +8,9 @@
 #define MICA_HOOKS_H
 
 #include <stdint.h>
+#include "arch.h"
+
+MI_HIDDEN_BEGIN
 
 struct mi_heap_s;
 
@@ -23,5 +26,7 @@ void _mi_process_done(void);
 /* segment.c -> heap.c: a reclaimed page goes to the heap of the reclaiming
    thread that has the page's tag and may take pages (NULL: none). */
 struct mi_heap_s* _mi_heap_by_tag(struct mi_heap_s* heap, uint8_t tag);
+
+MI_HIDDEN_END
 
 #endif

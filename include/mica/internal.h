@@ -4,11 +4,21 @@
 #ifndef MICA_INTERNAL_H
 #define MICA_INTERNAL_H
 
+/* every system header the included ones use, before MI_HIDDEN_BEGIN (arch.h) */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <limits.h>
 #include <errno.h>
-#include "types.h"
+#include "arch.h"
 #include "track.h"
+#include "../mica.h"
+
+MI_HIDDEN_BEGIN
+#include "types.h"
 #include "prim.h"
 #include "hooks.h"
 
@@ -242,7 +252,9 @@ static inline bool mi_count_size_overflow(size_t count, size_t size, size_t* tot
 
 /* ---- thread id --------------------------------------------------------- */
 #if defined(MI_THREAD_ID_FUNC)
+MI_HIDDEN_END   /* the embedder's function keeps the embedder's visibility */
 uintptr_t MI_THREAD_ID_FUNC(void);
+MI_HIDDEN_BEGIN
 static inline uintptr_t _mi_thread_id(void) { return MI_THREAD_ID_FUNC(); }
 #define MI_THREAD_ID_SOURCE 2
 #elif MI_HAS_THREAD_POINTER
@@ -422,6 +434,19 @@ static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* 
 
 /* ---- the fast paths, shared by the mi_ API and the override exports ---- */
 
+/* MI_DEBUG >= 2 fills a block handed out with MI_DEBUG_UNINIT and a freed
+   one with MI_DEBUG_FREED (config.h; an embedder may choose the bytes), so
+   a read of memory never written or already freed shows a known pattern.
+   Not for huge blocks (as in mimalloc: they may be gigabytes), nor under
+   ThreadSanitizer (MI_TSAN) or valgrind, which track the contents. */
+#define MI_DEBUG_FILL (MI_DEBUG >= 2 && !MI_TSAN && !MI_TRACK_VALGRIND)
+#if MI_DEBUG_FILL
+static inline void mi_debug_fill(const mi_page_t* page, void* block, int byte, size_t offset) {
+  const size_t size = mi_page_block_size(page);
+  if (!mi_page_is_huge(page) && offset < size) memset((uint8_t*)block + offset, byte, size - offset);
+}
+#endif
+
 /* Hand out `block`, the head of the page's `free` list. No lock, no atomic
    operation. */
 static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, bool zero) {
@@ -432,6 +457,9 @@ static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, bool ze
        (and in a fresh single-block page the link is all that was written) */
     mi_track_mem_undefined(block, sizeof(mi_block_t));
     block->next = 0;
+#if MI_DEBUG_FILL
+    if (!zero) mi_debug_fill(page, block, MI_DEBUG_UNINIT, 0);   /* the link too: it is no longer one */
+#endif
   } else {
     mi_track_mem_undefined(block, mi_page_block_size(page));
     memset(block, 0, mi_page_block_size(page));
@@ -504,5 +532,7 @@ static inline void _mi_free_inline(void* p) {
     unsigned _mi_spins = 0; \
     while (cond) { if (++_mi_spins < 64) _mi_arch_pause(); else _mi_prim_thread_yield(); } \
   } while (0)
+
+MI_HIDDEN_END
 
 #endif

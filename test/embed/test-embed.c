@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* An embedder's translation unit (doc/embedding.md): mica's whole source
+   compiled into this file with only include paths, configured by macros
+   before the include, as CPython's Objects/obmalloc.c does. check-embed.sh
+   builds it with the plain compiler (no CMake target, no mica flags), checks
+   the object's symbols, and runs it.
+
+   EMBED_DEBUG=1: MI_DEBUG 2 with the embedder's fill bytes and its own thread
+   id function (CPython's --with-pydebug configuration). EMBED_LIB=1: no
+   main, one exported function: the shared object check-embed.sh links. */
+#ifndef EMBED_DEBUG
+#define EMBED_DEBUG 0
+#endif
+#ifndef EMBED_LIB
+#define EMBED_LIB 0
+#endif
+#if EMBED_DEBUG
+#define MI_DEBUG        2
+#define MI_DEBUG_UNINIT 0xCD   /* CPython's PYMEM_CLEANBYTE */
+#define MI_DEBUG_FREED  0xDD   /* CPython's PYMEM_DEADBYTE */
+#define MI_PRIM_THREAD_ID embed_thread_id   /* mimalloc's name for MI_THREAD_ID_FUNC */
+#endif
+#define MI_EMBED 1
+#include "static.c"
+
+#if EMBED_DEBUG
+#include <stdatomic.h>
+static _Thread_local char embed_tls_byte;
+static atomic_ulong embed_thread_id_calls;
+/* the embedder's thread id: any value unique among live threads */
+uintptr_t embed_thread_id(void) {
+  atomic_fetch_add_explicit(&embed_thread_id_calls, 1, memory_order_relaxed);
+  return (uintptr_t)&embed_tls_byte;
+}
+#endif
+
+#if EMBED_LIB
+__attribute__((visibility("default"))) int embed_roundtrip(size_t n) {
+  char* p = (char*)mi_malloc(n);
+  if (p == NULL) return 0;
+  p[0] = 1;
+  mi_free(p);
+  return 1;
+}
+#else
+#include <pthread.h>
+#include "../test.h"
+
+static bool count_used(const mi_heap_t* heap, const mi_heap_area_t* area, void* block, size_t block_size, void* arg) {
+  (void)heap; (void)block; (void)block_size;
+  *(size_t*)arg += area->used;
+  return true;
+}
+
+static void* thread_alloc(void* arg) {
+  void** out = (void**)arg;
+  for (int i = 0; i < 64; i++) out[i] = mi_malloc(24 + (size_t)i * 8);
+  return NULL;
+}
+
+int main(void) {
+  /* the plain API */
+  char* p = (char*)mi_malloc(100);
+  CHECK(p != NULL);
+  memset(p, 'x', 100);
+  int* z = (int*)mi_calloc(32, sizeof(int));
+  CHECK(z != NULL && z[0] == 0 && z[31] == 0);
+  p = (char*)mi_realloc(p, 5000);
+  CHECK(p != NULL && p[0] == 'x' && p[99] == 'x');
+
+  /* what CPython's sys.getallocatedblocks() asks */
+  size_t used = 0;
+  CHECK(mi_heap_visit_blocks(mi_heap_get_default(), false, count_used, &used));
+  CHECK(used >= 2);
+  mi_free(p);
+  mi_free(z);
+
+  /* blocks allocated by other threads, freed here */
+  void* blocks[4][64];
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) CHECK(pthread_create(&t[i], NULL, thread_alloc, blocks[i]) == 0);
+  for (int i = 0; i < 4; i++) CHECK(pthread_join(t[i], NULL) == 0);
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 64; j++) { CHECK(blocks[i][j] != NULL); mi_free(blocks[i][j]); }
+
+#if EMBED_DEBUG
+  CHECK(atomic_load(&embed_thread_id_calls) > 0);
+  unsigned char* q = (unsigned char*)mi_malloc(64);
+  CHECK(q != NULL && q[0] == 0xCD && q[63] == 0xCD);
+  unsigned char* keep = (unsigned char*)mi_malloc(64);   /* keeps the page in use */
+  mi_free(q);
+  /* the block is on the page's free list: its first word is the link, the
+     rest the freed pattern (mica's own memory: still mapped) */
+  CHECK(q[sizeof(void*)] == 0xDD && q[63] == 0xDD);
+  mi_free(keep);
+  unsigned char* c = (unsigned char*)mi_calloc(1, 64);
+  CHECK(c != NULL && c[0] == 0 && c[63] == 0);
+  mi_free(c);
+#endif
+  return test_report();
+}
+#endif
