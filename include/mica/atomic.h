@@ -11,12 +11,14 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdbool.h>
-#include "config.h"
+#include "arch.h"
 
 #define mi_atomic(T)  _Atomic(T)
 
 #if MI_DEBUG > 0
+MI_HIDDEN_BEGIN
 void _mi_message_assert_fail(const char* assertion, const char* fname, unsigned line, const char* func);
+MI_HIDDEN_END
 #define mi_atomic_checked(p) \
   ((((uintptr_t)(p) & (sizeof(*(p)) - 1)) == 0) ? (p) : (_mi_message_assert_fail("atomic is naturally aligned", __FILE__, __LINE__, __func__), (p)))
 #else

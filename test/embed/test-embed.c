@@ -6,7 +6,8 @@
    the object's symbols, and runs it.
 
    EMBED_DEBUG=1: MI_DEBUG 2 with the embedder's fill bytes and its own thread
-   id function (CPython's --with-pydebug configuration). EMBED_LIB=1: no
+   id function (CPython's --with-pydebug configuration), and mica's headers
+   included before static.c, as CPython's headers do. EMBED_LIB=1: no
    main, one exported function: the shared object check-embed.sh links. */
 #ifndef EMBED_DEBUG
 #define EMBED_DEBUG 0
@@ -21,6 +22,12 @@
 #define MI_PRIM_THREAD_ID embed_thread_id   /* mimalloc's name for MI_THREAD_ID_FUNC */
 #endif
 #define MI_EMBED 1
+#if EMBED_DEBUG
+/* CPython's order: its headers include mica's first, static.c comes later */
+#include "mica.h"
+#include "mica/types.h"
+#include "mica/internal.h"
+#endif
 #include "static.c"
 
 #if EMBED_DEBUG

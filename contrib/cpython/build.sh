@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Build CPython with mica in place of its vendored mimalloc.
+#
+# usage: contrib/cpython/build.sh [--disable-gil] [--with-pydebug] [--vendored] SRC OUT
+#
+# SRC is a pristine CPython tree (contrib/cpython/get-source.sh SRC); it is
+# never modified. The script copies it to OUT/cpython-src, replaces
+# Objects/mimalloc/ and Include/internal/mimalloc/ there with mica (its src/
+# and include/, plus the thin files under contrib/cpython/tree/), configures
+# out of tree in OUT and runs make, leaving OUT/python. --vendored keeps
+# CPython's own mimalloc (the unmodified build to compare against).
+#
+# No CPython file outside those two directories is changed. Logs:
+# OUT/configure.log, OUT/make.log. Environment: MAKEFLAGS or JOBS (default
+# -j2), CONFIGURE_ARGS (extra configure arguments).
+set -eu
+
+die() { echo "build: $*" >&2; exit 1; }
+
+configure_args=""
+vendored=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --disable-gil|--with-pydebug) configure_args="$configure_args $1"; shift ;;
+    --vendored) vendored=1; shift ;;
+    --) shift; break ;;
+    -*) die "unknown option $1" ;;
+    *) break ;;
+  esac
+done
+[ $# -eq 2 ] || die "usage: $0 [--disable-gil] [--with-pydebug] [--vendored] SRC OUT"
+src=$(cd "$1" && pwd) || die "no source tree at $1"
+[ -f "$src/configure" ] && [ -f "$src/Objects/obmalloc.c" ] || die "$src is not a CPython source tree"
+mkdir -p "$2"
+out=$(cd "$2" && pwd)
+mica=$(cd "$(dirname "$0")/../.." && pwd)
+tree=$out/cpython-src
+
+# 1. A private copy of the pristine tree (kept between runs, so make only
+#    rebuilds what changed; cp -p keeps mica's timestamps too).
+stamp=$out/.cpython-src-from
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$src" ]; then
+  rm -rf "$tree"
+  mkdir -p "$tree"
+  cp -pR "$src/." "$tree/"
+  echo "$src" > "$stamp"
+fi
+
+# 2. mica in place of the vendored allocator.
+objdir=$tree/Objects/mimalloc
+incdir=$tree/Include/internal/mimalloc
+rm -rf "$objdir" "$incdir"
+if [ "$vendored" = 1 ]; then
+  cp -pR "$src/Objects/mimalloc" "$objdir"
+  cp -pR "$src/Include/internal/mimalloc" "$incdir"
+  echo "build: CPython's own mimalloc (--vendored)"
+else
+  mkdir -p "$objdir" "$incdir"
+  cp -pR "$mica/src/." "$objdir/"
+  cp -pR "$mica/include/mica" "$incdir/mica"
+  cp -p "$mica/include/mica.h" "$mica/include/mimalloc-stats.h" "$incdir/"
+  cp -pR "$mica/contrib/cpython/tree/." "$tree/"
+  echo "build: mica $(cd "$mica" && git describe --always --dirty 2>/dev/null || echo '(no git)') in $objdir and $incdir"
+fi
+
+# 3. Configure out of tree and build.
+cd "$out"
+if [ ! -f Makefile ] || [ "$(cat .configure-args 2>/dev/null)" != "$configure_args ${CONFIGURE_ARGS:-}" ]; then
+  echo "build: configure$configure_args ${CONFIGURE_ARGS:-}"
+  # shellcheck disable=SC2086 # word splitting of the option lists is meant
+  "$tree/configure" $configure_args ${CONFIGURE_ARGS:-} > configure.log 2>&1 ||
+    { tail -n 30 configure.log >&2; die "configure failed (OUT/configure.log)"; }
+  echo "$configure_args ${CONFIGURE_ARGS:-}" > .configure-args
+fi
+echo "build: make ${MAKEFLAGS:-${JOBS:--j2}}"
+start=$(date +%s)
+# shellcheck disable=SC2086
+if ! make ${JOBS:--j2} > make.log 2>&1; then
+  grep -n -B2 -A6 'error' make.log | head -n 80 >&2
+  die "make failed after $(( $(date +%s) - start )) s (OUT/make.log)"
+fi
+[ -x "$out/python" ] || die "make succeeded but left no $out/python"
+echo "build: $out/python built in $(( $(date +%s) - start )) s"
