@@ -26,11 +26,11 @@
 #endif
 
 /* MI_EMBED: every mica declaration between MI_HIDDEN_BEGIN and
-   MI_HIDDEN_END (internal.h, prim.h, hooks.h) has hidden visibility, so
-   the object an embedder builds exports no _mi_ symbol whatever its
-   -fvisibility (doc/embedding.md). The markers come after each header's
-   system includes: a libc function declared hidden would be called as a
-   local one and fail to link in a shared object. */
+   MI_HIDDEN_END (internal.h, prim.h, hooks.h, atomic.h, src/alloc-new.h)
+   has hidden visibility, so the object an embedder builds exports no _mi_
+   symbol whatever its -fvisibility (doc/embedding.md). The markers come
+   after each header's system includes: a libc function declared hidden
+   would be called as a local one and fail to link in a shared object. */
 #if MI_EMBED && (MI_CLANG_VERSION > 0 || MI_GCC_VERSION > 0)
 #define MI_HIDDEN_BEGIN _Pragma("GCC visibility push(hidden)")
 #define MI_HIDDEN_END   _Pragma("GCC visibility pop")
