@@ -76,7 +76,8 @@ fi
 echo "build: make ${MAKEFLAGS:-${JOBS:--j2}}"
 start=$(date +%s)
 # shellcheck disable=SC2086
-if ! make ${JOBS:--j2} > make.log 2>&1; then
+echo "==== build.sh $(date -u +%FT%TZ): make ${JOBS:--j2}" >> make.log   # appended: check.sh reads the last compile of obmalloc.c
+if ! make ${JOBS:--j2} >> make.log 2>&1; then
   grep -n -B2 -A6 'error' make.log | head -n 80 >&2
   die "make failed after $(( $(date +%s) - start )) s (OUT/make.log)"
 fi

@@ -5,8 +5,8 @@
 # usage: contrib/cpython/check.sh OUT
 #
 #   1. every allocator file that Objects/obmalloc.o was compiled from is one
-#      of mica's (the compiler's own dependency list, -MM, with the flags
-#      make used), and none of CPython's vendored mimalloc files exists in
+#      of mica's (the compiler's own dependency list, -MM, with the command
+#      in OUT/make.log), and none of CPython's vendored mimalloc files exists in
 #      the build's source copy;
 #   2. mica's version text is in the python binary;
 #   3. PYTHONMALLOC=mimalloc runs, and sys._debugmallocstats() prints mica's
@@ -23,14 +23,17 @@ pass() { echo "ok: $*"; passed=$((passed + 1)); }
 
 # 1. the sources of obmalloc.o
 cd "$out" || exit 2
-cmd=$(make -n -B Objects/obmalloc.o 2>/dev/null | grep -- '-c .*obmalloc.c' | head -n 1)
+# the command build.sh's make ran (never `make -n -B`: that remakes the
+# Makefile, which reruns configure, again and again)
+cmd=$(grep -- ' -o Objects/obmalloc\.o ' make.log | tail -n 1)
 if [ -z "$cmd" ]; then
-  fail "make -n shows no compile command for Objects/obmalloc.o"
+  fail "OUT/make.log shows no compile command for Objects/obmalloc.o"
 else
   deps=$(eval "$(echo "$cmd" | sed 's| -o [^ ]*obmalloc\.o| -MM|')" 2>/dev/null | tr ' \\' '\n\n' | grep -E 'mimalloc/' | sort -u)
   n=0 bad=""
   for f in $deps; do
     n=$((n + 1))
+    f=$(realpath "$f")
     rel=${f#"$tree"/}
     case $rel in
       Objects/mimalloc/*) m=$mica/src/${rel#Objects/mimalloc/} ;;
@@ -55,7 +58,7 @@ if grep -q 'mica %d.%d.%d' "$out/python"; then pass "mica's version text is in p
 # 3. run it with the allocator selected
 stats=$(PYTHONMALLOC=mimalloc "$out/python" -c 'import sys; sys._debugmallocstats()' 2>&1)
 large=$(echo "$stats" | awk -F'= ' '/^Large object max size/ { print $2 }')
-want=$(PYTHONMALLOC=mimalloc "$out/python" -c 'import struct; print(1 << (21 if struct.calcsize("P") == 8 else 20))')
+want=$(PYTHONMALLOC=mimalloc "$out/python" -c 'import sys; print(1 << (21 if sys.maxsize > 2**32 else 20))')
 if [ -n "$large" ] && [ "$large" = "$want" ]; then pass "sys._debugmallocstats(): large object max size $large (mica's)"
 else fail "sys._debugmallocstats() large object max size '$large', mica's is $want"; echo "$stats" | head -n 8; fi
 blocks=$(PYTHONMALLOC=mimalloc "$out/python" -c 'import sys; print(sys.getallocatedblocks())' 2>&1)

@@ -76,7 +76,8 @@
 #define MI_BIN_STEP          (MI_MAX_ALIGN_SIZE > MI_GRANULE_SIZE ? MI_MAX_ALIGN_SIZE : MI_GRANULE_SIZE)
 #define MI_BIN_STEP_GRANULES (MI_BIN_STEP / MI_GRANULE_SIZE)
 #define MI_BIN_EXACT         (MI_BIN_STEP_GRANULES - 1 + 128 / MI_BIN_STEP)
-#define MI_BIN_HUGE          ((((MI_SEGMENT_SHIFT - 1 - MI_GRANULE_SHIFT) - 1 - 4) << 3) + 7 + (MI_BIN_EXACT + 1) + 1)
+/* an unsigned int, as mimalloc's (embedders print it with %u) */
+#define MI_BIN_HUGE          ((unsigned)((((MI_SEGMENT_SHIFT - 1 - MI_GRANULE_SHIFT) - 1 - 4) << 3) + 7 + (MI_BIN_EXACT + 1) + 1))
 #define MI_BIN_FULL          (MI_BIN_HUGE + 1)
 #define MI_FULL_QUEUE_SIZE   (MI_LARGE_OBJ_SIZE_MAX + 2 * MI_GRANULE_SIZE)  /* pseudo block size of the full queue */
 /* malloc fast path: one page pointer per granule up to MI_SMALL_SIZE_MAX */
