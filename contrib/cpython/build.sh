@@ -56,10 +56,16 @@ if [ "$vendored" = 1 ]; then
   cp -pR "$src/Include/internal/mimalloc" "$incdir"
   echo "build: CPython's own mimalloc (--vendored)"
 else
-  mkdir -p "$objdir" "$incdir"
+  # Include/internal/mimalloc/mimalloc/ is what CPython includes and what
+  # its `make install` copies (mimalloc.h and mimalloc/*.h only), so mica's
+  # headers all go there: atomic.h, internal.h, prim.h, track.h and types.h
+  # are mica's files of those names. The symlink mica -> mimalloc serves
+  # mica's own sources, which include "mica/internal.h".
+  mkdir -p "$objdir" "$incdir/mimalloc"
   cp -pR "$mica/src/." "$objdir/"
-  cp -pR "$mica/include/mica" "$incdir/mica"
-  cp -p "$mica/include/mica.h" "$mica/include/mimalloc-stats.h" "$incdir/"
+  cp -p "$mica"/include/mica/*.h "$mica/include/mica.h" "$incdir/mimalloc/"
+  ln -s mimalloc "$incdir/mica"
+  cp -p "$mica/include/mimalloc-stats.h" "$incdir/"   # for stats-print.c only
   cp -pR "$mica/contrib/cpython/tree/." "$tree/"
   echo "build: mica $(cd "$mica" && git describe --always --dirty 2>/dev/null || echo '(no git)') in $objdir and $incdir"
 fi

@@ -10,7 +10,8 @@
 #      the build's source copy;
 #   2. mica's version text is in the python binary;
 #   3. PYTHONMALLOC=mimalloc runs, and sys._debugmallocstats() prints mica's
-#      size limits (mica's MI_LARGE_OBJ_SIZE_MAX, not mimalloc's).
+#      size limits (mica's MI_LARGE_OBJ_SIZE_MAX, not mimalloc's);
+#   4. the headers `make inclinstall` installs compile a core-API unit alone.
 # Prints "N passed, N failed"; exits 1 on any failure.
 set -u
 [ $# -eq 1 ] || { echo "usage: $0 OUT" >&2; exit 2; }
@@ -29,16 +30,18 @@ cmd=$(grep -- ' -o Objects/obmalloc\.o ' make.log | tail -n 1)
 if [ -z "$cmd" ]; then
   fail "OUT/make.log shows no compile command for Objects/obmalloc.o"
 else
-  deps=$(eval "$(echo "$cmd" | sed 's| -o [^ ]*obmalloc\.o| -MM|')" 2>/dev/null | tr ' \\' '\n\n' | grep -E 'mimalloc/' | sort -u)
+  # realpath: mica/ is a symlink to mimalloc/ in the copy (build.sh)
+  deps=$(eval "$(echo "$cmd" | sed 's| -o [^ ]*obmalloc\.o| -MM|')" 2>/dev/null | tr ' \\' '\n\n' | grep -E 'mimalloc/' |
+         while read -r f; do realpath "$f"; done | sort -u)
   n=0 bad=""
   for f in $deps; do
     n=$((n + 1))
-    f=$(realpath "$f")
     rel=${f#"$tree"/}
     case $rel in
       Objects/mimalloc/*) m=$mica/src/${rel#Objects/mimalloc/} ;;
-      Include/internal/mimalloc/mica/*) m=$mica/include/${rel#Include/internal/mimalloc/} ;;
-      Include/internal/mimalloc/mica.h|Include/internal/mimalloc/mimalloc-stats.h) m=$mica/include/${rel#Include/internal/mimalloc/} ;;
+      Include/internal/mimalloc/mimalloc/mica.h) m=$mica/include/mica.h ;;
+      Include/internal/mimalloc/mimalloc/*) m=$mica/include/mica/${rel#Include/internal/mimalloc/mimalloc/} ;;
+      Include/internal/mimalloc/mimalloc-stats.h) m=$mica/include/mimalloc-stats.h ;;
       *) m=$mica/contrib/cpython/tree/$rel ;;
     esac
     cmp -s "$f" "$m" || bad="$bad $rel"
@@ -66,6 +69,26 @@ case $blocks in
   ''|*[!0-9]*) fail "sys.getallocatedblocks(): $blocks" ;;
   *) [ "$blocks" -gt 1000 ] && pass "sys.getallocatedblocks() = $blocks" || fail "sys.getallocatedblocks() = $blocks" ;;
 esac
+
+# 4. the installed headers stand alone: `make inclinstall` copies only
+#    mimalloc.h and mimalloc/*.h of the allocator, and a core-API user
+#    (Py_BUILD_CORE, pycore_interp.h pulls in pycore_mimalloc.h) compiles
+#    against them with nothing from the build tree.
+inst=$(mktemp -d)
+if make -s inclinstall DESTDIR="$inst" > "$inst.log" 2>&1; then
+  incpy=$(dirname "$(find "$inst" -name Python.h | head -n 1)")
+  cat > "$inst/core.c" <<'EOF_C'
+#define Py_BUILD_CORE 1
+#include "Python.h"
+#include "internal/pycore_interp.h"
+size_t heap_size(void) { return sizeof(mi_heap_t) + sizeof(PyInterpreterState); }
+EOF_C
+  cc=$(sed -n 's/^CC=[[:space:]]*//p' Makefile | head -n 1)
+  if $cc -std=c11 -I"$incpy" -c "$inst/core.c" -o "$inst/core.o" > "$inst.cc" 2>&1; then
+    pass "installed headers ($(find "$incpy/internal/mimalloc" -name '*.h' | wc -l) allocator headers) compile a Py_BUILD_CORE unit"
+  else fail "a Py_BUILD_CORE unit does not compile against the installed headers:"; head -n 20 "$inst.cc"; fi
+else fail "make inclinstall failed"; tail -n 20 "$inst.log"; fi
+rm -rf "$inst" "$inst.log" "$inst.cc"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -15,7 +15,7 @@
 #include <errno.h>
 #include "arch.h"
 #include "track.h"
-#include "../mica.h"
+#include "mica.h"   /* by name, not "../": an embedder may keep mica.h next to this file (doc/embedding.md) */
 
 MI_HIDDEN_BEGIN
 #include "types.h"

@@ -22,7 +22,7 @@
 #include "config.h"
 #include "arch.h"
 #include "atomic.h"
-#include "../mica.h"
+#include "mica.h"   /* by name, not "../": an embedder may keep mica.h next to this file (doc/embedding.md) */
 
 /* ---------------------------------------------------------------------------
    Geometry. Follows the pointer size: 32-bit targets get smaller segments
