@@ -465,8 +465,9 @@ void* _mi_arena_alloc_segment(size_t size, bool commit, int req_id, mi_memid_t* 
 /* ---------------------------------------------------------------------------
    Giving segments back, and purging
 --------------------------------------------------------------------------- */
-/* purge_delay x arena_purge_mult: <0 never, 0 at once. */
-static long mi_arena_purge_delay(void) {
+/* purge_delay x arena_purge_mult: <0 never, 0 at once. Segments use it as
+   the longest that activity may postpone their own purge. */
+long _mi_arena_purge_delay(void) {
   const long delay = mi_option_get(mi_option_purge_delay);
   if (delay < 0) return -1;
   const long mult = mi_option_get(mi_option_arena_purge_mult);
@@ -512,7 +513,7 @@ void _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid) {
   mi_assert_expensive(mi_arena_claimed_is_valid(p, size, &memid, false));   /* the segment may have committed more itself */
   /* partly committed by a lazy segment: the next claimer commits it all again */
   if (!memid.is_committed) _mi_bitmap_clear(arena->xcommitted, memid.block_idx, memid.units);
-  const long delay = (arena->is_pinned ? -1 : mi_arena_purge_delay());
+  const long delay = (arena->is_pinned ? -1 : _mi_arena_purge_delay());
   if (delay == 0) {
     mi_arena_purge_range(arena, memid.block_idx, memid.units);
   } else if (delay > 0) {

@@ -456,29 +456,43 @@ static void mi_segment_unit_purge(mi_segment_t* segment, size_t i) {
   segment->pages[i].is_zero_init = 1;
 }
 
-/* Purging runs in rounds of purge_delay: a unit freed in one round is
-   purged at the end of the next, if it is still free. So it stays free for
-   at least the delay (and at most twice it), and memory that a busy
-   program keeps reusing is not returned and faulted back in. When even the
-   newest unit of the current round has been free for the delay, the whole
-   round is purged at once. */
-static void mi_segment_purge_pages(mi_segment_t* segment, bool force, uint32_t now) {
+/* Purging runs in rounds: a unit freed in one round is purged at the end
+   of the next, if it is still free. So it stays free for at least a round,
+   and memory that a program keeps reusing is not returned and faulted back
+   in. A round lasts purge_delay while the owning thread is quiet; while it
+   is busy (it freed or asked for a page within purge_delay) a round lasts
+   the arena purge delay (purge_delay x arena_purge_mult, 100 ms by
+   default). So a thread that drops a large structure and builds the next
+   (an interpreter's cycle) keeps the pages it reuses, as mimalloc's
+   deadline extension does, and memory it leaves unused is still returned
+   within two arena delays while it works. When a quiet thread's round has
+   seen no free for purge_delay, the whole round is purged at once. */
+static void mi_segment_start_round(mi_segment_t* segment, uint32_t now) {
+  const uint32_t expire = now + (uint32_t)mi_option_get(mi_option_purge_delay);
+  segment->purge_expire = (expire == 0 ? 1 : expire);
+  segment->purge_round = now;
+}
+
+static void mi_segment_purge_pages(mi_segment_t* segment, bool force, bool busy, uint32_t now) {
   if (segment->purge_expire == 0) return;
-  if (!force && !_mi_os_clock_expired(segment->purge_expire, now)) return;
   const uint32_t delay = (uint32_t)mi_option_get(mi_option_purge_delay);
-  const bool round_is_old = force || _mi_os_clock_expired(segment->purge_last + delay, now);
+  bool round_is_old = force;
+  if (!force && busy) {
+    const long limit = _mi_arena_purge_delay();
+    const uint32_t round = (limit > (long)delay ? (uint32_t)(limit > INT32_MAX / 2 ? INT32_MAX / 2 : limit) : delay);
+    if (!_mi_os_clock_expired(segment->purge_round + round, now)) return;
+  } else if (!force) {
+    if (!_mi_os_clock_expired(segment->purge_expire, now)) return;
+    round_is_old = _mi_os_clock_expired(segment->purge_last + delay, now);
+  }
   const uintptr_t purge = segment->purge_due | (round_is_old ? segment->purge_mask : 0);
   for (size_t i = 0; i < segment->capacity; i++) {
     if (((purge >> i) & 1) != 0 && mi_segment_unit_is_free(segment, i)) mi_segment_unit_purge(segment, i);
   }
   segment->purge_due = (round_is_old ? 0 : segment->purge_mask);
   segment->purge_mask = 0;
-  if (segment->purge_due != 0) {
-    const uint32_t expire = now + delay;
-    segment->purge_expire = (expire == 0 ? 1 : expire);
-  } else {
-    segment->purge_expire = 0;
-  }
+  if (segment->purge_due != 0) mi_segment_start_round(segment, now);
+  else segment->purge_expire = 0;
 }
 
 /* Units [idx, idx+count) became free: return their memory now or after the delay. */
@@ -491,39 +505,57 @@ static void mi_segment_schedule_purge(mi_segment_t* segment, size_t idx, size_t 
     return;
   }
   const uint32_t now = _mi_os_clock_now();
+  if (segment->tld != NULL) segment->tld->purge_active = now;
   segment->purge_mask |= mi_slice_mask(idx, count);
   segment->purge_last = now;
-  if (segment->purge_expire == 0) {
-    const uint32_t expire = now + (uint32_t)delay;
-    segment->purge_expire = (expire == 0 ? 1 : expire);
-  }
+  if (segment->purge_expire == 0) mi_segment_start_round(segment, now);
 }
 
 static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld);
 
-/* Purge what is due in the tld's segments and the arenas; cheap to call
-   often (scans at most once per millisecond unless forced). */
-void _mi_segments_collect(bool force, mi_tld_t* tld) {
-  const uint32_t now = _mi_os_clock_now();
-  if (!force && tld->purge_check == now) return;
-  tld->purge_check = now;
+/* Purge the due rounds of the tld's segments (all if `force`; the longer
+   rounds if the thread is `busy`), free empty large segments whose slices
+   are purged, and collect the arenas. */
+static void mi_segments_purge(bool force, bool busy, uint32_t now, mi_tld_t* tld) {
   for (mi_segment_t* s = tld->small_free.first; s != NULL; s = s->next) {
-    mi_segment_purge_pages(s, force, now);
+    mi_segment_purge_pages(s, force, busy, now);
     mi_assert_expensive(_mi_segment_is_valid(s));
   }
   for (mi_segment_t* s = tld->medium_free.first; s != NULL; s = s->next) {
-    mi_segment_purge_pages(s, force, now);
+    mi_segment_purge_pages(s, force, busy, now);
     mi_assert_expensive(_mi_segment_is_valid(s));
   }
   mi_segment_t* next;
   for (mi_segment_t* s = tld->large_free.first; s != NULL; s = next) {
     next = s->next;
-    mi_segment_purge_pages(s, force, now);
+    mi_segment_purge_pages(s, force, busy, now);
     mi_assert_expensive(_mi_segment_is_valid(s));
     /* an empty large segment is kept for reuse until its slices are purged */
     if (s->used == 0 && (force || s->purge_expire == 0)) mi_segment_free(s, tld);
   }
   _mi_arenas_collect(force);
+}
+
+/* Purge what is due in the tld's segments and the arenas (an explicit
+   collect: rounds of purge_delay); cheap to call often (scans at most once
+   per millisecond unless forced). */
+void _mi_segments_collect(bool force, mi_tld_t* tld) {
+  const uint32_t now = _mi_os_clock_now();
+  if (!force && tld->purge_check == now) return;
+  tld->purge_check = now;
+  mi_segments_purge(force, false, now, tld);
+}
+
+/* The page-allocation path's collect: the thread is busy if it freed or
+   asked for a page within purge_delay, which this request renews. */
+static void mi_segments_collect_on_alloc(mi_tld_t* tld) {
+  const uint32_t now = _mi_os_clock_now();
+  const long delay = mi_option_get(mi_option_purge_delay);
+  const bool busy = (delay > 0 && !_mi_os_clock_expired(tld->purge_active + (uint32_t)delay, now));
+  tld->purge_active = now;
+  if (tld->purge_check == now) return;
+  tld->purge_check = now;
+  mi_segments_purge(false, busy, now, tld);
 }
 
 /* ---------------------------------------------------------------------------
@@ -712,7 +744,7 @@ static mi_page_t* mi_segment_large_page_alloc(mi_heap_t* heap, size_t block_size
 /* A fresh page for blocks of `block_size` (or one huge block aligned to
    `page_alignment`). The page is claimed but not yet initialised. */
 mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, mi_tld_t* tld) {
-  _mi_segments_collect(false, tld);
+  mi_segments_collect_on_alloc(tld);
   if (page_alignment > MI_HUGE_ALIGN_MIN || block_size > MI_LARGE_OBJ_SIZE_MAX) {
     mi_segment_t* segment = mi_segment_alloc(block_size, page_alignment, MI_PAGE_HUGE, heap, tld);
     return (segment == NULL ? NULL : mi_segment_page_claim(segment, &segment->pages[0], tld));
@@ -736,7 +768,7 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_assert_expensive(_mi_segment_is_valid(segment));
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
   if (queue != NULL) mi_segment_queue_remove(queue, segment);
-  mi_segment_purge_pages(segment, true, 0);   /* nobody would purge them later */
+  mi_segment_purge_pages(segment, true, false, 0);   /* nobody would purge them later */
   tld->segment_count--;
   segment->tld = NULL;
   mi_subproc_t* subproc = segment->subproc;

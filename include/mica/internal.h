@@ -149,6 +149,7 @@ void* _mi_arena_alloc_segment(size_t size, bool commit, int req_arena_id, mi_mem
 void  _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid);
 int   _mi_arena_reserve(size_t size);
 size_t _mi_arena_count(void);
+long  _mi_arena_purge_delay(void);             /* ms; purge_delay x arena_purge_mult, <0 never */
 mi_arena_t* _mi_arena_at(size_t idx);      /* descriptor idx < MI_MAX_ARENAS, used or not */
 bool  _mi_arena_id_is_valid(int arena_id);
 bool  _mi_arena_is_suitable(uint32_t arena_idx1, int req_arena_id);

@@ -228,6 +228,7 @@ typedef struct mi_segment_s {
   uintptr_t  purge_mask;         /* units (pages; large: slices) freed in this round, still resident */
   uintptr_t  purge_due;          /* units freed in the previous round: purged at the next deadline */
   uint32_t   purge_last;         /* ms clock when the newest unit joined purge_mask */
+  uint32_t   purge_round;        /* ms clock when the current round began */
   uintptr_t  slice_map;          /* large segments: slices in use */
   uintptr_t  commit_mask;        /* units (pages; large: slices) that are accessible; all when memid.is_committed */
   struct mi_subproc_s* subproc;  /* whose abandoned list it joins (set at allocation) */
@@ -319,6 +320,7 @@ typedef struct mi_tld_s {
   mi_segment_queue_t large_free;     /* large segments with free slices */
   size_t             segment_count;
   uint32_t           purge_check;    /* ms clock when owned segments were last scanned for purges */
+  uint32_t           purge_active;   /* ms clock when the thread last freed or asked for a page */
   struct mi_subproc_s* subproc;      /* the sub-process the thread belongs to (never NULL once initialised) */
 } mi_tld_t;
 
