@@ -159,9 +159,9 @@ for o in "$@"; do
     fi
     start=$(date +%s)
     strict=0; [ $variant = mica ] && strict=1
-    compile_one "$target $variant" "$vtree" Objects/obmalloc.c "$c" ok $strict
-    compile_one "$target $variant" "$vtree" Modules/_abc.c "$b" ok $strict
-    compile_one "$target $variant" "$vtree" Python/pystate.c "$c" ok $strict
+    compile_one "$target $variant" "$vtree" Objects/obmalloc.c "$c" ok "$strict"
+    compile_one "$target $variant" "$vtree" Modules/_abc.c "$b" ok "$strict"
+    compile_one "$target $variant" "$vtree" Python/pystate.c "$c" ok "$strict"
     echo "$target $variant: $(( $(date +%s) - start )) s"
   done
 
