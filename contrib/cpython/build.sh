@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Build CPython with mica in place of its vendored mimalloc.
 #
-# usage: contrib/cpython/build.sh [--disable-gil] [--with-pydebug] [--vendored] SRC OUT
+# usage: contrib/cpython/build.sh [--disable-gil] [--with-pydebug] [--vendored]
+#                                 [--configure-only] SRC OUT
 #
 # SRC is a pristine CPython tree (contrib/cpython/get-source.sh SRC); it is
 # never modified. The script copies it to OUT/cpython-src, replaces
@@ -10,6 +11,9 @@
 # and include/, plus the thin files under contrib/cpython/tree/), configures
 # out of tree in OUT and runs make, leaving OUT/python. --vendored keeps
 # CPython's own mimalloc (the unmodified build to compare against).
+# --configure-only stops after configure (OUT/pyconfig.h and OUT/Makefile,
+# all that contrib/cpython/compile-be.sh needs). Cross builds:
+# contrib/cpython/cross.sh, which calls this script.
 #
 # No CPython file outside those two directories is changed. Logs:
 # OUT/configure.log, OUT/make.log. Environment: MAKEFLAGS or JOBS (default
@@ -20,16 +24,18 @@ die() { echo "build: $*" >&2; exit 1; }
 
 configure_args=""
 vendored=0
+configure_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     --disable-gil|--with-pydebug) configure_args="$configure_args $1"; shift ;;
     --vendored) vendored=1; shift ;;
+    --configure-only) configure_only=1; shift ;;
     --) shift; break ;;
     -*) die "unknown option $1" ;;
     *) break ;;
   esac
 done
-[ $# -eq 2 ] || die "usage: $0 [--disable-gil] [--with-pydebug] [--vendored] SRC OUT"
+[ $# -eq 2 ] || die "usage: $0 [--disable-gil] [--with-pydebug] [--vendored] [--configure-only] SRC OUT"
 src=$(cd "$1" && pwd) || die "no source tree at $1"
 [ -f "$src/configure" ] && [ -f "$src/Objects/obmalloc.c" ] || die "$src is not a CPython source tree"
 mkdir -p "$2"
@@ -74,10 +80,16 @@ fi
 cd "$out"
 if [ ! -f Makefile ] || [ "$(cat .configure-args 2>/dev/null)" != "$configure_args ${CONFIGURE_ARGS:-}" ]; then
   echo "build: configure$configure_args ${CONFIGURE_ARGS:-}"
+  cstart=$(date +%s)
   # shellcheck disable=SC2086 # word splitting of the option lists is meant
   "$tree/configure" $configure_args ${CONFIGURE_ARGS:-} > configure.log 2>&1 ||
     { tail -n 30 configure.log >&2; die "configure failed (OUT/configure.log)"; }
   echo "$configure_args ${CONFIGURE_ARGS:-}" > .configure-args
+  echo "build: configured in $(( $(date +%s) - cstart )) s"
+fi
+if [ "$configure_only" = 1 ]; then
+  echo "build: configured in $out (--configure-only: no make)"
+  exit 0
 fi
 echo "build: make ${MAKEFLAGS:-${JOBS:--j2}}"
 start=$(date +%s)

@@ -10,7 +10,8 @@
 #      the build's source copy;
 #   2. mica's version text is in the python binary;
 #   3. PYTHONMALLOC=mimalloc runs, and sys._debugmallocstats() prints mica's
-#      size limits (mica's MI_LARGE_OBJ_SIZE_MAX, not mimalloc's);
+#      size limits (mica's MI_LARGE_OBJ_SIZE_MAX, not mimalloc's); for a
+#      cross build (contrib/cpython/cross.sh) under qemu, as OUT/python-qemu;
 #   4. the headers `make inclinstall` installs compile a core-API unit alone.
 # Prints "N passed, N failed"; exits 1 on any failure.
 set -u
@@ -58,13 +59,16 @@ done
 # 2. mica's text in the binary
 if grep -q 'mica %d.%d.%d' "$out/python"; then pass "mica's version text is in python"; else fail "no mica text in python"; fi
 
-# 3. run it with the allocator selected
-stats=$(PYTHONMALLOC=mimalloc "$out/python" -c 'import sys; sys._debugmallocstats()' 2>&1)
+# 3. run it with the allocator selected (a cross build from cross.sh runs
+#    under qemu-user through OUT/python-qemu)
+py=$out/python
+[ -x "$out/python-qemu" ] && py=$out/python-qemu
+stats=$(PYTHONMALLOC=mimalloc "$py" -c 'import sys; sys._debugmallocstats()' 2>&1)
 large=$(echo "$stats" | awk -F'= ' '/^Large object max size/ { print $2 }')
-want=$(PYTHONMALLOC=mimalloc "$out/python" -c 'import sys; print(1 << (21 if sys.maxsize > 2**32 else 20))')
+want=$(PYTHONMALLOC=mimalloc "$py" -c 'import sys; print(1 << (21 if sys.maxsize > 2**32 else 20))')
 if [ -n "$large" ] && [ "$large" = "$want" ]; then pass "sys._debugmallocstats(): large object max size $large (mica's)"
 else fail "sys._debugmallocstats() large object max size '$large', mica's is $want"; echo "$stats" | head -n 8; fi
-blocks=$(PYTHONMALLOC=mimalloc "$out/python" -c 'import sys; print(sys.getallocatedblocks())' 2>&1)
+blocks=$(PYTHONMALLOC=mimalloc "$py" -c 'import sys; print(sys.getallocatedblocks())' 2>&1)
 case $blocks in
   ''|*[!0-9]*) fail "sys.getallocatedblocks(): $blocks" ;;
   *) [ "$blocks" -gt 1000 ] && pass "sys.getallocatedblocks() = $blocks" || fail "sys.getallocatedblocks() = $blocks" ;;
