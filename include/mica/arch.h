@@ -25,6 +25,42 @@
 #define MI_GNUC_COMPATIBLE (MI_CLANG_VERSION > 0 || MI_GCC_VERSION > 0)
 #endif
 
+/* ---- language: C11, or C++11 and later --------------------------------- */
+/* mica is C, but its headers are also read by C++ units: CPython 3.13's
+   internal headers include them (inside `extern "C++"`) wherever a C++
+   extension is built with Py_BUILD_CORE (doc/embedding.md). These name the
+   few C11 keywords the headers use so both languages read them, with the
+   same meaning and the same layout; C sees exactly the C11 keywords.
+   MI_EXTERN_C_BEGIN/END give the declarations of mica's functions and
+   variables C linkage, so a C++ unit links against the C library. A
+   thread-local is GCC's `__thread` in C++, not `thread_local`: C++ reads an
+   extern thread_local of another unit through a wrapper that calls its
+   dynamic initialiser if one is linked in (a weak _ZTH symbol, which under
+   MI_EMBED is hidden and fails to link into a PIE); `__thread` variables
+   are constant-initialised by rule, so the read is a plain TLS access, as
+   in C. The atomics are in atomic.h. */
+#if defined(__cplusplus)
+#define MI_LANG_CXX 1
+#define mi_static_assert(c, msg)  static_assert(c, msg)
+#define mi_alignof(T)             alignof(T)
+#define mi_alignas(n)             alignas(n)
+#if MI_GNUC_COMPATIBLE
+#define mi_thread_local           __thread   /* see above */
+#else
+#define mi_thread_local           thread_local
+#endif
+#define MI_EXTERN_C_BEGIN         extern "C" {
+#define MI_EXTERN_C_END           }
+#else
+#define MI_LANG_CXX 0
+#define mi_static_assert(c, msg)  _Static_assert(c, msg)
+#define mi_alignof(T)             _Alignof(T)
+#define mi_alignas(n)             _Alignas(n)
+#define mi_thread_local           _Thread_local
+#define MI_EXTERN_C_BEGIN
+#define MI_EXTERN_C_END
+#endif
+
 /* MI_EMBED: every mica declaration between MI_HIDDEN_BEGIN and
    MI_HIDDEN_END (internal.h, prim.h, hooks.h, atomic.h, src/alloc-new.h)
    has hidden visibility, so the object an embedder builds exports no _mi_

@@ -11,6 +11,7 @@
 #include "arch.h"
 
 MI_HIDDEN_BEGIN
+MI_EXTERN_C_BEGIN
 
 struct mi_heap_s;
 
@@ -27,6 +28,7 @@ void _mi_process_done(void);
    thread that has the page's tag and may take pages (NULL: none). */
 struct mi_heap_s* _mi_heap_by_tag(struct mi_heap_s* heap, uint8_t tag);
 
+MI_EXTERN_C_END
 MI_HIDDEN_END
 
 #endif

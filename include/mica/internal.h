@@ -9,15 +9,16 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <limits.h>
 #include <errno.h>
 #include "arch.h"
+#include "atomic.h"  /* <stdatomic.h>, or in C++ <atomic>, which must not be inside extern "C" */
 #include "track.h"
 #include "mica.h"   /* by name, not "../": an embedder may keep mica.h next to this file (doc/embedding.md) */
 
 MI_HIDDEN_BEGIN
+MI_EXTERN_C_BEGIN   /* C linkage for every declaration, in C++ too (arch.h) */
 #include "types.h"
 #include "prim.h"
 #include "hooks.h"
@@ -73,7 +74,7 @@ mi_decl_noinline mi_decl_cold void _mi_free_invalid(void* p);
 mi_decl_noinline void _mi_free_generic_ptr(void* p);
 
 /* ---- heap.c --------------------------------------------------------- */
-extern _Thread_local mi_heap_t* _mi_heap_default;   /* never NULL: &_mi_heap_empty before init */
+extern mi_thread_local mi_heap_t* _mi_heap_default;   /* never NULL: &_mi_heap_empty before init */
 extern const mi_heap_t _mi_heap_empty;
 void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_t tag, int arena_id);
 void       _mi_heap_set_default_direct(mi_heap_t* heap);
@@ -534,6 +535,7 @@ static inline void _mi_free_inline(void* p) {
     while (cond) { if (++_mi_spins < 64) _mi_arch_pause(); else _mi_prim_thread_yield(); } \
   } while (0)
 
+MI_EXTERN_C_END
 MI_HIDDEN_END
 
 #endif

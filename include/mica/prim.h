@@ -16,6 +16,7 @@
 #include "arch.h"
 
 MI_HIDDEN_BEGIN
+MI_EXTERN_C_BEGIN
 
 typedef struct mi_os_info_s {
   size_t page_size;          /* OS page size (4, 16 or 64 KiB on aarch64 kernels) */
@@ -98,6 +99,7 @@ void _mi_prim_thread_associate_heap(void* heap);
 /* Process start and exit hooks: prim calls _mi_process_load() as early as
    it can and _mi_process_done() at exit (both declared in internal.h). */
 
+MI_EXTERN_C_END
 MI_HIDDEN_END
 
 #endif

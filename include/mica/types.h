@@ -63,7 +63,7 @@
    must be aligned to it, a smaller one to the largest power of two that
    fits (16 on x86-64, i686 and aarch64; 8 on 32-bit ARM and s390x). C++'s
    __STDCPP_DEFAULT_NEW_ALIGNMENT__ is the same (override-new.cpp checks). */
-#define MI_MAX_ALIGN_SIZE    ((size_t)_Alignof(max_align_t))
+#define MI_MAX_ALIGN_SIZE    ((size_t)mi_alignof(max_align_t))
 
 /* Size classes: granules of 8 bytes. Exact classes up to 128 bytes, in steps
    of 8 up to MI_BIN_STEP and of MI_BIN_STEP after it, so every class size
@@ -87,11 +87,11 @@
 #define MI_MAX_EXTEND_SIZE   (4 * 1024)   /* bytes of free list built at a time (touches memory lazily) */
 #define MI_MIN_EXTEND        1
 
-_Static_assert(MI_SMALL_PAGES_PER_SEGMENT <= MI_INTPTR_BITS, "segment purge mask holds a bit per page");
-_Static_assert(MI_SLICES_PER_SEGMENT <= MI_INTPTR_BITS, "a large segment's slice map is one word");
-_Static_assert(MI_ARENA_SEGMENTS % MI_INTPTR_BITS == 0 || MI_ARENA_SEGMENTS < MI_INTPTR_BITS, "arena bitmaps are whole words");
-_Static_assert(MI_LARGE_OBJ_SIZE_MAX >= MI_MEDIUM_OBJ_SIZE_MAX, "size classes are ordered");
-_Static_assert((MI_MAX_ALIGN_SIZE & (MI_MAX_ALIGN_SIZE - 1)) == 0 && MI_MAX_ALIGN_SIZE <= 16, "exact classes step by the fundamental alignment");
+mi_static_assert(MI_SMALL_PAGES_PER_SEGMENT <= MI_INTPTR_BITS, "segment purge mask holds a bit per page");
+mi_static_assert(MI_SLICES_PER_SEGMENT <= MI_INTPTR_BITS, "a large segment's slice map is one word");
+mi_static_assert(MI_ARENA_SEGMENTS % MI_INTPTR_BITS == 0 || MI_ARENA_SEGMENTS < MI_INTPTR_BITS, "arena bitmaps are whole words");
+mi_static_assert(MI_LARGE_OBJ_SIZE_MAX >= MI_MEDIUM_OBJ_SIZE_MAX, "size classes are ordered");
+mi_static_assert((MI_MAX_ALIGN_SIZE & (MI_MAX_ALIGN_SIZE - 1)) == 0 && MI_MAX_ALIGN_SIZE <= 16, "exact classes step by the fundamental alignment");
 
 /* ---------------------------------------------------------------------------
    Blocks: a free block holds the (optionally encoded) pointer to the next.
@@ -342,7 +342,7 @@ typedef struct mi_subproc_s {
    and the descriptor is cache-line aligned in a static array. */
 #define MI_ARENA_MAP_WORDS  ((MI_ARENA_SEGMENTS + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS)
 typedef struct mi_arena_s {
-  _Alignas(MI_CACHE_LINE) mi_atomic(uintptr_t) xstart;  /* base address, 0: slot unused (release on publish) */
+  mi_alignas(MI_CACHE_LINE) mi_atomic(uintptr_t) xstart;  /* base address, 0: slot unused (release on publish) */
   size_t               unit_count;                /* segment units in use-able range (set before publish) */
   int                  id;                        /* 1 + index of the first descriptor of its region (mi_arena_id_t) */
   int                  numa_node;                 /* node the memory is bound to, -1: any */
@@ -361,15 +361,15 @@ mi_static_assert_atomic(uintptr_t);
 mi_static_assert_atomic(uint32_t);
 mi_static_assert_atomic(uint8_t);
 mi_static_assert_atomic(intptr_t);
-_Static_assert(offsetof(mi_page_t, xthread_free) % sizeof(uintptr_t) == 0, "page atomics are aligned");
-_Static_assert(MI_INTPTR_SIZE != 8 || MI_SECURE || sizeof(mi_page_t) == 64, "page descriptors are 64 bytes on 64-bit: the free path indexes them with a shift");
-_Static_assert(offsetof(mi_page_t, xheap) % sizeof(uintptr_t) == 0, "page atomics are aligned");
-_Static_assert(offsetof(mi_segment_t, xthread_id) % sizeof(uintptr_t) == 0, "segment atomics are aligned");
-_Static_assert(offsetof(struct mi_heap_s, xthread_delayed_free) % sizeof(uintptr_t) == 0, "heap atomics are aligned");
-_Static_assert(offsetof(mi_arena_t, xpurge_expire) % sizeof(uint32_t) == 0, "arena atomics are aligned");
-_Static_assert(offsetof(mi_arena_t, xin_use) % sizeof(uintptr_t) == 0, "arena atomics are aligned");
-_Static_assert(offsetof(mi_subproc_t, xabandoned_count) % sizeof(uintptr_t) == 0, "sub-process atomics are aligned");
-_Static_assert(sizeof(mi_arena_t) % MI_CACHE_LINE == 0, "arena array elements stay aligned");
-_Static_assert(sizeof(mi_stat_count_t) % sizeof(intptr_t) == 0, "stat counters are aligned");
+mi_static_assert(offsetof(mi_page_t, xthread_free) % sizeof(uintptr_t) == 0, "page atomics are aligned");
+mi_static_assert(MI_INTPTR_SIZE != 8 || MI_SECURE || sizeof(mi_page_t) == 64, "page descriptors are 64 bytes on 64-bit: the free path indexes them with a shift");
+mi_static_assert(offsetof(mi_page_t, xheap) % sizeof(uintptr_t) == 0, "page atomics are aligned");
+mi_static_assert(offsetof(mi_segment_t, xthread_id) % sizeof(uintptr_t) == 0, "segment atomics are aligned");
+mi_static_assert(offsetof(struct mi_heap_s, xthread_delayed_free) % sizeof(uintptr_t) == 0, "heap atomics are aligned");
+mi_static_assert(offsetof(mi_arena_t, xpurge_expire) % sizeof(uint32_t) == 0, "arena atomics are aligned");
+mi_static_assert(offsetof(mi_arena_t, xin_use) % sizeof(uintptr_t) == 0, "arena atomics are aligned");
+mi_static_assert(offsetof(mi_subproc_t, xabandoned_count) % sizeof(uintptr_t) == 0, "sub-process atomics are aligned");
+mi_static_assert(sizeof(mi_arena_t) % MI_CACHE_LINE == 0, "arena array elements stay aligned");
+mi_static_assert(sizeof(mi_stat_count_t) % sizeof(intptr_t) == 0, "stat counters are aligned");
 
 #endif

@@ -115,7 +115,7 @@ check_names() {
 
 check_includes() {
   local f inc
-  local std='^(assert|ctype|errno|inttypes|limits|stdalign|stdarg|stdatomic|stdbool|stddef|stdint|stdio|stdlib|string|wchar|new|cstddef|cstdlib|exception)\.h$|^(new|cstddef|cstdlib|exception)$|^valgrind/(valgrind|memcheck)\.h$'
+  local std='^(assert|ctype|errno|inttypes|limits|stdalign|stdarg|stdatomic|stdbool|stddef|stdint|stdio|stdlib|string|wchar|new|cstddef|cstdlib|exception)\.h$|^(new|cstddef|cstdlib|exception|atomic)$|^valgrind/(valgrind|memcheck)\.h$'
   for f in $(cd "$src" && ls src/*.c src/*.h src/*.cpp src/override/* include/mica/*.h 2>/dev/null); do
     for inc in $(grep -oE '^#include <[^>]+>' "$src/$f" | sed 's/#include <\(.*\)>/\1/'); do
       [[ $inc =~ $std ]] && pass || fail "$f includes <$inc>: OS and libc headers belong in src/prim/"
@@ -142,7 +142,7 @@ check_atomics() {
   while IFS= read -r line; do
     local name; name=$(echo "$line" | sed -E 's/.*mi_atomic\([^)]*\) *([A-Za-z_0-9]+).*/\1/')
     [[ $name == x* ]] && pass || fail "atomic field '$name' has no x prefix: $line"
-  done < <(grep -hE '^\s+(_Alignas\([A-Z_]+\) )?mi_atomic\(' "$src"/include/mica/types.h)
+  done < <(grep -hE '^\s+((_Alignas|mi_alignas)\([A-Z_]+\) )?mi_atomic\(' "$src"/include/mica/types.h)
   # raw C11 atomics only in atomic.h
   while IFS= read -r line; do
     fail "raw C11 atomic outside include/mica/atomic.h: $line"
