@@ -29,9 +29,9 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
       return mi_page_hand_out(page, page->free, zero);
     }
   }
-  /* every block of at least `alignment` bytes is aligned to it, up to the
-     fundamental alignment (see the size classes in types.h) */
-  if (alignment <= MI_MAX_ALIGN_SIZE && (offset & align_mask) == 0) {
+  /* every block of at least `alignment` bytes is aligned to it, up to
+     MI_BLOCK_ALIGN_SIZE (see the size classes in types.h) */
+  if (alignment <= MI_BLOCK_ALIGN_SIZE && (offset & align_mask) == 0) {
     return _mi_alloc_zero(heap, (size < alignment ? alignment : size), zero);
   }
   if (alignment > MI_HUGE_ALIGN_MIN) {
@@ -89,8 +89,8 @@ void* mi_calloc_aligned(size_t count, size_t size, size_t alignment)    { return
 /* Re-allocation keeps the block when it is still aligned and big enough. */
 static void* mi_heap_realloc_zero_aligned_at(mi_heap_t* heap, void* p, size_t newsize, size_t alignment, size_t offset, bool zero) {
   if (!mi_alignment_is_valid(alignment, newsize)) return NULL;
-  if (alignment <= MI_MAX_ALIGN_SIZE && newsize >= alignment && (offset & (alignment - 1)) == 0) {
-    return _mi_alloc_realloc_zero(heap, p, newsize, zero);   /* fundamentally aligned, as above */
+  if (alignment <= MI_BLOCK_ALIGN_SIZE && newsize >= alignment && (offset & (alignment - 1)) == 0) {
+    return _mi_alloc_realloc_zero(heap, p, newsize, zero);   /* aligned by its class, as above */
   }
   if (p == NULL) return mi_aligned_at_generic(heap, newsize, alignment, offset, zero);
   const size_t size = mi_usable_size(p);

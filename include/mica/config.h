@@ -40,6 +40,11 @@
 #if !defined(MI_THREAD_ID_FUNC) && defined(MI_PRIM_THREAD_ID)
 #define MI_THREAD_ID_FUNC MI_PRIM_THREAD_ID
 #endif
+#ifndef MI_BLOCK_ALIGN      /* 0: every block of at least the fundamental alignment is aligned to it, as
+                               malloc must be; 8: a block only to what its size implies (a 24-byte block
+                               to 8), with exact classes in 8-byte steps up to 128 bytes (doc/embedding.md) */
+#define MI_BLOCK_ALIGN 0
+#endif
 #ifndef MI_SECURE           /* 1: encode free-list pointers (room for further hardening levels) */
 #define MI_SECURE 0
 #endif
@@ -56,6 +61,12 @@
 #endif
 #if MI_EMBED && MI_OVERRIDE
 #error "MI_EMBED: an embedded allocator exports nothing, so MI_OVERRIDE must be 0"
+#endif
+#if MI_BLOCK_ALIGN != 0 && MI_BLOCK_ALIGN != 8 && MI_BLOCK_ALIGN != 16
+#error "MI_BLOCK_ALIGN takes 0 (the fundamental alignment), 8 or 16"
+#endif
+#if MI_OVERRIDE && MI_BLOCK_ALIGN != 0
+#error "MI_BLOCK_ALIGN: malloc and operator new must give the fundamental alignment, so the override needs MI_BLOCK_ALIGN 0"
 #endif
 #if MI_DEBUG_UNINIT < 0 || MI_DEBUG_UNINIT > 255 || MI_DEBUG_FREED < 0 || MI_DEBUG_FREED > 255
 #error "MI_DEBUG_UNINIT and MI_DEBUG_FREED are byte values"

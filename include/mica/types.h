@@ -65,15 +65,19 @@
    __STDCPP_DEFAULT_NEW_ALIGNMENT__ is the same (override-new.cpp checks). */
 #define MI_MAX_ALIGN_SIZE    ((size_t)mi_alignof(max_align_t))
 
+/* The alignment a block of at least that many bytes has: the fundamental
+   one, unless an embedder asks for less (MI_BLOCK_ALIGN in config.h). */
+#define MI_BLOCK_ALIGN_SIZE  (MI_BLOCK_ALIGN != 0 ? (size_t)MI_BLOCK_ALIGN : MI_MAX_ALIGN_SIZE)
+
 /* Size classes: granules of 8 bytes. Exact classes up to 128 bytes, in steps
    of 8 up to MI_BIN_STEP and of MI_BIN_STEP after it, so every class size
-   keeps blocks fundamentally aligned (page areas start 4 KiB aligned); then
+   keeps blocks aligned to MI_BLOCK_ALIGN_SIZE (page areas start 4 KiB aligned); then
    8 classes per power of two (multiples of 16), so internal waste is at most
    1/9 (11%). MI_BIN_EXACT is the last exact bin: 16 with 8-byte steps, 9
    with 16-byte ones (8, 16, 32, 48, ..., 128). */
 #define MI_GRANULE_SHIFT     3
 #define MI_GRANULE_SIZE      ((size_t)1 << MI_GRANULE_SHIFT)
-#define MI_BIN_STEP          (MI_MAX_ALIGN_SIZE > MI_GRANULE_SIZE ? MI_MAX_ALIGN_SIZE : MI_GRANULE_SIZE)
+#define MI_BIN_STEP          (MI_BLOCK_ALIGN_SIZE > MI_GRANULE_SIZE ? MI_BLOCK_ALIGN_SIZE : MI_GRANULE_SIZE)
 #define MI_BIN_STEP_GRANULES (MI_BIN_STEP / MI_GRANULE_SIZE)
 #define MI_BIN_EXACT         (MI_BIN_STEP_GRANULES - 1 + 128 / MI_BIN_STEP)
 /* an unsigned int, as mimalloc's (embedders print it with %u) */
@@ -92,6 +96,7 @@ mi_static_assert(MI_SLICES_PER_SEGMENT <= MI_INTPTR_BITS, "a large segment's sli
 mi_static_assert(MI_ARENA_SEGMENTS % MI_INTPTR_BITS == 0 || MI_ARENA_SEGMENTS < MI_INTPTR_BITS, "arena bitmaps are whole words");
 mi_static_assert(MI_LARGE_OBJ_SIZE_MAX >= MI_MEDIUM_OBJ_SIZE_MAX, "size classes are ordered");
 mi_static_assert((MI_MAX_ALIGN_SIZE & (MI_MAX_ALIGN_SIZE - 1)) == 0 && MI_MAX_ALIGN_SIZE <= 16, "exact classes step by the fundamental alignment");
+mi_static_assert((MI_BLOCK_ALIGN_SIZE & (MI_BLOCK_ALIGN_SIZE - 1)) == 0 && MI_BLOCK_ALIGN_SIZE <= 16, "exact classes step by the block alignment");
 
 /* ---------------------------------------------------------------------------
    Blocks: a free block holds the (optionally encoded) pointer to the next.

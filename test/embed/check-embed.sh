@@ -3,12 +3,13 @@
 # The embedding build (doc/embedding.md), as an embedder does it: the C
 # compiler alone, mica's include/ and src/ as include paths, the embedder's
 # usual warnings as errors, no CMake target and none of mica's flags.
-#   1. test-embed.c (release, and MI_DEBUG 2 with the embedder's fill bytes
-#      and thread id function) compiles cleanly with -std=c11;
+#   1. test-embed.c (release; MI_DEBUG 2 with the embedder's fill bytes
+#      and thread id function; MI_BLOCK_ALIGN 8) compiles cleanly with
+#      -std=c11, and MI_BLOCK_ALIGN 8 with MI_OVERRIDE 1 does not;
 #   2. no mica symbol leaves the object: every defined global mi_/_mi_
 #      symbol is hidden (readelf), and a shared object linked from it
 #      exports none (nm -D);
-#   3. both programs run and pass.
+#   3. the programs run and pass.
 # usage: check-embed.sh CC SOURCE_DIR WORK_DIR [NM] [READELF]
 # Prints "N passed, N failed"; exits 1 on any failure.
 set -u
@@ -20,10 +21,11 @@ pass() { passed=$((passed + 1)); }
 rm -rf "$work" && mkdir -p "$work" || exit 1
 flags="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Wundef -Wstrict-prototypes -Werror -I$src/include -I$src/src"
 
-for variant in release debug; do
+for variant in release debug align8; do
   d=0; [ $variant = debug ] && d=1
+  a=0; [ $variant = align8 ] && a=1
   obj=$work/embed-$variant.o
-  if $cc $flags -DEMBED_DEBUG=$d -c "$src/test/embed/test-embed.c" -o "$obj" 2> "$work/cc-$variant.log"; then
+  if $cc $flags -DEMBED_DEBUG=$d -DEMBED_ALIGN8=$a -c "$src/test/embed/test-embed.c" -o "$obj" 2> "$work/cc-$variant.log"; then
     pass
   else
     cat "$work/cc-$variant.log"; fail "$variant: the embedding unit does not compile cleanly"; continue
@@ -36,6 +38,13 @@ for variant in release debug; do
   if $cc -pthread "$obj" -o "$work/embed-$variant" 2> "$work/ld-$variant.log"; then pass; else cat "$work/ld-$variant.log"; fail "$variant: link"; continue; fi
   if "$work/embed-$variant" > "$work/run-$variant.log" 2>&1; then pass; else cat "$work/run-$variant.log"; fail "$variant: the program failed"; fi
 done
+
+# the malloc override must give the fundamental alignment: MI_BLOCK_ALIGN
+# with MI_OVERRIDE is refused at compile time
+if $cc $flags -DMI_OVERRIDE=1 -DMI_BLOCK_ALIGN=8 -fsyntax-only "$src/src/static.c" > "$work/cc-override-align.log" 2>&1; then
+  fail "MI_BLOCK_ALIGN 8 with MI_OVERRIDE 1 compiled"
+elif grep -q "MI_BLOCK_ALIGN" "$work/cc-override-align.log"; then pass
+else cat "$work/cc-override-align.log"; fail "MI_BLOCK_ALIGN 8 with MI_OVERRIDE 1: not refused for that reason"; fi
 
 # a shared object built from the embedding unit exports only its own function
 if $cc $flags -fPIC -DEMBED_LIB=1 -c "$src/test/embed/test-embed.c" -o "$work/embed-lib.o" 2> "$work/cc-lib.log" &&

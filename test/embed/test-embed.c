@@ -8,9 +8,17 @@
    EMBED_DEBUG=1: MI_DEBUG 2 with the embedder's fill bytes and its own thread
    id function (CPython's --with-pydebug configuration), and mica's headers
    included before static.c, as CPython's headers do. EMBED_LIB=1: no
-   main, one exported function: the shared object check-embed.sh links. */
+   main, one exported function: the shared object check-embed.sh links.
+   EMBED_ALIGN8=1: MI_BLOCK_ALIGN 8, the size classes CPython's objects get
+   (blocks aligned to what their size implies). */
 #ifndef EMBED_DEBUG
 #define EMBED_DEBUG 0
+#endif
+#ifndef EMBED_ALIGN8
+#define EMBED_ALIGN8 0
+#endif
+#if EMBED_ALIGN8
+#define MI_BLOCK_ALIGN 8
 #endif
 #ifndef EMBED_LIB
 #define EMBED_LIB 0
@@ -65,6 +73,31 @@ static void* thread_alloc(void* arg) {
   return NULL;
 }
 
+/* Every aligned entry point honours `align` whatever the class step. */
+static void check_aligned_api(void) {
+  for (size_t align = 8; align <= 64; align *= 2) {
+    void* keep[256];
+    for (size_t n = 1; n <= 256; n++) {
+      /* a run of blocks: the free-list heads land on every multiple of 8 */
+      void* p = mi_malloc_aligned(n, align);
+      CHECKF(p != NULL && ((uintptr_t)p & (align - 1)) == 0, "mi_malloc_aligned(%zu, %zu) = %p", n, align, p);
+      keep[n - 1] = p;
+      void* z = mi_zalloc_aligned(n, align);
+      CHECKF(z != NULL && ((uintptr_t)z & (align - 1)) == 0 && ((char*)z)[n - 1] == 0, "mi_zalloc_aligned(%zu, %zu)", n, align);
+      void* c = mi_calloc_aligned(1, n, align);
+      CHECKF(c != NULL && ((uintptr_t)c & (align - 1)) == 0, "mi_calloc_aligned(1, %zu, %zu)", n, align);
+      void* o = mi_malloc_aligned_at(n + 8, align, 8);
+      CHECKF(o != NULL && (((uintptr_t)o + 8) & (align - 1)) == 0, "mi_malloc_aligned_at(%zu, %zu, 8)", n + 8, align);
+      void* r = mi_realloc_aligned(mi_malloc(n), n + 16, align);
+      CHECKF(r != NULL && ((uintptr_t)r & (align - 1)) == 0, "mi_realloc_aligned(.., %zu, %zu)", n + 16, align);
+      void* q = NULL;
+      CHECK(mi_posix_memalign(&q, align, n) == 0 && ((uintptr_t)q & (align - 1)) == 0);
+      mi_free(z); mi_free(c); mi_free(o); mi_free(r); mi_free(q);
+    }
+    for (size_t n = 1; n <= 256; n++) mi_free(keep[n - 1]);
+  }
+}
+
 int main(void) {
   /* the plain API */
   char* p = (char*)mi_malloc(100);
@@ -89,6 +122,22 @@ int main(void) {
   for (int i = 0; i < 4; i++) CHECK(pthread_join(t[i], NULL) == 0);
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 64; j++) { CHECK(blocks[i][j] != NULL); mi_free(blocks[i][j]); }
+
+  /* the class of a size, and the alignment a plain block has */
+  for (size_t n = 16; n <= 128; n += 8) {
+    void* b = mi_malloc(n);
+#if EMBED_ALIGN8
+    /* exact classes in 8-byte steps: a 24-byte object takes 24 bytes */
+    CHECKF(mi_usable_size(b) == n, "MI_BLOCK_ALIGN 8: mi_malloc(%zu) has %zu usable bytes", n, mi_usable_size(b));
+    CHECKF(((uintptr_t)b & (n % 16 == 0 ? 15 : 7)) == 0, "mi_malloc(%zu) = %p", n, b);
+#else
+    const size_t fundamental = _Alignof(max_align_t);
+    CHECKF(((uintptr_t)b & (fundamental - 1)) == 0 && mi_usable_size(b) % fundamental == 0,
+           "mi_malloc(%zu) = %p with %zu usable bytes", n, b, mi_usable_size(b));
+#endif
+    mi_free(b);
+  }
+  check_aligned_api();
 
 #if EMBED_DEBUG
   CHECK(atomic_load(&embed_thread_id_calls) > 0);
