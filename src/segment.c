@@ -54,6 +54,18 @@ static void mi_segment_queue_push(mi_segment_queue_t* queue, mi_segment_t* segme
   queue->last = segment;
 }
 
+/* To the front: the segment a page was just freed in is where the next page
+   is claimed (most recently freed first, so still resident memory is reused
+   before untouched or purged memory). */
+static void mi_segment_queue_push_front(mi_segment_queue_t* queue, mi_segment_t* segment) {
+  mi_segment_queue_remove(queue, segment);
+  segment->prev = NULL;
+  segment->next = queue->first;
+  if (queue->first != NULL) queue->first->prev = segment;
+  else queue->last = segment;
+  queue->first = segment;
+}
+
 /* ---------------------------------------------------------------------------
    Geometry
 --------------------------------------------------------------------------- */
@@ -676,15 +688,22 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
     return;
   }
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
-  if (queue != NULL && !mi_segment_queue_contains(queue, segment)) mi_segment_queue_push(queue, segment);
+  if (queue != NULL) mi_segment_queue_push_front(queue, segment);
   mi_assert_expensive(_mi_segment_is_valid(segment));
 }
 
+/* A free page, preferring one whose memory is resident (used before and
+   not purged) to one never touched or purged: reusing it costs no page
+   faults and no new resident memory. */
 static mi_page_t* mi_segment_find_free_page(mi_segment_t* segment) {
+  mi_page_t* first_free = NULL;
   for (size_t i = 0; i < segment->capacity; i++) {
-    if (!segment->pages[i].segment_in_use) return &segment->pages[i];
+    mi_page_t* page = &segment->pages[i];
+    if (page->segment_in_use) continue;
+    if (!page->is_zero_init) return page;   /* touched and not purged since */
+    if (first_free == NULL) first_free = page;
   }
-  return NULL;
+  return first_free;
 }
 
 /* The first segment of a queue that may serve `heap` (its arena). */
