@@ -12,12 +12,5 @@
 #ifndef MI_EMBED
 #define MI_EMBED 1
 #endif
-/* Size classes as dense as the vendored copy's: CPython sizes its requests
-   by its objects (24-byte floats, 56-byte lists and 2-tuples), and its own
-   mimalloc gives those blocks 8-byte alignment too (doc/embedding.md,
-   "MI_BLOCK_ALIGN"). */
-#ifndef MI_BLOCK_ALIGN
-#define MI_BLOCK_ALIGN 8
-#endif
 #include "mimalloc/mica.h"
 #endif
