@@ -214,31 +214,27 @@ static void set_default_delays(void)
   mi_option_set(mi_option_arena_purge_mult, 10);
 }
 
+static long now_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Work with small blocks for `ms` milliseconds, in fresh pages that are
    given back to their segments every few hundred microseconds (a busy
    thread, as the segment layer sees it). Returns the rounds done. */
 static unsigned long busy_ms(long ms)
 {
   static void* small[4096];
-  struct timespec t0, t;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  const long t0 = now_ms();
   unsigned long rounds = 0;
-  long elapsed;
   do {
     for (size_t i = 0; i < 4096; i++) small[i] = mi_malloc(1024);   /* 64 pages */
     for (size_t i = 0; i < 4096; i++) mi_free(small[i]);
     rounds++;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    elapsed = (long)(t.tv_sec - t0.tv_sec) * 1000 + (long)(t.tv_nsec - t0.tv_nsec) / 1000000;
-  } while (elapsed < ms);
+  } while (now_ms() - t0 < ms);
   return rounds;
-}
-
-static long now_ms(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* A reuse counts only if the memory was back in use within the arena purge
