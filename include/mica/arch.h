@@ -197,4 +197,15 @@ static inline size_t mi_bsr(uintptr_t x) {
 #endif
 }
 
+/* Index of the lowest set bit of x != 0. */
+static inline size_t mi_bsf(uintptr_t x) {
+#if MI_GNUC_COMPATIBLE
+  return (size_t)__builtin_ctzl((unsigned long)x);
+#else
+  size_t i = 0;
+  while ((x & 1) == 0) { x >>= 1; i++; }
+  return i;
+#endif
+}
+
 #endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* test-reuse: a thread that needs a page takes memory it used before (still
+   resident: no page faults, no new rss) before memory it never touched.
+
+   In a fresh thread, with purging off (so nothing freed is returned):
+   1. Allocate 600 blocks of 8 KiB and write to each: they fill the thread's
+      first segment and spill into a second (third on 32-bit), which keeps
+      untouched pages free.
+   2. Free the first 400 (pages of the first segment), collect (empty pages
+      go back to their segment), then free the last 8 blocks, so the newest
+      segment, the one with untouched pages, was freed in last.
+   3. Allocate 200 blocks of 8 KiB. Every one must land in a page that held
+      a block in step 1 (pages are 64 KiB on every target, doc/design.md):
+      there are 50 such pages free, and taking an untouched page instead
+      grows the resident memory. Before segments remembered which free
+      pages are resident ("Which free page is claimed" there), the newest
+      segment served its untouched pages first: 185 of the 200 blocks went
+      to untouched pages. */
+#define _POSIX_C_SOURCE 200809L
+#include "mica.h"
+#include "test.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK  ((size_t)8 * 1024)
+#define FIRST  600
+#define FREED  400
+#define TAIL   8
+#define SECOND 200
+#define PAGE   ((uintptr_t)64 * 1024)
+
+static void* first[FIRST];
+static void* second[SECOND];
+
+static int cmp_page(const void* a, const void* b)
+{
+  uintptr_t x = *(const uintptr_t*)a, y = *(const uintptr_t*)b;
+  return (x > y) - (x < y);
+}
+
+static void* worker(void* arg)
+{
+  (void)arg;
+  for (size_t i = 0; i < FIRST; i++) {
+    first[i] = mi_malloc(BLOCK);
+    if (first[i] != NULL) memset(first[i], 0x5a, BLOCK);
+  }
+  for (size_t i = 0; i < FREED; i++) mi_free(first[i]);
+  mi_collect(false);
+  for (size_t i = FIRST - TAIL; i < FIRST; i++) mi_free(first[i]);
+  mi_collect(false);
+  for (size_t i = 0; i < SECOND; i++) {
+    second[i] = mi_malloc(BLOCK);
+    if (second[i] != NULL) memset(second[i], 0xa5, BLOCK);
+  }
+  return NULL;
+}
+
+int main(void)
+{
+  mi_option_set(mi_option_purge_delay, -1);
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, worker, NULL) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+
+  size_t missing = 0;
+  for (size_t i = 0; i < FIRST; i++) missing += (first[i] == NULL);
+  for (size_t i = 0; i < SECOND; i++) missing += (second[i] == NULL);
+  CHECKF(missing == 0, "%zu allocations failed", missing);
+
+  /* the pages step 1 used */
+  uintptr_t used[FIRST];
+  for (size_t i = 0; i < FIRST; i++) used[i] = (uintptr_t)first[i] & ~(PAGE - 1);
+  qsort(used, FIRST, sizeof(used[0]), cmp_page);
+  size_t fresh = 0;
+  for (size_t i = 0; i < SECOND; i++) {
+    const uintptr_t page = (uintptr_t)second[i] & ~(PAGE - 1);
+    if (second[i] != NULL && bsearch(&page, used, FIRST, sizeof(used[0]), cmp_page) == NULL) fresh++;
+  }
+  CHECKF(fresh == 0, "%zu of %d blocks went to pages never used before, while %d used blocks were free", fresh, SECOND, FREED + TAIL);
+
+  for (size_t i = FREED; i < FIRST - TAIL; i++) mi_free(first[i]);
+  for (size_t i = 0; i < SECOND; i++) mi_free(second[i]);
+  return test_report();
+}
