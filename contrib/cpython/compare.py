@@ -41,7 +41,8 @@ def file_summary(log_path):
     group = None
     header = re.compile(r"^(?:\d+|All \d+) (?:tests?|test files?) (.+?)(?: \(.*\))?:$")
     try:
-        lines = open(log_path, encoding="utf-8", errors="replace").read().splitlines()
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
     except OSError:
         return groups
     for line in lines:

@@ -13,7 +13,9 @@
 # compare.py then prints every test case whose outcome differs and exits 1
 # if a test fails with mica that passes with the vendored copy. The
 # machine's PYTHON* variables are dropped (PYTHONUNBUFFERED fails a
-# test_cmd_line test with either allocator). JOBS overrides -j2.
+# test_cmd_line test with either allocator), and SIGINT is reset to its
+# default (sigint-default.sh: a background job's ignored SIGINT hangs
+# test_asyncio.test_runners). JOBS overrides -j2.
 set -eu
 malloc=mimalloc
 if [ "${1:-}" = -m ]; then malloc=$2; shift 2; fi
@@ -29,7 +31,7 @@ for which in mica vendored; do
   start=$(date +%s)
   echo "compare: $which ($out), PYTHONMALLOC=$malloc, ${*:-the whole suite}"
   # shellcheck disable=SC2086 # the unset list and the jobs are word lists
-  (cd "$out" && env $unset_env PYTHONMALLOC="$malloc" ./python -m test ${JOBS:--j2} --timeout 1800 \
+  (cd "$out" && env $unset_env PYTHONMALLOC="$malloc" "$here/sigint-default.sh" ./python -m test ${JOBS:--j2} --timeout 1800 \
      --junit-xml "$results/$which.xml" "$@" > "$results/$which.log" 2>&1) || true
   echo "compare: $which took $(( $(date +%s) - start )) s; $(grep -E '^Total tests:' "$results/$which.log" || echo 'no total')"
 done

@@ -36,7 +36,8 @@ echo "qemu-tests: $("$py" -c 'import platform; print(platform.machine())'), PYTH
 
 start=$(date +%s)
 # shellcheck disable=SC2086 # TEST_ARGS is a list of options
-"$py" -m test -j"${JOBS:-2}" ${TEST_ARGS:-} "$@" > "$out/qemu-tests.log" 2>&1
+# (SIGINT at its default: test_threading needs it, see sigint-default.sh)
+"$(dirname "$0")/sigint-default.sh" "$py" -m test -j"${JOBS:-2}" ${TEST_ARGS:-} "$@" > "$out/qemu-tests.log" 2>&1
 rc=$?
 secs=$(( $(date +%s) - start ))
 grep -E '^(Total tests|Total test files|Result):|^[0-9]+ tests? (failed|skipped|omitted)|^== Tests result' "$out/qemu-tests.log"
