@@ -131,11 +131,6 @@ static bool mi_segment_is_suitable(const mi_segment_t* segment, const mi_heap_t*
   return _mi_arena_is_suitable(segment->memid.arena_idx, heap->arena_id);
 }
 
-/* Small and medium segments are split into equal pages (large ones into slices). */
-static bool mi_segment_has_pages(mi_page_kind_t kind) {
-  return (kind == MI_PAGE_SMALL || kind == MI_PAGE_MEDIUM);
-}
-
 static bool mi_segment_has_free(const mi_segment_t* segment) {
   if (segment->page_kind == MI_PAGE_LARGE) return segment->slice_map != mi_segment_full_slice_map();
   return segment->used < segment->capacity;
@@ -305,13 +300,13 @@ bool _mi_segment_is_valid(const mi_segment_t* segment) {
                                "(purge %#zx, units in use %#zx, expire %u)", (size_t)purge, (size_t)used_units, (unsigned)segment->purge_expire);
   }
   uintptr_t dirty = 0;
-  if (mi_segment_has_pages(kind)) {
+  if (kind != MI_PAGE_HUGE) {
     for (size_t i = 0; i < segment->capacity; i++) {
-      if (!segment->pages[i].segment_in_use && !segment->pages[i].is_zero_init) dirty |= (uintptr_t)1 << i;
+      if (((used_units >> i) & 1) == 0 && !segment->pages[i].is_zero_init) dirty |= (uintptr_t)1 << i;
     }
   }
   if (segment->dirty_mask != dirty) {
-    return _mi_message_invalid("segment", segment, "dirty_mask == the free pages not known zero (%#zx, expected %#zx)",
+    return _mi_message_invalid("segment", segment, "dirty_mask == the free units not known zero (%#zx, expected %#zx)",
                                (size_t)segment->dirty_mask, (size_t)dirty);
   }
   const uintptr_t commit = segment->commit_mask;
@@ -445,7 +440,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
     segment->pages[i].is_zero_init = memid.is_zero;
     mi_page_set_flag(&segment->pages[i], MI_PAGE_UNUSED, true);
   }
-  segment->dirty_mask = (memid.is_zero || !mi_segment_has_pages(kind) ? 0 : mi_slice_mask(0, capacity));
+  segment->dirty_mask = (memid.is_zero || kind == MI_PAGE_HUGE ? 0 : mi_slice_mask(0, capacity) & ~segment->slice_map);
   mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());
   _mi_segment_map_allocated_at(segment);
   tld->segment_count++;
@@ -631,6 +626,7 @@ static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_
   segment->slice_map |= mi_slice_mask(idx, count);
   segment->purge_mask &= ~mi_slice_mask(idx, count);
   segment->purge_due &= ~mi_slice_mask(idx, count);
+  segment->dirty_mask &= ~mi_slice_mask(idx, count);
   page->segment_in_use = 1;
   mi_page_set_flag(page, MI_PAGE_UNUSED, false);
   page->is_zero_init = is_zero;
@@ -640,25 +636,38 @@ static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_
   return page;
 }
 
-/* The smallest run of free slices that holds `count` (slice 0 is always
-   taken): best fit keeps long runs for long spans. */
-static bool mi_segment_find_span(const mi_segment_t* segment, size_t count, size_t* idx, size_t* run_len) {
+/* Where a span of `count` slices goes: at one end of a run of free slices
+   (so the rest stays one run), preferring the place with the most dirty
+   slices (resident already: no page faults, no new resident memory), then
+   the shortest run (best fit keeps long runs for long spans). */
+typedef struct mi_span_fit_s {
+  mi_segment_t* segment;
+  size_t idx;        /* first slice */
+  size_t run_len;    /* the free run it is cut from */
+  size_t dirty;      /* dirty slices among its `count` */
+} mi_span_fit_t;
+
+static bool mi_span_fit_is_better(const mi_span_fit_t* a, const mi_span_fit_t* b) {
+  return (b->segment == NULL || a->dirty > b->dirty || (a->dirty == b->dirty && a->run_len < b->run_len));
+}
+
+/* Improve `best` with the places in `segment` (slice 0 is always taken). */
+static void mi_segment_find_span(mi_segment_t* segment, size_t count, mi_span_fit_t* best) {
   const uintptr_t map = segment->slice_map;
-  bool found = false;
-  *idx = 0;
-  *run_len = 0;
   size_t i = 1;
   while (i < MI_SLICES_PER_SEGMENT) {
     if ((map >> i) & 1) { i++; continue; }
     size_t n = 1;
     while (i + n < MI_SLICES_PER_SEGMENT && ((map >> (i + n)) & 1) == 0) n++;
-    if (n >= count && (!found || n < *run_len)) {
-      *idx = i; *run_len = n; found = true;
-      if (n == count) break;   /* exact fit */
+    if (n >= count) {
+      const size_t ends[2] = { i, i + n - count };
+      for (size_t e = 0; e < 2; e++) {
+        const mi_span_fit_t fit = { segment, ends[e], n, mi_popcount(segment->dirty_mask & mi_slice_mask(ends[e], count)) };
+        if (mi_span_fit_is_better(&fit, best)) *best = fit;
+      }
     }
     i += n;
   }
-  return found;
 }
 
 /* Reset a page's descriptor (and a span's continuation slices) and give its
@@ -683,7 +692,11 @@ static void mi_segment_page_clear(mi_segment_t* segment, mi_page_t* page, size_t
   page->segment_idx = idx;
   mi_page_set_flag(page, MI_PAGE_UNUSED, true);
   page->is_zero_init = was_zero;
-  if (!was_zero && mi_segment_has_pages(segment->page_kind)) segment->dirty_mask |= (uintptr_t)1 << idx;
+  /* used memory (a span's continuation slices count as used); a huge
+     segment is about to be freed */
+  if (segment->page_kind != MI_PAGE_HUGE) {
+    segment->dirty_mask |= (was_zero ? 0 : (uintptr_t)1 << idx) | (count > 1 ? mi_slice_mask(idx + 1, count - 1) : 0);
+  }
   segment->used--;
   _mi_stats_decrease(&_mi_stats.pages, 1);
   *unit_idx = idx;
@@ -767,30 +780,27 @@ static mi_page_t* mi_segment_small_page_alloc(mi_heap_t* heap, mi_page_kind_t ki
 }
 
 /* A large page: a span of slices in one of the thread's large segments
-   (first fit, so recently freed, still resident spans are reused). */
+   (mi_segment_find_span says where), else in a new one. */
 static mi_page_t* mi_segment_large_page_alloc(mi_heap_t* heap, size_t block_size, mi_tld_t* tld) {
   const size_t count = _mi_divide_up(block_size, MI_SLICE_SIZE);
   for (int attempt = 0; attempt < 2; attempt++) {
-    mi_segment_t* best = NULL;
-    size_t best_idx = 0, best_len = 0;
+    mi_span_fit_t best = { NULL, 0, 0, 0 };
     for (mi_segment_t* segment = tld->large_free.first; segment != NULL; segment = segment->next) {
-      size_t idx, len;
       if (!mi_segment_is_suitable(segment, heap)) continue;
-      if (mi_segment_find_span(segment, count, &idx, &len) && (best == NULL || len < best_len)) {
-        best = segment; best_idx = idx; best_len = len;
-        if (len == count) break;
-      }
+      mi_segment_find_span(segment, count, &best);
+      if (best.dirty == count && best.run_len == count) break;   /* cannot do better */
     }
-    if (best != NULL) return mi_segment_span_claim(best, best_idx, count, tld);
+    if (best.segment != NULL) return mi_segment_span_claim(best.segment, best.idx, count, tld);
     if (attempt > 0 || heap->no_reclaim || !_mi_segment_try_reclaim_abandoned(heap, false, tld)) break;
   }
   mi_segments_try_abandon(heap, tld);
   mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_LARGE, heap, tld);
   if (segment == NULL) return NULL;
   mi_segment_queue_push(&tld->large_free, segment);
-  size_t idx, len;
-  if (!mi_segment_find_span(segment, count, &idx, &len)) return NULL;   /* cannot happen: block_size <= MI_LARGE_OBJ_SIZE_MAX */
-  return mi_segment_span_claim(segment, idx, count, tld);
+  mi_span_fit_t fit = { NULL, 0, 0, 0 };
+  mi_segment_find_span(segment, count, &fit);
+  if (fit.segment == NULL) return NULL;   /* cannot happen: block_size <= MI_LARGE_OBJ_SIZE_MAX */
+  return mi_segment_span_claim(segment, fit.idx, count, tld);
 }
 
 /* A fresh page for blocks of `block_size` (or one huge block aligned to

@@ -197,6 +197,14 @@ static inline size_t mi_bsr(uintptr_t x) {
 #endif
 }
 
+/* The number of set bits of x (a loop: __builtin_popcount is a libgcc
+   call on targets without the instruction; this runs on slow paths only). */
+static inline size_t mi_popcount(uintptr_t x) {
+  size_t n = 0;
+  for (; x != 0; x &= x - 1) n++;
+  return n;
+}
+
 /* Index of the lowest set bit of x != 0. */
 static inline size_t mi_bsf(uintptr_t x) {
 #if MI_GNUC_COMPATIBLE

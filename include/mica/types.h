@@ -188,7 +188,7 @@ typedef struct mi_page_s {
                            under the abandoned lock)
      tld != NULL (owned)  =>  in tld's free queue of its kind <=> a unit is free
      purge_mask | purge_due  names free units only;  commit_mask covers units in use
-     small/medium: dirty_mask == the free pages with !is_zero_init;  else 0
+     dirty_mask == the free units with !is_zero_init (0 in huge segments)
      page_kind == HUGE  =>  capacity == 1
      page_kind == LARGE =>  capacity == MI_SLICES_PER_SEGMENT, a page is a span of
                             slices [i, i+n) with bits i..i+n-1 set in slice_map (bit 0:
@@ -237,7 +237,7 @@ typedef struct mi_segment_s {
   uint32_t   purge_round;        /* ms clock when the current round began */
   uintptr_t  slice_map;          /* large segments: slices in use */
   uintptr_t  commit_mask;        /* units (pages; large: slices) that are accessible; all when memid.is_committed */
-  uintptr_t  dirty_mask;         /* small/medium: free pages whose memory is not known zero (used, not purged since): claimed first */
+  uintptr_t  dirty_mask;         /* free units (pages; large: slices) whose memory is not known zero (used, not purged since): claimed first */
   struct mi_subproc_s* subproc;  /* whose abandoned list it joins (set at allocation) */
   bool       dont_free;          /* being abandoned by force: page frees neither free nor abandon it */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */

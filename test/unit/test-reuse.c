@@ -17,7 +17,12 @@
       grows the resident memory. Before segments remembered which free
       pages are resident ("Which free page is claimed" there), the newest
       segment served its untouched pages first: 178 of the 200 blocks went
-      to untouched pages (160 on armhf). */
+      to untouched pages (160 on armhf).
+
+   Large blocks (spans of 64 KiB slices in a large segment), in another
+   fresh thread: X (12 slices) and Y (the rest but 8 slices) fill the first
+   large segment, X is freed, and Z (4 slices) must go where X was, not to
+   the 8 untouched slices, which a best fit alone prefers. */
 #define _POSIX_C_SOURCE 200809L
 #include "mica.h"
 #include "test.h"
@@ -61,10 +66,47 @@ static void* worker(void* arg)
   return NULL;
 }
 
+/* Large segments have 63 free slices on 64-bit targets (4 MiB), 31 on
+   32-bit ones (2 MiB), and a large block is at most 32 (16) slices. */
+#define SLICE ((size_t)64 * 1024)
+#define SPAN(n) ((n) * SLICE - 1024)   /* fits n slices with any padding */
+
+static void* large_x;
+static void* large_z;
+
+static void* large_worker(void* arg)
+{
+  (void)arg;
+  void* y[2] = { NULL, NULL };
+  large_x = mi_malloc(SPAN(12));
+  if (sizeof(void*) == 8) {
+    y[0] = mi_malloc(SPAN(24));
+    y[1] = mi_malloc(SPAN(19));
+  } else {
+    y[0] = mi_malloc(SPAN(11));
+  }
+  if (large_x != NULL) memset(large_x, 0x5a, SPAN(12));
+  mi_free(large_x);
+  large_z = mi_malloc(SPAN(4));
+  if (large_z != NULL) memset(large_z, 0xa5, SPAN(4));
+  mi_free(large_z);
+  mi_free(y[0]);
+  mi_free(y[1]);
+  return NULL;
+}
+
 int main(void)
 {
   mi_option_set(mi_option_purge_delay, -1);
   pthread_t t;
+  /* large first: its segment must be fresh from the arena, not one the
+     small part gave back (memory not known zero counts as dirty) */
+  CHECK(pthread_create(&t, NULL, large_worker, NULL) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECKF(large_x != NULL && large_z != NULL, "large allocations failed");
+  CHECKF((uintptr_t)large_z >= (uintptr_t)large_x && (uintptr_t)large_z < (uintptr_t)large_x + SPAN(12),
+         "a 4-slice block went to %p, not to the 12 freed slices at %p", large_z, large_x);
+
   CHECK(pthread_create(&t, NULL, worker, NULL) == 0);
   CHECK(pthread_join(t, NULL) == 0);
 
