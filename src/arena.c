@@ -381,7 +381,12 @@ bool _mi_arena_range_is_valid(const void* p, size_t size, const mi_memid_t* memi
 static void* mi_arena_try_alloc_in(size_t arena_idx, size_t units, bool commit, mi_memid_t* memid) {
   mi_arena_t* arena = &mi_arenas[arena_idx];
   size_t bit;
-  if (!_mi_bitmap_try_claim(arena->xin_use, MI_ARENA_MAP_WORDS, units, &bit)) return NULL;
+  /* free units that are dirty (used and not purged since: resident) first,
+     as segments take their dirty pages first (doc/design.md) */
+  if (!_mi_bitmap_try_claim_within(arena->xin_use, arena->xdirty, MI_ARENA_MAP_WORDS, units, &bit) &&
+      !_mi_bitmap_try_claim(arena->xin_use, MI_ARENA_MAP_WORDS, units, &bit)) {
+    return NULL;
+  }
   mi_assert(bit + units <= arena->unit_count);   /* the bits beyond it are claimed for good */
   uint8_t* p = mi_arena_start(arena) + bit * MI_SEGMENT_SIZE;
   _mi_bitmap_clear(arena->xpurge, bit, units);              /* reused before its purge: nothing to do */

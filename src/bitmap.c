@@ -9,16 +9,20 @@ static inline uintptr_t mi_bitmap_mask(size_t count, size_t shift) {
   return ones << shift;
 }
 
-/* Find and atomically set a run of `count` clear bits inside one word.
+/* Find and atomically set a run of `count` clear bits inside one word,
+   only among runs whose bits are all set in `within` if it is not NULL
+   (read relaxed: a hint, the claim itself is the compare-and-swap).
    Acquire on success: the claimer then owns the memory the bits describe. */
-bool _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx) {
+static bool mi_bitmap_try_claim_in(mi_atomic(uintptr_t)* map, mi_atomic(uintptr_t)* within, size_t words, size_t count, size_t* bit_idx) {
   if (count == 0 || count > MI_INTPTR_BITS) return false;
   for (size_t i = 0; i < words; i++) {
+    const uintptr_t allowed = (within == NULL ? ~(uintptr_t)0 : mi_atomic_load_relaxed(&within[i]));
+    if (allowed == 0) continue;
     uintptr_t word = mi_atomic_load_relaxed(&map[i]);
     size_t shift = 0;
     while (shift + count <= MI_INTPTR_BITS) {
       const uintptr_t mask = mi_bitmap_mask(count, shift);
-      if ((word & mask) != 0) { shift++; continue; }
+      if ((word & mask) != 0 || (allowed & mask) != mask) { shift++; continue; }
       if (mi_atomic_cas_weak_acq_rel(&map[i], &word, word | mask)) {
         *bit_idx = i * MI_INTPTR_BITS + shift;
         return true;
@@ -27,6 +31,14 @@ bool _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count,
     }
   }
   return false;
+}
+
+bool _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx) {
+  return mi_bitmap_try_claim_in(map, NULL, words, count, bit_idx);
+}
+
+bool _mi_bitmap_try_claim_within(mi_atomic(uintptr_t)* map, mi_atomic(uintptr_t)* within, size_t words, size_t count, size_t* bit_idx) {
+  return mi_bitmap_try_claim_in(map, within, words, count, bit_idx);
 }
 
 /* Set or clear [idx, idx+count), which may span words (acq_rel: a release

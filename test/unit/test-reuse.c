@@ -22,7 +22,12 @@
    Large blocks (spans of 64 KiB slices in a large segment), in another
    fresh thread: X (12 slices) and Y (the rest but 8 slices) fill the first
    large segment, X is freed, and Z (4 slices) must go where X was, not to
-   the 8 untouched slices, which a best fit alone prefers. */
+   the 8 untouched slices, which a best fit alone prefers.
+
+   Arena units (a segment each), first of all: huge blocks H1 and H2 of
+   3 MiB, each its own segment; H1 is freed with purge_delay 0 (its unit is
+   purged: clean), H2 with purging off (dirty, resident). H3 must take H2's
+   unit, not the lower, clean one a first fit takes. */
 #define _POSIX_C_SOURCE 200809L
 #include "mica.h"
 #include "test.h"
@@ -95,9 +100,29 @@ static void* large_worker(void* arg)
   return NULL;
 }
 
+#define HUGE_BLOCK ((size_t)3 << 20)
+
+static void test_arena_units(void)
+{
+  void* h1 = mi_malloc(HUGE_BLOCK);
+  void* h2 = mi_malloc(HUGE_BLOCK);
+  CHECKF(h1 != NULL && h2 != NULL, "huge allocations failed");
+  if (h1 == NULL || h2 == NULL) return;
+  memset(h1, 0x5a, HUGE_BLOCK);
+  memset(h2, 0x5a, HUGE_BLOCK);
+  mi_option_set(mi_option_purge_delay, 0);
+  mi_free(h1);
+  mi_option_set(mi_option_purge_delay, -1);
+  mi_free(h2);
+  void* h3 = mi_malloc(HUGE_BLOCK);
+  CHECKF(h3 == h2, "a huge block went to %p, not to the dirty unit of %p (the purged one: %p)", h3, h2, h1);
+  /* h3 stays: the large part below needs a fresh segment, not this dirty unit */
+}
+
 int main(void)
 {
   mi_option_set(mi_option_purge_delay, -1);
+  test_arena_units();
   pthread_t t;
   /* large first: its segment must be fresh from the arena, not one the
      small part gave back (memory not known zero counts as dirty) */
