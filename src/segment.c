@@ -735,7 +735,7 @@ static mi_page_t* mi_segment_find_free_page(mi_segment_t* segment) {
   return NULL;
 }
 
-/* How far a page request looks down its queue for a segment with a dirty
+/* How many suitable segments a page request looks at for one with a dirty
    free page: bounded (a thread's queue may hold thousands of segments),
    and the queue puts the segments freed in last, the dirty ones, first. */
 #define MI_SEGMENT_DIRTY_SCAN 32
@@ -748,15 +748,13 @@ static mi_page_t* mi_segment_find_free_page(mi_segment_t* segment) {
 static mi_segment_t* mi_segment_queue_first_suitable(const mi_segment_queue_t* queue, const mi_heap_t* heap) {
   mi_segment_t* first = NULL;
   size_t scanned = 0;
-  for (mi_segment_t* segment = queue->first; segment != NULL && scanned < MI_SEGMENT_DIRTY_SCAN; segment = segment->next, scanned++) {
+  for (mi_segment_t* segment = queue->first; segment != NULL; segment = segment->next) {
     if (!mi_segment_is_suitable(segment, heap)) continue;
     if (segment->dirty_mask != 0) return segment;
     if (first == NULL) first = segment;
+    if (++scanned == MI_SEGMENT_DIRTY_SCAN) break;
   }
-  if (first != NULL) return first;
-  mi_segment_t* segment = queue->first;
-  while (segment != NULL && !mi_segment_is_suitable(segment, heap)) segment = segment->next;
-  return segment;
+  return first;
 }
 
 static void mi_segments_try_abandon(mi_heap_t* heap, mi_tld_t* tld);
