@@ -15,7 +15,7 @@
 #             in its first three lines
 # usage: check-house.sh <section> <source-dir> <libmica.a> [nm]
 # Prints "N passed, N failed" like the C tests; exits 1 on any failure.
-set -uo pipefail
+set -uo pipefail   # so never `producer | grep -q`: grep's early exit fails the producer (SIGPIPE)
 section=$1 src=$2 lib=${3:-} nm=${4:-nm}
 passed=0 failed=0
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
@@ -76,13 +76,13 @@ check_layers() {
     elif [ "$lf" = leaf ]; then ok=0                                        # a leaf calls only leaves and prim
     elif [ "$lt" -ge "$lf" ]; then ok=1                                     # own layer or below
     fi
-    if [ $ok = 0 ] && echo "$hooks" | grep -qx "$sym"; then ok=1; fi
+    if [ $ok = 0 ] && grep -qx -- "$sym" <<< "$hooks"; then ok=1; fi
     [ $ok = 1 ] && pass || fail "$mod (layer ${lf}) calls $sym in $to (layer ${lt}): upward, and not a hook in hooks.h"
   done <<< "$syms"
   [ $edges -gt 50 ] || fail "only $edges calls between files found: the object walk is broken"
   # every hook is really used upward (no stale entries)
   for h in $hooks; do
-    echo "$syms" | grep -q " U $h\$" && pass || fail "hook $h in hooks.h is called by no file"
+    grep -q " U $h\$" <<< "$syms" && pass || fail "hook $h in hooks.h is called by no file"
   done
 }
 
@@ -105,9 +105,9 @@ check_names() {
     # by an inline or macro of an internal header
     if echo "$syms" | awk -v s="$sym" -v m="$mod" '$2 == "U" && $3 == s && $1 != m { found = 1 } END { exit !found }'; then pass
     elif grep -qw -- "$sym" <<< "$tests"; then pass
-    elif grep -lw -- "$sym" "$src"/src/*.c "$src"/src/*/*.c "$src"/src/*.cpp "$src"/src/*/*.cpp 2>/dev/null | grep -v "/$mod\.c" | grep -q .; then pass
+    elif grep -lw -- "$sym" "$src"/src/*.c "$src"/src/*/*.c "$src"/src/*.cpp "$src"/src/*/*.cpp 2>/dev/null | grep -v "/$mod\.c" | grep . >/dev/null; then pass
     elif grep -hw -- "$sym" "$src"/include/mica/*.h |
-         grep -vE "^\s*(extern |mi_decl_[a-z]+ )*[A-Za-z_][A-Za-z_0-9]*[ *]+$sym\s*(\(.*\)|\[\]);" | grep -q .; then pass
+         grep -vE "^\s*(extern |mi_decl_[a-z]+ )*[A-Za-z_][A-Za-z_0-9]*[ *]+$sym\s*(\(.*\)|\[\]);" | grep . >/dev/null; then pass
     else fail "$sym ($mod) is used in its own file only: make it static"; fi
   done <<< "$syms"
   [ $n -gt 80 ] || fail "only $n internal symbols found: the object walk is broken"
@@ -154,7 +154,7 @@ check_licence() {
   local f n=0
   while IFS= read -r f; do
     n=$((n + 1))
-    head -n 3 "$f" | grep -q 'SPDX-License-Identifier: MIT' && pass || fail "${f#$src/} has no SPDX-License-Identifier: MIT line at its top"
+    head -n 3 "$f" | grep 'SPDX-License-Identifier: MIT' >/dev/null && pass || fail "${f#$src/} has no SPDX-License-Identifier: MIT line at its top"
   done < <(find "$src/src" "$src/include" "$src/test" "$src/bench" "$src/bin" "$src/cmake" "$src/.ci" "$src/CMakeLists.txt" -type f \
              \( -name '*.c' -o -name '*.h' -o -name '*.cpp' -o -name '*.sh' -o -name '*.py' -o -name '*.cmake' \
                 -o -name '*.in' -o -name '*.list' -o -name 'CMakeLists.txt' -o -name run -o -name mica-run -o -name '*-gcc' \))
