@@ -112,9 +112,8 @@ void _mi_heap_unsafe_forget_all(void) {
     mi_atomic_store_relaxed(&h->xthread_delayed_free, 0);
     mi_heap_reset_pages(h);
   }
-  memset(&tld->small_free, 0, sizeof(tld->small_free));
   memset(&tld->medium_free, 0, sizeof(tld->medium_free));
-  memset(&tld->large_free, 0, sizeof(tld->large_free));
+  memset(&tld->sliced_free, 0, sizeof(tld->sliced_free));
   tld->segment_count = 0;
 }
 

@@ -312,7 +312,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
 }
 
 /* A page of its own for one large, huge or huge-aligned block: a span of
-   slices in a large segment, or a huge segment. It is full as soon as its
+   slices in a sliced segment, or a huge segment. It is full as soon as its
    block is handed out (see _mi_page_malloc_generic). */
 static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment) {
   /* a zero-byte request still gets a block: a page area of size 0 has no room */
@@ -433,7 +433,7 @@ const mi_page_t _mi_page_empty;   /* all zero: no free blocks */
        slice_offset == 0 (a page, not a continuation slice)
      xblock_size == MI_HUGE_BLOCK_SIZE  <=>  the segment is huge
      0 < reserved;  capacity <= reserved;  reserved * block_size <= page area;
-       used <= capacity;  small/medium: block_size is a bin's size
+       used <= capacity;  reserved > 1 (not a one-block page): block_size is a bin's size
      every block on free, local_free and thread_free lies in the carved area
        [start, start + capacity * block_size), at a block boundary, and on
        one list, once
@@ -508,8 +508,8 @@ bool _mi_page_is_valid(const mi_page_t* page) {
                                "(used %u, capacity %u, reserved %u, block size %zu, page size %zu)",
                                (unsigned)page->used, (unsigned)page->capacity, (unsigned)page->reserved, bsize, psize);
   }
-  if ((segment->page_kind == MI_PAGE_SMALL || segment->page_kind == MI_PAGE_MEDIUM) && bsize != _mi_bin_size(_mi_bin(bsize))) {
-    return _mi_message_invalid("page", page, "a small or medium page's block size is a bin's size (%zu)", bsize);
+  if (page->reserved > 1 && bsize != _mi_bin_size(_mi_bin(bsize))) {
+    return _mi_message_invalid("page", page, "a page of several blocks has a bin's block size (%zu)", bsize);
   }
   if (page->capacity > MI_PAGE_MAX_BLOCKS) {
     return _mi_message_invalid("page", page, "capacity <= %zu (%u)", (size_t)MI_PAGE_MAX_BLOCKS, (unsigned)page->capacity);

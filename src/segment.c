@@ -3,7 +3,7 @@
    allocation from arenas, delayed purging of free pages, and abandoning
    (thread exit) / reclaiming (another thread takes over).
 
-   A small or medium segment whose owner is alive is in its tld's free queue
+   A sliced or medium segment whose owner is alive is in its tld's free queue
    exactly when it has a free page. Each sub-process has a list of abandoned
    segments (their owner exited, or gave them up, with pages still in use);
    the lists are protected by MI_LOCK_ABANDONED, and a segment is on its
@@ -14,7 +14,7 @@
    Commit policy: a segment's memory is committed up front (eager) unless
    it comes from arena memory that is not committed yet and eager_commit is
    off, or the thread owns fewer than eager_commit_delay segments; then the
-   header's unit is committed at once and each page (large: slice) when it
+   header's unit is committed at once and each page (sliced: slice) when it
    is first claimed (commit_mask). */
 #include "mica/internal.h"
 
@@ -26,9 +26,8 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
    Queues of segments with free pages (owner only)
 --------------------------------------------------------------------------- */
 static mi_segment_queue_t* mi_segment_free_queue(mi_segment_t* segment, mi_tld_t* tld) {
-  if (segment->page_kind == MI_PAGE_SMALL) return &tld->small_free;
   if (segment->page_kind == MI_PAGE_MEDIUM) return &tld->medium_free;
-  if (segment->page_kind == MI_PAGE_LARGE) return &tld->large_free;
+  if (segment->page_kind == MI_PAGE_SLICED) return &tld->sliced_free;
   return NULL;
 }
 
@@ -72,13 +71,13 @@ static void mi_segment_queue_push_front(mi_segment_queue_t* queue, mi_segment_t*
 uint8_t* _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size) {
   size_t psize;
   uint8_t* start;
-  if (segment->page_kind == MI_PAGE_SMALL || segment->page_kind == MI_PAGE_MEDIUM) {
+  if (segment->page_kind == MI_PAGE_MEDIUM) {
     psize = (size_t)1 << segment->page_shift;
     start = (uint8_t*)segment + page->segment_idx * psize;
     if (page->segment_idx == 0) { start += segment->segment_info_size; psize -= segment->segment_info_size; }
-  } else if (segment->page_kind == MI_PAGE_LARGE) {
+  } else if (segment->page_kind == MI_PAGE_SLICED) {
     start = (uint8_t*)segment + page->segment_idx * MI_SLICE_SIZE;   /* spans never include slice 0 */
-    psize = page->xblock_size;                                         /* the span, set when it was claimed */
+    psize = page->slice_count * MI_SLICE_SIZE;
   } else {
     start = (uint8_t*)segment + segment->segment_info_size;
     psize = segment->segment_size - segment->segment_info_size;
@@ -87,9 +86,9 @@ uint8_t* _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* pa
   return start;
 }
 
-/* The memory of purge unit `i`: a page, or a slice of a large segment. */
+/* The memory of purge unit `i`: a medium page, or a slice of a sliced segment. */
 static uint8_t* mi_segment_unit_area(const mi_segment_t* segment, size_t i, size_t* size) {
-  const size_t unit = (segment->page_kind == MI_PAGE_LARGE ? MI_SLICE_SIZE : ((size_t)1 << segment->page_shift));
+  const size_t unit = (segment->page_kind == MI_PAGE_SLICED ? MI_SLICE_SIZE : ((size_t)1 << segment->page_shift));
   uint8_t* start = (uint8_t*)segment + i * unit;
   *size = unit;
   if (i == 0) { start += segment->segment_info_size; *size -= segment->segment_info_size; }
@@ -97,7 +96,7 @@ static uint8_t* mi_segment_unit_area(const mi_segment_t* segment, size_t i, size
 }
 
 static bool mi_segment_unit_is_free(const mi_segment_t* segment, size_t i) {
-  if (segment->page_kind == MI_PAGE_LARGE) return ((segment->slice_map >> i) & 1) == 0;
+  if (segment->page_kind == MI_PAGE_SLICED) return ((segment->slice_map >> i) & 1) == 0;
   return !segment->pages[i].segment_in_use;
 }
 
@@ -111,7 +110,7 @@ static uintptr_t mi_segment_full_slice_map(void) {
 }
 
 static size_t mi_segment_unit_size(const mi_segment_t* segment) {
-  return (segment->page_kind == MI_PAGE_LARGE ? MI_SLICE_SIZE : ((size_t)1 << segment->page_shift));
+  return (segment->page_kind == MI_PAGE_SLICED ? MI_SLICE_SIZE : ((size_t)1 << segment->page_shift));
 }
 
 /* Commit units [idx, idx+count) of a lazily committed segment. */
@@ -132,13 +131,13 @@ static bool mi_segment_is_suitable(const mi_segment_t* segment, const mi_heap_t*
 }
 
 static bool mi_segment_has_free(const mi_segment_t* segment) {
-  if (segment->page_kind == MI_PAGE_LARGE) return segment->slice_map != mi_segment_full_slice_map();
+  if (segment->page_kind == MI_PAGE_SLICED) return segment->slice_map != mi_segment_full_slice_map();
   return segment->used < segment->capacity;
 }
 
-/* The slices of a large segment's page: its span (set at claim, kept by mi_page_init). */
+/* The slices of a sliced segment's page: its span (set at claim). */
 static size_t mi_segment_span_count(const mi_page_t* page) {
-  return page->xblock_size / MI_SLICE_SIZE;
+  return page->slice_count;
 }
 
 static size_t mi_segment_info_size(size_t capacity) {
@@ -157,11 +156,11 @@ static size_t mi_segment_info_size(size_t capacity) {
      descriptor i: segment_idx == i; in use <=> not MI_PAGE_UNUSED, except
        continuation slices; free: no blocks, no lists, no heap, no links;
        in use: used <= capacity <= reserved
-     large: slice 0 (the header) is in slice_map and no page; a span [i, i+n)
+     sliced: slice 0 (the header) is in slice_map and no page; a span [i, i+n)
        has n = span size / MI_SLICE_SIZE, its continuation descriptors have
        slice_offset == k; slice_map == bit 0 | the union of the spans, which
        do not overlap; elsewhere slice_offset == 0
-     used == pages in use (large: spans) <= capacity;  abandoned <= used;
+     used == pages in use (sliced: spans) <= capacity;  abandoned <= used;
        abandoned <= pages in use without a heap
      (purge_mask | purge_due) names free units below capacity only, none
        when pinned, and != 0 => purge_expire != 0
@@ -183,10 +182,10 @@ static bool mi_segment_descriptor_is_free(const mi_page_t* page) {
           page->next == NULL && page->prev == NULL);
 }
 
-/* The slice map of a large segment, and used = the number of spans. */
+/* The slice map of a sliced segment, and used = the number of spans. */
 static bool mi_segment_spans_are_valid(const mi_segment_t* segment, size_t* spans) {
-  if ((segment->slice_map & 1) == 0 || segment->pages[0].segment_in_use) {
-    return _mi_message_invalid("segment", segment, "slice 0 holds the header: set in slice_map and no page (slice_map %#zx)", (size_t)segment->slice_map);
+  if ((segment->slice_map & 1) == 0 || segment->pages[0].segment_in_use || !mi_segment_descriptor_is_free(&segment->pages[0])) {
+    return _mi_message_invalid("segment", segment, "slice 0 holds the header: set in slice_map, and its descriptor is no page and has no blocks, lists, heap or links (slice_map %#zx)", (size_t)segment->slice_map);
   }
   uintptr_t map = 1;
   *spans = 0;
@@ -194,22 +193,22 @@ static bool mi_segment_spans_are_valid(const mi_segment_t* segment, size_t* span
     const mi_page_t* page = &segment->pages[i];
     if (!page->segment_in_use) {
       if (page->slice_offset != 0 || !mi_page_has_flag(page, MI_PAGE_UNUSED) || !mi_segment_descriptor_is_free(page)) {
-        return _mi_message_invalid("segment", segment, "free slice %zu has a clear descriptor (MI_PAGE_UNUSED, slice_offset 0, no blocks)", i);
+        return _mi_message_invalid("segment", segment, "free slice %zu: MI_PAGE_UNUSED, slice_offset 0, and has no blocks, lists, heap or links", i);
       }
       i++;
       continue;
     }
     const size_t n = mi_segment_span_count(page);
-    if (n == 0 || i + n > MI_SLICES_PER_SEGMENT || page->xblock_size != n * MI_SLICE_SIZE || page->slice_offset != 0 || mi_page_has_flag(page, MI_PAGE_UNUSED)) {
-      return _mi_message_invalid("segment", segment, "span at slice %zu: 0 < n, i + n <= %zu slices, xblock_size == n * MI_SLICE_SIZE (%u)",
-                                 i, (size_t)MI_SLICES_PER_SEGMENT, (unsigned)page->xblock_size);
+    if (n == 0 || i + n > MI_SLICES_PER_SEGMENT || page->slice_offset != 0 || mi_page_has_flag(page, MI_PAGE_UNUSED)) {
+      return _mi_message_invalid("segment", segment, "span at slice %zu: n = slice_count, 0 < n, i + n <= %zu slices (n %zu)",
+                                 i, (size_t)MI_SLICES_PER_SEGMENT, n);
     }
     if ((segment->slice_map & mi_slice_mask(i, n)) != mi_slice_mask(i, n)) {
       return _mi_message_invalid("segment", segment, "span [%zu, %zu) has its bits set in slice_map (%#zx)", i, i + n, (size_t)segment->slice_map);
     }
     for (size_t k = 1; k < n; k++) {
       const mi_page_t* slice = &segment->pages[i + k];
-      if (slice->slice_offset != k || slice->segment_in_use || !mi_page_has_aligned(slice)) {
+      if (slice->slice_offset != k || slice->slice_count != 0 || slice->segment_in_use || !mi_page_has_aligned(slice)) {
         return _mi_message_invalid("segment", segment, "continuation slice %zu of the span at %zu has slice_offset == %zu (%u), MI_PAGE_HAS_ALIGNED, and is no page",
                                    i + k, i, k, (unsigned)slice->slice_offset);
       }
@@ -224,14 +223,14 @@ static bool mi_segment_spans_are_valid(const mi_segment_t* segment, size_t* span
   return true;
 }
 
-/* The pages of a small, medium or huge segment; counts those in use and
+/* The pages of a medium or huge segment; counts those in use and
    those of them without a heap. */
 static bool mi_segment_pages_are_valid(const mi_segment_t* segment, size_t* in_use, size_t* heapless) {
   *in_use = *heapless = 0;
   for (size_t i = 0; i < segment->capacity; i++) {
     const mi_page_t* page = &segment->pages[i];
     if (page->segment_idx != i) return _mi_message_invalid("segment", segment, "pages[%zu].segment_idx == %zu (%u)", i, i, (unsigned)page->segment_idx);
-    if (segment->page_kind == MI_PAGE_LARGE) {
+    if (segment->page_kind == MI_PAGE_SLICED) {
       if (page->segment_in_use && mi_page_heap(page) == NULL) (*heapless)++;
       continue;   /* the spans are checked above */
     }
@@ -259,8 +258,8 @@ bool _mi_segment_is_valid(const mi_segment_t* segment) {
   /* geometry */
   const mi_page_kind_t kind = segment->page_kind;
   bool geometry;
-  if (kind == MI_PAGE_SMALL || kind == MI_PAGE_MEDIUM || kind == MI_PAGE_LARGE) {
-    const size_t shift = (kind == MI_PAGE_SMALL ? MI_SMALL_PAGE_SHIFT : (kind == MI_PAGE_MEDIUM ? MI_MEDIUM_PAGE_SHIFT : MI_SLICE_SHIFT));
+  if (kind == MI_PAGE_MEDIUM || kind == MI_PAGE_SLICED) {
+    const size_t shift = (kind == MI_PAGE_MEDIUM ? MI_MEDIUM_PAGE_SHIFT : MI_SLICE_SHIFT);
     geometry = (segment->page_shift == shift && segment->capacity == (MI_SEGMENT_SIZE >> shift) && segment->segment_size == MI_SEGMENT_SIZE &&
                 segment->segment_info_size == mi_segment_info_size(segment->capacity));
   } else {
@@ -277,11 +276,11 @@ bool _mi_segment_is_valid(const mi_segment_t* segment) {
   size_t in_use, heapless;
   if (!mi_segment_pages_are_valid(segment, &in_use, &heapless)) return false;
   uintptr_t used_units = 0;
-  if (kind == MI_PAGE_LARGE) {
+  if (kind == MI_PAGE_SLICED) {
     if (!mi_segment_spans_are_valid(segment, &in_use)) return false;
     used_units = segment->slice_map;
   } else {
-    if (segment->slice_map != 0) return _mi_message_invalid("segment", segment, "slice_map == 0 but in large segments (%#zx)", (size_t)segment->slice_map);
+    if (segment->slice_map != 0) return _mi_message_invalid("segment", segment, "slice_map == 0 but in sliced segments (%#zx)", (size_t)segment->slice_map);
     for (size_t i = 0; i < segment->capacity; i++) {
       if (segment->pages[i].segment_in_use) used_units |= (uintptr_t)1 << i;
     }
@@ -385,8 +384,8 @@ static void* mi_segment_alloc_huge_aligned(size_t segment_size, size_t alignment
 
 static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi_page_kind_t kind, mi_heap_t* heap, mi_tld_t* tld) {
   size_t capacity, page_shift, info_size, segment_size;
-  if (kind == MI_PAGE_SMALL || kind == MI_PAGE_MEDIUM || kind == MI_PAGE_LARGE) {
-    page_shift = (kind == MI_PAGE_SMALL ? MI_SMALL_PAGE_SHIFT : (kind == MI_PAGE_MEDIUM ? MI_MEDIUM_PAGE_SHIFT : MI_SLICE_SHIFT));
+  if (kind == MI_PAGE_MEDIUM || kind == MI_PAGE_SLICED) {
+    page_shift = (kind == MI_PAGE_MEDIUM ? MI_MEDIUM_PAGE_SHIFT : MI_SLICE_SHIFT);
     capacity = MI_SEGMENT_SIZE >> page_shift;
     info_size = mi_segment_info_size(capacity);
     segment_size = MI_SEGMENT_SIZE;
@@ -434,7 +433,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   segment->tld = tld;
   segment->subproc = tld->subproc;
   segment->commit_mask = (memid.is_committed ? mi_slice_mask(0, capacity) : 1);
-  segment->slice_map = (kind == MI_PAGE_LARGE ? 1 : 0);   /* slice 0 holds the header */
+  segment->slice_map = (kind == MI_PAGE_SLICED ? 1 : 0);   /* slice 0 holds the header */
   for (size_t i = 0; i < capacity; i++) {
     segment->pages[i].segment_idx = (uint8_t)i;
     segment->pages[i].is_zero_init = memid.is_zero;
@@ -538,23 +537,19 @@ static void mi_segment_schedule_purge(mi_segment_t* segment, size_t idx, size_t 
 static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld);
 
 /* Purge the due rounds of the tld's segments (all if `force`; the longer
-   rounds if the thread is `busy`), free empty large segments whose slices
+   rounds if the thread is `busy`), free empty sliced segments whose slices
    are purged, and collect the arenas. */
 static void mi_segments_purge(bool force, bool busy, uint32_t now, mi_tld_t* tld) {
-  for (mi_segment_t* s = tld->small_free.first; s != NULL; s = s->next) {
-    mi_segment_purge_pages(s, force, busy, now);
-    mi_assert_expensive(_mi_segment_is_valid(s));
-  }
   for (mi_segment_t* s = tld->medium_free.first; s != NULL; s = s->next) {
     mi_segment_purge_pages(s, force, busy, now);
     mi_assert_expensive(_mi_segment_is_valid(s));
   }
   mi_segment_t* next;
-  for (mi_segment_t* s = tld->large_free.first; s != NULL; s = next) {
+  for (mi_segment_t* s = tld->sliced_free.first; s != NULL; s = next) {
     next = s->next;
     mi_segment_purge_pages(s, force, busy, now);
     mi_assert_expensive(_mi_segment_is_valid(s));
-    /* an empty large segment is kept for reuse until its slices are purged */
+    /* an empty sliced segment is kept for reuse until its slices are purged */
     if (s->used == 0 && (force || s->purge_expire == 0)) mi_segment_free(s, tld);
   }
   _mi_arenas_collect(force);
@@ -608,7 +603,7 @@ static mi_page_t* mi_segment_page_claim(mi_segment_t* segment, mi_page_t* page, 
   return page;
 }
 
-/* Claim slices [idx, idx+count) of a large segment as one page. */
+/* Claim slices [idx, idx+count) of a sliced segment as one page. */
 static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_t count, mi_tld_t* tld) {
   if (!mi_segment_ensure_committed(segment, idx, count)) return NULL;
   mi_page_t* page = &segment->pages[idx];
@@ -630,7 +625,7 @@ static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_
   page->segment_in_use = 1;
   mi_page_set_flag(page, MI_PAGE_UNUSED, false);
   page->is_zero_init = is_zero;
-  page->xblock_size = (uint32_t)(count * MI_SLICE_SIZE);   /* the span: _mi_segment_page_start reads it */
+  page->slice_count = (uint8_t)count;
   segment->used++;
   mi_segment_after_claim(segment, tld);
   return page;
@@ -677,7 +672,7 @@ static void mi_segment_page_clear(mi_segment_t* segment, mi_page_t* page, size_t
   mi_assert(page->segment_in_use && segment->used > 0);
   const uint8_t idx = page->segment_idx;
   size_t count = 1;
-  if (segment->page_kind == MI_PAGE_LARGE) {
+  if (segment->page_kind == MI_PAGE_SLICED) {
     count = mi_segment_span_count(page);
     for (size_t k = 1; k < count; k++) {
       mi_page_t* slice = &segment->pages[idx + k];
@@ -707,7 +702,7 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
   size_t unit_idx, unit_count;
   mi_segment_page_clear(segment, page, &unit_idx, &unit_count);
-  if (segment->used == 0 && segment->page_kind != MI_PAGE_LARGE && !segment->dont_free) {
+  if (segment->used == 0 && segment->page_kind != MI_PAGE_SLICED && !segment->dont_free) {
     mi_segment_free(segment, tld);
     return;
   }
@@ -759,8 +754,8 @@ static mi_segment_t* mi_segment_queue_first_suitable(const mi_segment_queue_t* q
 
 static void mi_segments_try_abandon(mi_heap_t* heap, mi_tld_t* tld);
 
-static mi_page_t* mi_segment_small_page_alloc(mi_heap_t* heap, mi_page_kind_t kind, mi_tld_t* tld) {
-  mi_segment_queue_t* queue = (kind == MI_PAGE_SMALL ? &tld->small_free : &tld->medium_free);
+static mi_page_t* mi_segment_medium_page_alloc(mi_heap_t* heap, mi_tld_t* tld) {
+  mi_segment_queue_t* queue = &tld->medium_free;
   mi_segment_t* segment = mi_segment_queue_first_suitable(queue, heap);
   if (segment == NULL && !heap->no_reclaim) {
     _mi_segment_try_reclaim_abandoned(heap, false, tld);
@@ -768,7 +763,7 @@ static mi_page_t* mi_segment_small_page_alloc(mi_heap_t* heap, mi_page_kind_t ki
   }
   if (segment == NULL) {
     mi_segments_try_abandon(heap, tld);
-    segment = mi_segment_alloc(0, 0, kind, heap, tld);
+    segment = mi_segment_alloc(0, 0, MI_PAGE_MEDIUM, heap, tld);
     if (segment == NULL) return NULL;
     mi_segment_queue_push(queue, segment);
   }
@@ -777,27 +772,30 @@ static mi_page_t* mi_segment_small_page_alloc(mi_heap_t* heap, mi_page_kind_t ki
   return mi_segment_page_claim(segment, page, tld);
 }
 
-/* A large page: a span of slices in one of the thread's large segments
-   (mi_segment_find_span says where), else in a new one. */
-static mi_page_t* mi_segment_large_page_alloc(mi_heap_t* heap, size_t block_size, mi_tld_t* tld) {
-  const size_t count = _mi_divide_up(block_size, MI_SLICE_SIZE);
+/* A page of `count` slices (a small page: 1) in one of the thread's sliced
+   segments, where mi_segment_find_span says, else in a new one. Once a
+   place is found, at most MI_SEGMENT_DIRTY_SCAN suitable segments are
+   looked at (a thread may own thousands). */
+static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, mi_tld_t* tld) {
   for (int attempt = 0; attempt < 2; attempt++) {
     mi_span_fit_t best = { NULL, 0, 0, 0 };
-    for (mi_segment_t* segment = tld->large_free.first; segment != NULL; segment = segment->next) {
+    size_t scanned = 0;
+    for (mi_segment_t* segment = tld->sliced_free.first; segment != NULL; segment = segment->next) {
       if (!mi_segment_is_suitable(segment, heap)) continue;
       mi_segment_find_span(segment, count, &best);
       if (best.dirty == count && best.run_len == count) break;   /* cannot do better */
+      if (++scanned >= MI_SEGMENT_DIRTY_SCAN && best.segment != NULL) break;
     }
     if (best.segment != NULL) return mi_segment_span_claim(best.segment, best.idx, count, tld);
     if (attempt > 0 || heap->no_reclaim || !_mi_segment_try_reclaim_abandoned(heap, false, tld)) break;
   }
   mi_segments_try_abandon(heap, tld);
-  mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_LARGE, heap, tld);
+  mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_SLICED, heap, tld);
   if (segment == NULL) return NULL;
-  mi_segment_queue_push(&tld->large_free, segment);
+  mi_segment_queue_push(&tld->sliced_free, segment);
   mi_span_fit_t fit = { NULL, 0, 0, 0 };
   mi_segment_find_span(segment, count, &fit);
-  if (fit.segment == NULL) return NULL;   /* cannot happen: block_size <= MI_LARGE_OBJ_SIZE_MAX */
+  if (fit.segment == NULL) return NULL;   /* cannot happen: count < MI_SLICES_PER_SEGMENT */
   return mi_segment_span_claim(segment, fit.idx, count, tld);
 }
 
@@ -809,8 +807,9 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
     mi_segment_t* segment = mi_segment_alloc(block_size, page_alignment, MI_PAGE_HUGE, heap, tld);
     return (segment == NULL ? NULL : mi_segment_page_claim(segment, &segment->pages[0], tld));
   }
-  if (block_size > MI_MEDIUM_OBJ_SIZE_MAX) return mi_segment_large_page_alloc(heap, block_size, tld);
-  return mi_segment_small_page_alloc(heap, (block_size > MI_SMALL_OBJ_SIZE_MAX ? MI_PAGE_MEDIUM : MI_PAGE_SMALL), tld);
+  if (block_size > MI_MEDIUM_OBJ_SIZE_MAX) return mi_segment_span_alloc(heap, _mi_divide_up(block_size, MI_SLICE_SIZE), tld);
+  if (block_size <= MI_SMALL_OBJ_SIZE_MAX) return mi_segment_span_alloc(heap, 1, tld);
+  return mi_segment_medium_page_alloc(heap, tld);
 }
 
 /* ---------------------------------------------------------------------------

@@ -52,7 +52,7 @@
 #define MI_SMALL_OBJ_SIZE_MAX  (MI_SMALL_PAGE_SIZE / 4)    /* 16 KiB */
 #define MI_MEDIUM_OBJ_SIZE_MAX (MI_MEDIUM_PAGE_SIZE / 4)   /* 128 KiB (64-bit) */
 #define MI_LARGE_OBJ_SIZE_MAX  (MI_SEGMENT_SIZE / 2)       /* 2 MiB (64-bit); above: huge */
-#define MI_SLICE_SHIFT         MI_SMALL_PAGE_SHIFT         /* large segments are split into 64 KiB slices */
+#define MI_SLICE_SHIFT         MI_SMALL_PAGE_SHIFT         /* sliced segments are split into 64 KiB slices */
 #define MI_SLICE_SIZE          ((size_t)1 << MI_SLICE_SHIFT)
 #define MI_SLICES_PER_SEGMENT  (MI_SEGMENT_SIZE / MI_SLICE_SIZE)
 #define MI_HUGE_ALIGN_MIN      (MI_SEGMENT_SIZE / 2)       /* alignments above this get their own segment */
@@ -92,7 +92,7 @@
 #define MI_MIN_EXTEND        1
 
 mi_static_assert(MI_SMALL_PAGES_PER_SEGMENT <= MI_INTPTR_BITS, "segment purge mask holds a bit per page");
-mi_static_assert(MI_SLICES_PER_SEGMENT <= MI_INTPTR_BITS, "a large segment's slice map is one word");
+mi_static_assert(MI_SLICES_PER_SEGMENT <= MI_INTPTR_BITS, "a sliced segment's slice map is one word");
 mi_static_assert(MI_ARENA_SEGMENTS % MI_INTPTR_BITS == 0 || MI_ARENA_SEGMENTS < MI_INTPTR_BITS, "arena bitmaps are whole words");
 mi_static_assert(MI_LARGE_OBJ_SIZE_MAX >= MI_MEDIUM_OBJ_SIZE_MAX, "size classes are ordered");
 mi_static_assert((MI_MAX_ALIGN_SIZE & (MI_MAX_ALIGN_SIZE - 1)) == 0 && MI_MAX_ALIGN_SIZE <= 16, "exact classes step by the fundamental alignment");
@@ -158,12 +158,12 @@ typedef struct mi_page_s {
   uint8_t   retire_expire : 5;   /* >0: empty but kept for this many more collections */
   /* owner heap */
   mi_atomic(uint8_t) xflags;     /* MI_PAGE_IN_FULL | HAS_ALIGNED | UNUSED: the free fast path tests all at once */
-  uint8_t   slice_offset;        /* large segments: >0 in the continuation slices of a span (distance to its page) */
+  uint8_t   slice_offset;        /* sliced segments: >0 in the continuation slices of a span (distance to its page) */
   uint16_t  capacity;            /* blocks carved into lists so far */
   uint16_t  reserved;            /* blocks that fit in the page */
   uint16_t  used;                /* blocks handed out (see invariant); <= reserved <= UINT16_MAX */
   uint8_t   heap_tag;            /* tag of the heap that owns it (kept while abandoned: reclaim and visits match it) */
-  uint8_t   _reserved8;          /* unused (explicit padding: the descriptor stays 64 bytes) */
+  uint8_t   slice_count;         /* sliced segments: the slices of the page's span (0 in continuation slices) */
   uint32_t  xblock_size;         /* block size; MI_HUGE_BLOCK_SIZE in huge pages (use mi_page_block_size) */
   mi_block_t* free;
   mi_block_t* local_free;
@@ -183,25 +183,26 @@ typedef struct mi_page_s {
    from it still lies in (segment, segment + MI_SEGMENT_SIZE], which is why
    _mi_ptr_segment masks `p - 1` (see doc/design.md, huge alignment).
    Invariants (checked by _mi_segment_is_valid):
-     used <= capacity;  abandoned <= used;  used == pages (large: spans) in use
+     used <= capacity;  abandoned <= used;  used == pages (sliced: spans) in use
      xthread_id == 0  <=>  segment is on the abandoned list (both change
                            under the abandoned lock)
      tld != NULL (owned)  =>  in tld's free queue of its kind <=> a unit is free
      purge_mask | purge_due  names free units only;  commit_mask covers units in use
      dirty_mask == the free units with !is_zero_init (0 in huge segments)
      page_kind == HUGE  =>  capacity == 1
-     page_kind == LARGE =>  capacity == MI_SLICES_PER_SEGMENT, a page is a span of
-                            slices [i, i+n) with bits i..i+n-1 set in slice_map (bit 0:
-                            the header), pages[i] its descriptor and pages[i+k]
+     page_kind == SLICED =>  capacity == MI_SLICES_PER_SEGMENT, a page is a span of
+                            slices [i, i+n), n == pages[i].slice_count (a small page:
+                            1), with bits i..i+n-1 set in slice_map (bit 0: the
+                            header), pages[i] its descriptor and pages[i+k]
                             continuation descriptors with slice_offset == k
    Writers: all fields by the owner; xthread_id by the owner or, under the
    abandoned lock, by the reclaiming thread (store release; freeing threads
    load relaxed and only compare with their own id).
 --------------------------------------------------------------------------- */
 typedef enum mi_page_kind_e {
-  MI_PAGE_SMALL,   /* MI_SMALL_PAGE_SIZE pages, blocks <= MI_SMALL_OBJ_SIZE_MAX */
+  MI_PAGE_SLICED,  /* 64 KiB slices: a small page (blocks <= MI_SMALL_OBJ_SIZE_MAX) is one slice, a
+                      large block's page (<= MI_LARGE_OBJ_SIZE_MAX) a span of them */
   MI_PAGE_MEDIUM,  /* MI_MEDIUM_PAGE_SIZE pages, blocks <= MI_MEDIUM_OBJ_SIZE_MAX */
-  MI_PAGE_LARGE,   /* pages are spans of 64 KiB slices holding one block each, <= MI_LARGE_OBJ_SIZE_MAX */
   MI_PAGE_HUGE     /* one block in a segment of its own size */
 } mi_page_kind_t;
 
@@ -228,16 +229,16 @@ typedef struct mi_segment_s {
   size_t     used;               /* pages in use */
   size_t     abandoned;          /* pages in use whose heap is gone */
   size_t     capacity;           /* pages */
-  size_t     page_shift;         /* log2 page size (small/medium) */
+  size_t     page_shift;         /* log2 page size (medium: 512 KiB on 64-bit; sliced: the slice) */
   mi_page_kind_t page_kind;
   uint32_t   purge_expire;       /* ms clock of the next purge round; 0: none; owner only */
-  uintptr_t  purge_mask;         /* units (pages; large: slices) freed in this round, still resident */
+  uintptr_t  purge_mask;         /* units (pages; sliced: slices) freed in this round, still resident */
   uintptr_t  purge_due;          /* units freed in the previous round: purged at the next deadline */
   uint32_t   purge_last;         /* ms clock when the newest unit joined purge_mask */
   uint32_t   purge_round;        /* ms clock when the current round began */
-  uintptr_t  slice_map;          /* large segments: slices in use */
-  uintptr_t  commit_mask;        /* units (pages; large: slices) that are accessible; all when memid.is_committed */
-  uintptr_t  dirty_mask;         /* free units (pages; large: slices) whose memory is not known zero (used, not purged since): claimed first */
+  uintptr_t  slice_map;          /* sliced segments: slices in use */
+  uintptr_t  commit_mask;        /* units (pages; sliced: slices) that are accessible; all when memid.is_committed */
+  uintptr_t  dirty_mask;         /* free units (pages; sliced: slices) whose memory is not known zero (used, not purged since): claimed first */
   struct mi_subproc_s* subproc;  /* whose abandoned list it joins (set at allocation) */
   bool       dont_free;          /* being abandoned by force: page frees neither free nor abandon it */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
@@ -322,9 +323,8 @@ typedef struct mi_tld_s {
   bool               recurse;        /* inside a deferred-free callback */
   mi_heap_t*         heap_backing;   /* the thread's first heap; never deleted before thread exit */
   mi_heap_t*         heaps;          /* all heaps of the thread */
-  mi_segment_queue_t small_free;     /* small segments with free pages */
   mi_segment_queue_t medium_free;    /* medium segments with free pages */
-  mi_segment_queue_t large_free;     /* large segments with free slices */
+  mi_segment_queue_t sliced_free;    /* sliced segments with free slices */
   size_t             segment_count;
   uint32_t           purge_check;    /* ms clock when owned segments were last scanned for purges */
   uint32_t           purge_active;   /* ms clock when the thread last freed or asked for a page */

@@ -187,14 +187,22 @@ static void test_commit_policy(void) {
 
   /* eager_commit_delay: the thread's first N segments are lazy even with eager_commit */
   mi_option_set(mi_option_eager_commit_delay, 1000);
-  void* r = mi_heap_malloc(lazy, 300 * 1024);   /* a large page: a new segment */
-  CHECK(r != NULL && in_range(r, start, asize));
-  uint8_t* seg3 = (uint8_t*)((uintptr_t)r & ~(uintptr_t)(seg_size() - 1));
+  /* large blocks of half a segment: the small page's segment takes one or
+     two, then a new segment is needed */
+  void* fill[2] = { NULL, NULL };
+  void* r = NULL;
+  uint8_t* seg3 = seg;
+  for (int i = 0; i < 3 && (seg3 == seg || seg3 == seg2); i++) {
+    if (i > 0) fill[i - 1] = r;
+    r = mi_heap_malloc(lazy, seg_size() / 2 - 4096);   /* room for debug padding: still large, not huge */
+    CHECK(r != NULL && in_range(r, start, asize));
+    seg3 = (uint8_t*)((uintptr_t)r & ~(uintptr_t)(seg_size() - 1));
+  }
   CHECK(seg3 != seg && seg3 != seg2);
   CHECKF(!is_accessible(seg3 + seg_size() - os_page()), "eager_commit_delay=1000: the new segment is committed lazily");
   printf("  eager_commit_delay 1000: new segment committed lazily\n");
   mi_option_set(mi_option_eager_commit_delay, 1);
-  mi_free(p); mi_free(q); mi_free(r);
+  mi_free(p); mi_free(q); mi_free(r); mi_free(fill[0]); mi_free(fill[1]);
   mi_heap_delete(lazy);
 }
 

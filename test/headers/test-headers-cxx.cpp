@@ -74,7 +74,7 @@ static void check_library() {
   CHECK(mi_heap_is_initialized(heap));
   CHECK(heap == mi_heap_get_default());
   CHECK(mi_page_heap(page) == heap);
-  CHECK(_mi_page_segment(page)->page_kind == MI_PAGE_SMALL);
+  CHECK(_mi_page_segment(page)->page_kind == MI_PAGE_SLICED);
   CHECK(mi_usable_size(p) == mi_page_block_size(page));
   mi_free(p);
 

@@ -176,8 +176,8 @@ static void test_segment_small(mi_segment_t* segment, mi_page_t* page) {
 
   /* a free page descriptor that still has a list */
   mi_page_t* unused = NULL;
-  for (size_t i = 0; i < segment->capacity && unused == NULL; i++) {
-    if (!segment->pages[i].segment_in_use) unused = &segment->pages[i];
+  for (size_t i = 1; i < segment->capacity && unused == NULL; i++) {   /* slice 0 is the header's */
+    if (!segment->pages[i].segment_in_use && segment->pages[i].slice_offset == 0) unused = &segment->pages[i];
   }
   if (unused != NULL) {
     BROKEN("free descriptor with a list", "has no blocks, lists, heap or links", _mi_segment_is_valid(segment),
@@ -189,7 +189,7 @@ static void test_segment_small(mi_segment_t* segment, mi_page_t* page) {
 static void test_segment_large(mi_segment_t* segment, mi_page_t* page) {
   expect_valid("large segment", _mi_segment_is_valid(segment));
   expect_valid("large page", _mi_page_is_valid(page));
-  CHECK(segment->page_kind == MI_PAGE_LARGE && page->xblock_size >= 2 * MI_SLICE_SIZE);
+  CHECK(segment->page_kind == MI_PAGE_SLICED && page->slice_count >= 2);
   const size_t idx = page->segment_idx;
 
   /* a slice of the span is missing from slice_map */
@@ -211,9 +211,9 @@ static void test_segment_large(mi_segment_t* segment, mi_page_t* page) {
          cont->slice_offset = 2, cont->slice_offset = offset);
 
   /* a span that runs past the end of the segment */
-  const uint32_t xbsize = page->xblock_size;
+  const uint8_t count = page->slice_count;
   BROKEN("span past the end", "span at slice", _mi_segment_is_valid(segment),
-         page->xblock_size = (uint32_t)(MI_SEGMENT_SIZE), page->xblock_size = xbsize);
+         page->slice_count = (uint8_t)MI_SLICES_PER_SEGMENT, page->slice_count = count);
   expect_valid("large segment restored", _mi_segment_is_valid(segment));
 }
 
