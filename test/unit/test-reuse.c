@@ -22,7 +22,12 @@
    Large blocks (spans of 64 KiB slices in a large segment), in another
    fresh thread: X (12 slices) and Y (the rest but 8 slices) fill the first
    large segment, X is freed, and Z (4 slices) must go where X was, not to
-   the 8 untouched slices, which a best fit alone prefers.
+   the 8 untouched slices, which a best fit alone prefers. Then, all of
+   them freed, 96 blocks of 8 KiB (12 small pages) must go to slices the
+   large blocks used: small pages and large blocks share sliced segments.
+   When small pages had segments of their own, none of the 96 did, and
+   CPython's dicts-strings workload held 5 MB of freed large spans
+   resident that its small objects could not use (doc/design.md).
 
    Arena units (a segment each), first of all: huge blocks H1 and H2 of
    3 MiB, each its own segment; H1 is freed with purge_delay 0 (its unit is
@@ -78,17 +83,31 @@ static void* worker(void* arg)
 
 static void* large_x;
 static void* large_z;
+static void* large_y[2];
+static size_t large_y_slices[2];
+#define CROSS 96
+static void* cross[CROSS];
+
+static bool in_span(const void* p, const void* span, size_t slices)
+{
+  return (span != NULL && (uintptr_t)p >= (uintptr_t)span && (uintptr_t)p < (uintptr_t)span + slices * SLICE);
+}
 
 static void* large_worker(void* arg)
 {
   (void)arg;
-  void* y[2] = { NULL, NULL };
+  void** y = large_y;
   large_x = mi_malloc(SPAN(12));
   if (sizeof(void*) == 8) {
-    y[0] = mi_malloc(SPAN(24));
-    y[1] = mi_malloc(SPAN(19));
+    large_y_slices[0] = 24;
+    large_y_slices[1] = 19;
   } else {
-    y[0] = mi_malloc(SPAN(11));
+    large_y_slices[0] = 11;
+  }
+  for (size_t i = 0; i < 2; i++) {
+    if (large_y_slices[i] == 0) continue;
+    y[i] = mi_malloc(SPAN(large_y_slices[i]));
+    if (y[i] != NULL) memset(y[i], 0x5a, SPAN(large_y_slices[i]));
   }
   if (large_x != NULL) memset(large_x, 0x5a, SPAN(12));
   mi_free(large_x);
@@ -97,6 +116,11 @@ static void* large_worker(void* arg)
   mi_free(large_z);
   mi_free(y[0]);
   mi_free(y[1]);
+  for (size_t i = 0; i < CROSS; i++) {
+    cross[i] = mi_malloc(BLOCK);
+    if (cross[i] != NULL) memset(cross[i], 0xa5, BLOCK);
+  }
+  for (size_t i = 0; i < CROSS; i++) mi_free(cross[i]);
   return NULL;
 }
 
@@ -131,6 +155,12 @@ int main(void)
   CHECKF(large_x != NULL && large_z != NULL, "large allocations failed");
   CHECKF((uintptr_t)large_z >= (uintptr_t)large_x && (uintptr_t)large_z < (uintptr_t)large_x + SPAN(12),
          "a 4-slice block went to %p, not to the 12 freed slices at %p", large_z, large_x);
+  size_t elsewhere = 0;
+  for (size_t i = 0; i < CROSS; i++) {
+    elsewhere += (cross[i] == NULL || !(in_span(cross[i], large_x, 12) || in_span(cross[i], large_y[0], large_y_slices[0]) ||
+                                        in_span(cross[i], large_y[1], large_y_slices[1])));
+  }
+  CHECKF(elsewhere == 0, "%zu of %d small blocks went elsewhere than the slices freed large blocks left resident", elsewhere, CROSS);
 
   CHECK(pthread_create(&t, NULL, worker, NULL) == 0);
   CHECK(pthread_join(t, NULL) == 0);
