@@ -3,6 +3,7 @@
    (blocks are freed at once), collection and analysis. A heap is used only
    by the thread that created it. */
 #include "mica/internal.h"
+#include "runtime-hooks.h"
 
 typedef bool (mi_heap_page_visitor_fun)(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg);
 
@@ -112,9 +113,9 @@ void _mi_heap_unsafe_forget_all(void) {
     mi_atomic_store_relaxed(&h->xthread_delayed_free, 0);
     mi_heap_reset_pages(h);
   }
-  memset(&tld->medium_free, 0, sizeof(tld->medium_free));
-  memset(&tld->sliced_free, 0, sizeof(tld->sliced_free));
-  tld->segment_count = 0;
+  memset(&tld->segments.medium_free, 0, sizeof(tld->segments.medium_free));
+  memset(&tld->segments.sliced_free, 0, sizeof(tld->segments.sliced_free));
+  tld->segments.count = 0;
 }
 
 /* Move all pages (and pending delayed frees) of `from` into `heap`. */
@@ -185,7 +186,7 @@ static bool mi_heap_page_collect(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
   const bool force = *(const bool*)arg;
   (void)heap;
   _mi_page_free_collect(page, force);
-  if (mi_page_all_free(page)) _mi_page_free(page, pq, force);
+  if (mi_page_all_free(page)) (void)MI_HOOK_PAGE_EMPTY(page, pq, force);
   return true;
 }
 
@@ -197,6 +198,7 @@ void mi_heap_collect(mi_heap_t* heap, bool force) {
     /* take over what exited threads left behind, so it can be freed */
     _mi_segment_try_reclaim_abandoned(heap, true, heap->tld);
   }
+  MI_HOOK_HEAP_COLLECT(heap);
   mi_heap_visit_pages(heap, &mi_heap_page_collect, &force);
   _mi_page_collect_retired(heap, force);
   _mi_segments_collect(force, heap->tld);
@@ -229,8 +231,9 @@ static bool mi_heap_page_never_delayed(mi_heap_t* heap, mi_page_queue_t* pq, mi_
 static bool mi_heap_page_abandon_or_free(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* arg) {
   (void)heap; (void)arg;
   _mi_page_free_collect(page, true);
-  if (mi_page_all_free(page)) _mi_page_free(page, pq, true);
-  else _mi_page_abandon(page, pq);
+  /* an empty page a PAGE_EMPTY hook keeps (its grace period runs) is
+     abandoned empty: the reclaiming thread asks PAGE_SAFE_TO_FREE */
+  if (!mi_page_all_free(page) || !MI_HOOK_PAGE_EMPTY(page, pq, true)) _mi_page_abandon(page, pq);
   return true;
 }
 
@@ -240,6 +243,7 @@ void _mi_heap_collect_abandon(mi_heap_t* heap) {
   /* no more delayed frees from here on; then the ones already made */
   mi_heap_visit_pages(heap, &mi_heap_page_never_delayed, NULL);
   _mi_page_delayed_free_all(heap);
+  MI_HOOK_HEAP_COLLECT(heap);
   mi_heap_visit_pages(heap, &mi_heap_page_abandon_or_free, NULL);
   mi_heap_reset_pages(heap);
 }

@@ -3,6 +3,7 @@
    full pages, and the generic (slow) allocation path. Owner thread only,
    except where a function says otherwise. */
 #include "mica/internal.h"
+#include "runtime-hooks.h"
 
 /* ---------------------------------------------------------------------------
    Delayed free: while a page is in the full queue, frees from other
@@ -66,6 +67,7 @@ static void mi_page_thread_free_collect(mi_page_t* page) {
 void _mi_page_free_collect(mi_page_t* page, bool force) {
   if (force || mi_page_thread_free(page) != NULL) mi_page_thread_free_collect(page);
   if (page->local_free == NULL) return;
+  MI_HOOK_PAGE_REUSED(page);   /* blocks came back: some were handed out since the page was last empty */
   if (page->free == NULL) {
     page->free = page->local_free;
     page->local_free = NULL;
@@ -117,6 +119,9 @@ static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   page->keys[1] = _mi_random_next(&heap->random);
 #endif
   page->heap_tag = heap->tag;
+  page->use_qsbr = heap->page_use_qsbr;
+  page->debug_offset = heap->debug_offset;
+  mi_assert_internal(page->qsbr_goal == 0);   /* the embedder's hooks clear it before a page is given back */
   mi_page_set_heap(page, heap);
   mi_atomic_store_release(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
   mi_page_extend_free(page);
@@ -153,6 +158,7 @@ void _mi_page_unfull(mi_page_t* page) {
 --------------------------------------------------------------------------- */
 void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
   mi_assert(mi_page_all_free(page));
+  mi_assert(page->qsbr_goal == 0);   /* an embedder's PAGE_EMPTY hook clears its goal before it gives the page back */
   mi_assert_expensive(_mi_page_is_valid(page));
   mi_heap_t* heap = mi_page_heap(page);
   mi_tld_t* tld = heap->tld;
@@ -168,6 +174,7 @@ void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
    kept a few generic-path cycles: a program that allocates and frees one
    block in a loop would otherwise free and re-create the page every time. */
 void _mi_page_retire(mi_page_t* page) {
+  MI_HOOK_PAGE_REUSED(page);   /* empty again: a grace period it waited for is void */
   if (page->retire_expire != 0) {
     /* retired before and reused only through the fast paths since: keep it again */
     page->retire_expire = (mi_page_block_size(page) <= MI_SMALL_OBJ_SIZE_MAX ? MI_RETIRE_CYCLES : MI_RETIRE_CYCLES / 4);
@@ -184,7 +191,7 @@ void _mi_page_retire(mi_page_t* page) {
     mi_assert_expensive(_mi_page_is_valid(page));
     return;
   }
-  _mi_page_free(page, pq, false);
+  (void)MI_HOOK_PAGE_EMPTY(page, pq, false);
 }
 
 void _mi_page_retire_of(const void* p) {
@@ -200,7 +207,7 @@ void _mi_page_collect_retired(mi_heap_t* heap, bool force) {
     if (page == NULL || page->retire_expire == 0) continue;
     if (mi_page_all_free(page)) {
       page->retire_expire--;
-      if (force || page->retire_expire == 0) { _mi_page_free(page, pq, force); continue; }
+      if (force || page->retire_expire == 0) { (void)MI_HOOK_PAGE_EMPTY(page, pq, force); continue; }
       if (bin < min) min = bin;
       if (bin > max) max = bin;
     } else {
@@ -216,7 +223,7 @@ void _mi_page_collect_retired(mi_heap_t* heap, bool force) {
 void _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq) {
   mi_heap_t* heap = mi_page_heap(page);
   mi_tld_t* tld = heap->tld;
-  mi_assert(page->used > 0);
+  mi_assert(page->used > 0 || page->use_qsbr);   /* empty only if a PAGE_EMPTY hook kept it */
   _mi_page_use_delayed_free(page, MI_NEVER_DELAYED_FREE, false);
   _mi_page_queue_remove(heap, pq, page);
   mi_page_set_heap(page, NULL);
@@ -234,6 +241,7 @@ void _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page) {
   } else {
     _mi_page_queue_push(heap, _mi_page_queue_in(heap, page), page);
   }
+  MI_HOOK_PAGE_RECLAIMED(page);
   mi_assert_expensive(_mi_page_is_valid(page));
 }
 
@@ -301,10 +309,12 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
     page = next;
   }
   if (page == NULL) {
+    MI_HOOK_HEAP_COLLECT(heap);   /* pages whose grace period is over */
     _mi_page_collect_retired(heap, false);
     page = mi_page_fresh(heap, pq, pq->block_size, 0);
   } else {
     page->retire_expire = 0;
+    MI_HOOK_PAGE_REUSED(page);
     _mi_page_queue_move_to_front(heap, pq, page);
     mi_assert_expensive(_mi_page_is_valid(page));   /* collected, maybe extended */
   }
@@ -334,6 +344,7 @@ static mi_page_t* mi_find_page(mi_heap_t* heap, size_t size, size_t huge_alignme
       _mi_message_error(EOVERFLOW, "allocation request is too large (%zu bytes)\n", size);
       return NULL;
     }
+    MI_HOOK_HEAP_COLLECT(heap);   /* pages whose grace period is over, before more memory is taken */
     return mi_single_page_alloc(heap, size, huge_alignment);
   }
   mi_page_queue_t* pq = &heap->pages[_mi_bin(size)];

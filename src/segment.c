@@ -17,6 +17,7 @@
    header's unit is committed at once and each page (sliced: slice) when it
    is first claimed (commit_mask). */
 #include "mica/internal.h"
+#include "runtime-hooks.h"
 
 #define MI_SEGMENT_INFO_ALIGN  4096   /* page 0 starts 4 KiB aligned: power-of-two blocks up to 4 KiB are naturally aligned */
 
@@ -26,8 +27,8 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
    Queues of segments with free pages (owner only)
 --------------------------------------------------------------------------- */
 static mi_segment_queue_t* mi_segment_free_queue(mi_segment_t* segment, mi_tld_t* tld) {
-  if (segment->page_kind == MI_PAGE_MEDIUM) return &tld->medium_free;
-  if (segment->page_kind == MI_PAGE_SLICED) return &tld->sliced_free;
+  if (segment->page_kind == MI_PAGE_MEDIUM) return &tld->segments.medium_free;
+  if (segment->page_kind == MI_PAGE_SLICED) return &tld->segments.sliced_free;
   return NULL;
 }
 
@@ -167,7 +168,7 @@ static size_t mi_segment_info_size(size_t capacity) {
      commit_mask: below capacity, holds unit 0 (the header) and every unit
        in use; all units when memid.is_committed
      owned (tld != NULL): xthread_id == the caller's id, subproc ==
-       tld->subproc; in tld's free queue of its kind <=> it has a free unit,
+       tld->segments.abandoned; in tld's free queue of its kind <=> it has a free unit,
        except that one may be in none when no page is left to its owner
        (used == abandoned: new before its first claim, or being abandoned)
        or while it is given up (dont_free); huge: in no queue
@@ -317,8 +318,8 @@ bool _mi_segment_is_valid(const mi_segment_t* segment) {
   /* owner, queues, abandoned */
   const uintptr_t tid = mi_atomic_load_relaxed(&((mi_segment_t*)segment)->xthread_id);
   if (segment->tld != NULL) {
-    if (tid != _mi_thread_id() || segment->subproc != segment->tld->subproc) {
-      return _mi_message_invalid("segment", segment, "owned: xthread_id == the owner's id, subproc == tld->subproc (xthread_id %#zx)", (size_t)tid);
+    if (tid != _mi_thread_id() || segment->subproc != segment->tld->segments.abandoned) {
+      return _mi_message_invalid("segment", segment, "owned: xthread_id == the owner's id, subproc == tld->segments.abandoned (xthread_id %#zx)", (size_t)tid);
     }
     mi_segment_queue_t* queue = mi_segment_free_queue((mi_segment_t*)segment, segment->tld);
     if (queue == NULL) {
@@ -409,7 +410,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   } else {
     const bool eager = (kind == MI_PAGE_HUGE ||
                         (mi_option_is_enabled(mi_option_eager_commit) &&
-                         tld->segment_count >= (size_t)mi_option_get_clamp(mi_option_eager_commit_delay, 0, LONG_MAX)));
+                         tld->segments.count >= (size_t)mi_option_get_clamp(mi_option_eager_commit_delay, 0, LONG_MAX)));
     segment = (mi_segment_t*)_mi_arena_alloc_segment(segment_size, eager, heap->arena_id, &memid);
   }
   if (segment == NULL) return NULL;
@@ -431,7 +432,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   segment->page_shift = page_shift;
   segment->page_kind = kind;
   segment->tld = tld;
-  segment->subproc = tld->subproc;
+  segment->subproc = tld->segments.abandoned;
   segment->commit_mask = (memid.is_committed ? mi_slice_mask(0, capacity) : 1);
   segment->slice_map = (kind == MI_PAGE_SLICED ? 1 : 0);   /* slice 0 holds the header */
   for (size_t i = 0; i < capacity; i++) {
@@ -442,7 +443,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   segment->dirty_mask = (memid.is_zero || kind == MI_PAGE_HUGE ? 0 : mi_slice_mask(0, capacity) & ~segment->slice_map);
   mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());
   _mi_segment_map_allocated_at(segment);
-  tld->segment_count++;
+  tld->segments.count++;
   _mi_stats_increase(&_mi_stats.segments, 1);
   mi_assert_expensive(_mi_segment_is_valid(segment));
   return segment;
@@ -456,7 +457,7 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   if (tld != NULL) {
     mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
     if (queue != NULL) mi_segment_queue_remove(queue, segment);
-    tld->segment_count--;
+    tld->segments.count--;
   }
   _mi_segment_map_freed_at(segment);
   _mi_stats_decrease(&_mi_stats.segments, 1);
@@ -528,7 +529,7 @@ static void mi_segment_schedule_purge(mi_segment_t* segment, size_t idx, size_t 
     return;
   }
   const uint32_t now = _mi_os_clock_now();
-  if (segment->tld != NULL) segment->tld->purge_active = now;
+  if (segment->tld != NULL) segment->tld->segments.purge_active = now;
   segment->purge_mask |= mi_slice_mask(idx, count);
   segment->purge_last = now;
   if (segment->purge_expire == 0) mi_segment_start_round(segment, now);
@@ -540,12 +541,12 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld);
    rounds if the thread is `busy`), free empty sliced segments whose slices
    are purged, and collect the arenas. */
 static void mi_segments_purge(bool force, bool busy, uint32_t now, mi_tld_t* tld) {
-  for (mi_segment_t* s = tld->medium_free.first; s != NULL; s = s->next) {
+  for (mi_segment_t* s = tld->segments.medium_free.first; s != NULL; s = s->next) {
     mi_segment_purge_pages(s, force, busy, now);
     mi_assert_expensive(_mi_segment_is_valid(s));
   }
   mi_segment_t* next;
-  for (mi_segment_t* s = tld->sliced_free.first; s != NULL; s = next) {
+  for (mi_segment_t* s = tld->segments.sliced_free.first; s != NULL; s = next) {
     next = s->next;
     mi_segment_purge_pages(s, force, busy, now);
     mi_assert_expensive(_mi_segment_is_valid(s));
@@ -560,8 +561,8 @@ static void mi_segments_purge(bool force, bool busy, uint32_t now, mi_tld_t* tld
    per millisecond unless forced). */
 void _mi_segments_collect(bool force, mi_tld_t* tld) {
   const uint32_t now = _mi_os_clock_now();
-  if (!force && tld->purge_check == now) return;
-  tld->purge_check = now;
+  if (!force && tld->segments.purge_check == now) return;
+  tld->segments.purge_check = now;
   mi_segments_purge(force, false, now, tld);
 }
 
@@ -570,10 +571,10 @@ void _mi_segments_collect(bool force, mi_tld_t* tld) {
 static void mi_segments_collect_on_alloc(mi_tld_t* tld) {
   const uint32_t now = _mi_os_clock_now();
   const long delay = mi_option_get(mi_option_purge_delay);
-  const bool busy = (delay > 0 && !_mi_os_clock_expired(tld->purge_active + (uint32_t)delay, now));
-  tld->purge_active = now;
-  if (tld->purge_check == now) return;
-  tld->purge_check = now;
+  const bool busy = (delay > 0 && !_mi_os_clock_expired(tld->segments.purge_active + (uint32_t)delay, now));
+  tld->segments.purge_active = now;
+  if (tld->segments.purge_check == now) return;
+  tld->segments.purge_check = now;
   mi_segments_purge(false, busy, now, tld);
 }
 
@@ -755,7 +756,7 @@ static mi_segment_t* mi_segment_queue_first_suitable(const mi_segment_queue_t* q
 static void mi_segments_try_abandon(mi_heap_t* heap, mi_tld_t* tld);
 
 static mi_page_t* mi_segment_medium_page_alloc(mi_heap_t* heap, mi_tld_t* tld) {
-  mi_segment_queue_t* queue = &tld->medium_free;
+  mi_segment_queue_t* queue = &tld->segments.medium_free;
   mi_segment_t* segment = mi_segment_queue_first_suitable(queue, heap);
   if (segment == NULL && !heap->no_reclaim) {
     _mi_segment_try_reclaim_abandoned(heap, false, tld);
@@ -780,7 +781,7 @@ static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, mi_tld_t*
   for (int attempt = 0; attempt < 2; attempt++) {
     mi_span_fit_t best = { NULL, 0, 0, 0 };
     size_t scanned = 0;
-    for (mi_segment_t* segment = tld->sliced_free.first; segment != NULL; segment = segment->next) {
+    for (mi_segment_t* segment = tld->segments.sliced_free.first; segment != NULL; segment = segment->next) {
       if (!mi_segment_is_suitable(segment, heap)) continue;
       mi_segment_find_span(segment, count, &best);
       if (best.dirty == count && best.run_len == count) break;   /* cannot do better */
@@ -792,7 +793,7 @@ static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, mi_tld_t*
   mi_segments_try_abandon(heap, tld);
   mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_SLICED, heap, tld);
   if (segment == NULL) return NULL;
-  mi_segment_queue_push(&tld->sliced_free, segment);
+  mi_segment_queue_push(&tld->segments.sliced_free, segment);
   mi_span_fit_t fit = { NULL, 0, 0, 0 };
   mi_segment_find_span(segment, count, &fit);
   if (fit.segment == NULL) return NULL;   /* cannot happen: count < MI_SLICES_PER_SEGMENT */
@@ -828,7 +829,7 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
   if (queue != NULL) mi_segment_queue_remove(queue, segment);
   mi_segment_purge_pages(segment, true, false, 0);   /* nobody would purge them later */
-  tld->segment_count--;
+  tld->segments.count--;
   segment->tld = NULL;
   mi_subproc_t* subproc = segment->subproc;
   _mi_prim_lock(MI_LOCK_ABANDONED);
@@ -870,7 +871,7 @@ static void mi_abandoned_unlink(mi_segment_t* segment) {
    under it to see if a segment is still on the list (a free of a huge
    block, abandoned_reclaim_on_free), and would unlink it a second time. */
 static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
-  mi_subproc_t* subproc = heap->tld->subproc;
+  mi_subproc_t* subproc = heap->tld->segments.abandoned;
   if (mi_atomic_load_relaxed(&subproc->xabandoned_count) == 0) return NULL;   /* peek; rechecked under the lock */
   if (mi_abandoned_visiting) return NULL;
   _mi_prim_lock(MI_LOCK_ABANDONED);
@@ -891,7 +892,7 @@ static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
 static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld, bool keep_empty) {
   mi_assert(mi_atomic_load_relaxed(&segment->xthread_id) == _mi_thread_id());   /* taken under the lock */
   segment->tld = tld;
-  tld->segment_count++;
+  tld->segments.count++;
   _mi_stats_decrease(&_mi_stats.abandoned, 1);
   _mi_stats_increase(&_mi_stats.reclaimed, 1);
   for (size_t i = 0; i < segment->capacity; i++) {
@@ -903,7 +904,7 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t*
     mi_page_set_heap(page, target);
     _mi_page_use_delayed_free(page, MI_NO_DELAYED_FREE, true);
     _mi_page_free_collect(page, false);
-    if (mi_page_all_free(page) && !keep_empty) {
+    if (mi_page_all_free(page) && !keep_empty && MI_HOOK_PAGE_SAFE_TO_FREE(page)) {
       size_t unit_idx, unit_count;
       mi_segment_page_clear(segment, page, &unit_idx, &unit_count);
       if (segment->used > 0) mi_segment_schedule_purge(segment, unit_idx, unit_count, false);
@@ -932,7 +933,7 @@ bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* 
   long max = (try_all ? LONG_MAX : mi_option_get_clamp(mi_option_max_segment_reclaim, 0, 1024));
   const size_t target = (try_all ? 0 : mi_segments_target());
   bool any = false;
-  while (max-- > 0 && (target == 0 || tld->segment_count < target)) {
+  while (max-- > 0 && (target == 0 || tld->segments.count < target)) {
     mi_segment_t* segment = mi_abandoned_pop(heap);
     if (segment == NULL) break;
     mi_segment_reclaim(segment, heap, tld, false);
@@ -950,9 +951,9 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
   if (heap == NULL) return false;   /* the thread has no heap yet */
   heap = heap->tld->heap_backing;   /* can take pages of any tag */
   mi_tld_t* tld = heap->tld;
-  if (segment->subproc != tld->subproc || !mi_segment_is_suitable(segment, heap)) return false;
+  if (segment->subproc != tld->segments.abandoned || !mi_segment_is_suitable(segment, heap)) return false;
   const size_t target = mi_segments_target();
-  if (target > 0 && tld->segment_count >= target) return false;
+  if (target > 0 && tld->segments.count >= target) return false;
   _mi_prim_lock(MI_LOCK_ABANDONED);
   const bool on_list = (mi_atomic_load_acquire(&segment->xthread_id) == 0);
   if (on_list) {
@@ -1001,8 +1002,7 @@ static void mi_segment_force_abandon(mi_segment_t* segment, mi_tld_t* tld) {
     mi_heap_t* heap = mi_page_heap(page);
     mi_page_queue_t* pq = _mi_page_queue_in(heap, page);
     _mi_page_free_collect(page, false);
-    if (mi_page_all_free(page)) _mi_page_free(page, pq, false);
-    else _mi_page_abandon(page, pq);
+    if (!mi_page_all_free(page) || !MI_HOOK_PAGE_EMPTY(page, pq, false)) _mi_page_abandon(page, pq);
   }
   segment->dont_free = false;
   if (segment->used == 0) mi_segment_free(segment, tld);
@@ -1027,7 +1027,7 @@ void _mi_segments_reduce(mi_heap_t* heap, size_t target) {
   mi_tld_t* tld = heap->tld;
   if (target == 0) return;
   const size_t low = (target > 4 ? (target * 3) / 4 : target);
-  for (int i = 0; i < 64 && tld->segment_count >= low; i++) {
+  for (int i = 0; i < 64 && tld->segments.count >= low; i++) {
     mi_page_t* page = heap->pages[MI_BIN_FULL].first;
     while (page != NULL && !mi_segment_may_abandon(_mi_page_segment(page))) page = page->next;
     if (page == NULL) break;
@@ -1037,7 +1037,7 @@ void _mi_segments_reduce(mi_heap_t* heap, size_t target) {
 
 static void mi_segments_try_abandon(mi_heap_t* heap, mi_tld_t* tld) {
   const size_t target = mi_segments_target();
-  if (target == 0 || tld->segment_count < target) return;
+  if (target == 0 || tld->segments.count < target) return;
   _mi_segments_reduce(heap, target);
 }
 

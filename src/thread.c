@@ -69,6 +69,18 @@ static void mi_thread_data_free(mi_thread_data_t* td) {
 /* ---------------------------------------------------------------------------
    Threads
 --------------------------------------------------------------------------- */
+/* Thread data that the caller owns (mica's own threads, or a runtime's
+   thread state holding a tld and its heaps by value): empty, in the main
+   sub-process, with `backing` as its backing heap, to be initialised next
+   (_mi_heap_init) before the tld's other heaps, which split its random
+   state. The caller may then point tld->segments.abandoned at a
+   sub-process of its own, before the first allocation. */
+void _mi_thread_tld_init(mi_tld_t* tld, mi_heap_t* backing) {
+  memset(tld, 0, sizeof(*tld));
+  tld->segments.abandoned = &_mi_segment_subproc_main;
+  tld->heap_backing = backing;
+}
+
 void mi_thread_init(void) {
   mi_process_init();
   if (mi_heap_is_initialized(mi_get_default_heap())) return;
@@ -77,11 +89,9 @@ void mi_thread_init(void) {
     _mi_message_error(ENOMEM, "unable to allocate thread data\n");
     return;
   }
-  memset(&td->tld, 0, sizeof(td->tld));
   td->next_cached = NULL;
-  td->tld.subproc = &_mi_segment_subproc_main;
+  _mi_thread_tld_init(&td->tld, &td->heap);
   _mi_heap_init(&td->heap, &td->tld, false, 0, 0);
-  td->tld.heap_backing = &td->heap;
   _mi_heap_set_default_direct(&td->heap);   /* before anything below can allocate */
   _mi_prim_thread_associate_heap(&td->heap);
   _mi_stats_increase(&_mi_stats.threads, 1);
@@ -107,8 +117,8 @@ void _mi_thread_done(mi_heap_t* heap) {
   }
   _mi_heap_collect_abandon(backing);
   _mi_segment_thread_collect(tld);
-  mi_assert(tld->segment_count == 0);   /* each segment was freed or abandoned: none keeps this thread's id */
-  if (tld->subproc != &_mi_segment_subproc_main) mi_atomic_fetch_sub_relaxed(&tld->subproc->xthread_count, 1);
+  mi_assert(tld->segments.count == 0);   /* each segment was freed or abandoned: none keeps this thread's id */
+  if (tld->segments.abandoned != &_mi_segment_subproc_main) mi_atomic_fetch_sub_relaxed(&tld->segments.abandoned->xthread_count, 1);
   _mi_stats_decrease(&_mi_stats.threads, 1);
   mi_thread_data_free((mi_thread_data_t*)backing);
 }
@@ -155,11 +165,11 @@ void mi_subproc_add_current_thread(mi_subproc_id_t subproc_id) {
   if (!mi_heap_is_initialized(heap)) return;
   mi_tld_t* tld = heap->tld;
   mi_subproc_t* subproc = mi_subproc_of(subproc_id);
-  if (tld->subproc == subproc) return;
-  if (tld->subproc != &_mi_segment_subproc_main) {
-    _mi_message_warning("the thread is in another sub-process already (%p)\n", (void*)tld->subproc);
+  if (tld->segments.abandoned == subproc) return;
+  if (tld->segments.abandoned != &_mi_segment_subproc_main) {
+    _mi_message_warning("the thread is in another sub-process already (%p)\n", (void*)tld->segments.abandoned);
     return;
   }
   if (subproc != &_mi_segment_subproc_main) mi_atomic_fetch_add_relaxed(&subproc->xthread_count, 1);
-  tld->subproc = subproc;
+  tld->segments.abandoned = subproc;
 }

@@ -87,6 +87,7 @@ void       _mi_stats_print_at_exit(void);
 
 /* ---- process.c and thread.c (the hooks prim calls: hooks.h) ---------- */
 uintptr_t _mi_thread_id_tls(void);
+void      _mi_thread_tld_init(mi_tld_t* tld, mi_heap_t* backing);
 
 /* ==== pages and segments ================================================ */
 
@@ -440,12 +441,15 @@ static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* 
 /* MI_DEBUG >= 2 fills a block handed out with MI_DEBUG_UNINIT and a freed
    one with MI_DEBUG_FREED (config.h; an embedder may choose the bytes), so
    a read of memory never written or already freed shows a known pattern.
+   Both leave the block's first page->debug_offset bytes alone (the heap's
+   debug_offset: a runtime's lock-free readers still look at them).
    Not for huge blocks (as in mimalloc: they may be gigabytes), nor under
    ThreadSanitizer (MI_TSAN) or valgrind, which track the contents. */
 #define MI_DEBUG_FILL (MI_DEBUG >= 2 && !MI_TSAN && !MI_TRACK_VALGRIND)
 #if MI_DEBUG_FILL
 static inline void mi_debug_fill(const mi_page_t* page, void* block, int byte, size_t offset) {
   const size_t size = mi_page_block_size(page);
+  if (offset < page->debug_offset) offset = page->debug_offset;   /* bytes a lock-free reader may still look at */
   if (!mi_page_is_huge(page) && offset < size) memset((uint8_t*)block + offset, byte, size - offset);
 }
 #endif

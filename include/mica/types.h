@@ -122,6 +122,17 @@ typedef enum mi_delayed_e {
 #define MI_PAGE_HAS_ALIGNED  0x02   /* some block was handed out at an interior (aligned) pointer */
 #define MI_PAGE_UNUSED       0x04   /* no page: an unclaimed unit or slice (frees into it take the slow path, which reports them) */
 
+/* The list node in each page descriptor that an embedder's page-reuse hooks
+   use (qsbr_node). An embedder may name its own type of two pointers with
+   MI_PAGE_NODE_T (CPython: struct llist_node). */
+typedef struct mi_page_node_s {
+  struct mi_page_node_s* next;
+  struct mi_page_node_s* prev;
+} mi_page_node_t;
+#ifndef MI_PAGE_NODE_T
+#define MI_PAGE_NODE_T mi_page_node_t
+#endif
+
 /* ---------------------------------------------------------------------------
    Page: blocks of one size class in one contiguous area.
 
@@ -150,8 +161,9 @@ typedef enum mi_delayed_e {
    xthread_free by anyone (CAS release) and the owner (exchange acq_rel).
 --------------------------------------------------------------------------- */
 typedef struct mi_page_s {
-  /* set by the segment */
-  uint8_t   segment_idx;         /* index in segment->pages */
+  /* set by the segment; the descriptor is a cache line (two on 64-bit), so
+     the fields the fast paths use share one line */
+  mi_alignas(MI_CACHE_LINE) uint8_t segment_idx;   /* index in segment->pages */
   uint8_t   segment_in_use : 1;  /* handed to a heap */
   uint8_t   is_zero_init : 1;    /* blocks not yet carved are known to be zero */
   uint8_t   is_purged : 1;       /* memory was returned to the OS since last use */
@@ -174,6 +186,14 @@ typedef struct mi_page_s {
   mi_atomic(uintptr_t) xheap;         /* mi_heap_t* of the owner heap, 0 when abandoned */
   struct mi_page_s* next;        /* in its heap page queue */
   struct mi_page_s* prev;
+  /* Runtime support (doc/embedding.md, "Runtime support"): set at page init
+     from the heap; mica reads them on slow paths only. qsbr_goal and
+     qsbr_node belong to the embedder's page-reuse hooks: mica never writes
+     them and checks both are clear when it gives a page back. Owner only. */
+  uint8_t   use_qsbr;            /* the heap's page_use_qsbr: once empty, the page is given back only through the hooks */
+  uint8_t   debug_offset;        /* the heap's debug_offset: debug fills leave a block's first bytes alone */
+  uint64_t  qsbr_goal;           /* embedder's: grace period the empty page waits for (0: none) */
+  MI_PAGE_NODE_T qsbr_node;      /* embedder's: links the page into its list of pages waiting for their goal */
 } mi_page_t;
 
 /* ---------------------------------------------------------------------------
@@ -288,6 +308,8 @@ struct mi_heap_s {
   size_t           generic_count;      /* generic-path calls since the last collection (generic_collect) */
   int              arena_id;           /* 0, or the only arena it takes segments from (1 + first descriptor index) */
   uint8_t          tag;                /* heap_tag of its pages (mi_heap_new_ex) */
+  uint8_t          debug_offset;       /* copied into its pages: debug fills skip a block's first bytes (runtime support) */
+  bool             page_use_qsbr;      /* copied into its pages as use_qsbr (runtime support) */
   bool             no_reclaim;         /* may be destroyed: does not take pages from abandoned segments */
 };
 
@@ -318,17 +340,24 @@ typedef struct mi_stats_s {
    Thread-local data: everything a thread owns besides its heaps' queues.
    Owner thread only.
 --------------------------------------------------------------------------- */
+/* The segment layer's part of it (segment.c). */
+typedef struct mi_segments_tld_s {
+  mi_segment_queue_t medium_free;    /* medium segments with free pages */
+  mi_segment_queue_t sliced_free;    /* sliced segments with free slices */
+  size_t             count;          /* segments the thread owns */
+  uint32_t           purge_check;    /* ms clock when owned segments were last scanned for purges */
+  uint32_t           purge_active;   /* ms clock when the thread last freed or asked for a page */
+  struct mi_subproc_s* abandoned;    /* the thread's sub-process: the abandoned pool its segments join and
+                                        it reclaims from (never NULL once initialised; mimalloc's name, which
+                                        an embedder sets after _mi_thread_tld_init to a pool of its own) */
+} mi_segments_tld_t;
+
 typedef struct mi_tld_s {
   unsigned long long heartbeat;      /* generic-path calls, for deferred free */
   bool               recurse;        /* inside a deferred-free callback */
   mi_heap_t*         heap_backing;   /* the thread's first heap; never deleted before thread exit */
   mi_heap_t*         heaps;          /* all heaps of the thread */
-  mi_segment_queue_t medium_free;    /* medium segments with free pages */
-  mi_segment_queue_t sliced_free;    /* sliced segments with free slices */
-  size_t             segment_count;
-  uint32_t           purge_check;    /* ms clock when owned segments were last scanned for purges */
-  uint32_t           purge_active;   /* ms clock when the thread last freed or asked for a page */
-  struct mi_subproc_s* subproc;      /* the sub-process the thread belongs to (never NULL once initialised) */
+  mi_segments_tld_t  segments;
 } mi_tld_t;
 
 /* ---------------------------------------------------------------------------
@@ -369,7 +398,8 @@ mi_static_assert_atomic(uint32_t);
 mi_static_assert_atomic(uint8_t);
 mi_static_assert_atomic(intptr_t);
 mi_static_assert(offsetof(mi_page_t, xthread_free) % sizeof(uintptr_t) == 0, "page atomics are aligned");
-mi_static_assert(MI_INTPTR_SIZE != 8 || MI_SECURE || sizeof(mi_page_t) == 64, "page descriptors are 64 bytes on 64-bit: the free path indexes them with a shift");
+mi_static_assert(sizeof(mi_page_t) == (MI_INTPTR_SIZE == 8 || MI_SECURE ? 2 : 1) * MI_CACHE_LINE, "page descriptors are whole cache lines, a power of two: the free path indexes them with a shift");
+mi_static_assert(sizeof(MI_PAGE_NODE_T) <= 2 * sizeof(void*), "an embedder's page node is at most two pointers");
 mi_static_assert(offsetof(mi_page_t, xheap) % sizeof(uintptr_t) == 0, "page atomics are aligned");
 mi_static_assert(offsetof(mi_segment_t, xthread_id) % sizeof(uintptr_t) == 0, "segment atomics are aligned");
 mi_static_assert(offsetof(struct mi_heap_s, xthread_delayed_free) % sizeof(uintptr_t) == 0, "heap atomics are aligned");

@@ -40,8 +40,8 @@
   F(mi_stat_count_t, xcurrent) F(mi_stat_count_t, xpeak) F(mi_stat_count_t, xtotal) \
   F(mi_stats_t, committed) F(mi_stats_t, reclaimed) \
   F(mi_tld_t, heartbeat) F(mi_tld_t, recurse) F(mi_tld_t, heap_backing) F(mi_tld_t, heaps) \
-  F(mi_tld_t, sliced_free) F(mi_tld_t, segment_count) F(mi_tld_t, purge_check) \
-  F(mi_tld_t, subproc) \
+  F(mi_tld_t, segments) F(mi_segments_tld_t, sliced_free) F(mi_segments_tld_t, count) \
+  F(mi_segments_tld_t, purge_check) F(mi_segments_tld_t, abandoned) \
   F(mi_subproc_t, abandoned_last) F(mi_subproc_t, xabandoned_count) F(mi_subproc_t, xthread_count) \
   F(mi_arena_t, xstart) F(mi_arena_t, unit_count) F(mi_arena_t, numa_node) F(mi_arena_t, is_huge) \
   F(mi_arena_t, xpurge_expire) F(mi_arena_t, xin_use) F(mi_arena_t, xdirty) F(mi_arena_t, xcommitted) \

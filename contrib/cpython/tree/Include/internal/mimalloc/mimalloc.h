@@ -12,5 +12,24 @@
 #ifndef MI_EMBED
 #define MI_EMBED 1
 #endif
+
+/* mica's page-reuse hooks (doc/embedding.md, "Runtime support") are
+   CPython's: Objects/obmalloc.c declares these five static functions before
+   it includes this header and compiles mica (static.c) after it; no other
+   unit compiles mica's sources, so the names are used only there. In the
+   default build they give an empty page back at once, as mica would. A page
+   that may go is no longer waiting: its goal is cleared here, because
+   CPython's function leaves that to the allocator. */
+#define MI_HOOK_PAGE_REUSED(page)           _PyMem_mi_page_clear_qsbr(page)
+#define MI_HOOK_PAGE_EMPTY(page, pq, force) _PyMem_mi_page_maybe_free((page), (pq), (force))
+#define MI_HOOK_PAGE_SAFE_TO_FREE(page)     (_PyMem_mi_page_is_safe_to_free(page) ? ((page)->qsbr_goal = 0, true) : false)
+#define MI_HOOK_PAGE_RECLAIMED(page)        _PyMem_mi_page_reclaimed(page)
+#define MI_HOOK_HEAP_COLLECT(heap)          _PyMem_mi_heap_collect_qsbr(heap)
+/* the qsbr_node in each page descriptor is CPython's list node
+   (pycore_llist.h, which pycore_pymem.h includes before this header) */
+#define MI_PAGE_NODE_T struct llist_node
+/* mimalloc's name for what the free-threaded hooks call */
+#define mi_page_queue_of(page) _mi_page_queue_of(page)
+
 #include "mimalloc/mica.h"
 #endif

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/* Runtime support (doc/embedding.md, "Runtime support"), as a language
+   runtime with lock-free readers uses it: mica compiled into this unit with
+   the page-reuse hooks named before the include (as CPython's obmalloc.c
+   does), backed here by a small QSBR of the test's own: a global write
+   sequence that every delayed page takes a goal from, and a read sequence
+   that the test advances when its "readers" are quiescent.
+
+   Checked: an emptied page of a QSBR heap stays reserved (in its heap, its
+   size class, its memory not handed to another size class) until its goal
+   is reached, then a collection gives it back; a heap without QSBR gives
+   its empty pages back at once; an empty page waiting for its goal is
+   abandoned with the thread's heap, and the reclaiming thread keeps it
+   until the goal (PAGE_SAFE_TO_FREE, PAGE_RECLAIMED); the debug fills leave
+   the heap's debug_offset bytes alone (MI_DEBUG >= 2 builds). */
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mi_page_s;
+struct mi_page_queue_s;
+struct mi_heap_s;
+static void rt_page_reused(struct mi_page_s* page);
+static bool rt_page_empty(struct mi_page_s* page, struct mi_page_queue_s* pq, bool force);
+static bool rt_page_safe_to_free(struct mi_page_s* page);
+static void rt_page_reclaimed(struct mi_page_s* page);
+static void rt_heap_collect(struct mi_heap_s* heap);
+
+#define MI_EMBED 1
+#define MI_HOOK_PAGE_REUSED(page)           rt_page_reused(page)
+#define MI_HOOK_PAGE_EMPTY(page, pq, force) rt_page_empty(page, pq, force)
+#define MI_HOOK_PAGE_SAFE_TO_FREE(page)     rt_page_safe_to_free(page)
+#define MI_HOOK_PAGE_RECLAIMED(page)        rt_page_reclaimed(page)
+#define MI_HOOK_HEAP_COLLECT(heap)          rt_heap_collect(heap)
+#include "static.c"
+
+#include <pthread.h>
+#include <string.h>
+#include "test.h"
+
+/* ---- the test's QSBR --------------------------------------------------- */
+static uint64_t rt_wr_seq = 1;          /* goals are taken from here */
+static uint64_t rt_rd_seq = 1;          /* every reader has passed this */
+static _Thread_local mi_page_node_t rt_waiting;   /* this thread's delayed pages (a ring once used) */
+static _Atomic size_t rt_calls_safe, rt_calls_reclaimed;
+
+static bool rt_goal_reached(uint64_t goal) { return goal <= rt_rd_seq; }
+static void rt_quiesce(void) { rt_rd_seq = rt_wr_seq; }   /* all readers are past every goal */
+
+static void rt_list_init(void) { if (rt_waiting.next == NULL) rt_waiting.next = rt_waiting.prev = &rt_waiting; }
+static void rt_unlink(mi_page_t* page) {
+  mi_page_node_t* n = &page->qsbr_node;
+  if (n->next == NULL) return;
+  n->prev->next = n->next; n->next->prev = n->prev;
+  n->next = n->prev = NULL;
+}
+static void rt_link(mi_page_t* page) {
+  rt_list_init();
+  mi_page_node_t* n = &page->qsbr_node;
+  n->prev = rt_waiting.prev; n->next = &rt_waiting;
+  rt_waiting.prev->next = n; rt_waiting.prev = n;
+}
+static mi_page_t* rt_page_of(mi_page_node_t* n) { return (mi_page_t*)((uint8_t*)n - offsetof(mi_page_t, qsbr_node)); }
+
+static void rt_page_reused(mi_page_t* page) { page->qsbr_goal = 0; rt_unlink(page); }
+
+static bool rt_page_empty(mi_page_t* page, mi_page_queue_t* pq, bool force) {
+  if (page->use_qsbr && !(page->qsbr_goal != 0 && rt_goal_reached(page->qsbr_goal))) {
+    rt_page_reused(page);
+    page->retire_expire = 0;
+    page->qsbr_goal = ++rt_wr_seq;   /* readers that started before now may still look */
+    rt_link(page);
+    return false;
+  }
+  rt_page_reused(page);
+  _mi_page_free(page, pq, force);
+  return true;
+}
+
+static bool rt_page_safe_to_free(mi_page_t* page) {
+  rt_calls_safe++;
+  if (!page->use_qsbr || page->qsbr_goal == 0 || rt_goal_reached(page->qsbr_goal)) { page->qsbr_goal = 0; return true; }
+  return false;
+}
+
+static void rt_page_reclaimed(mi_page_t* page) {
+  rt_calls_reclaimed++;
+  if (page->qsbr_goal == 0) return;
+  if (mi_page_all_free(page)) { page->retire_expire = 0; rt_link(page); }
+  else page->qsbr_goal = 0;
+}
+
+static void rt_heap_collect(mi_heap_t* heap) {
+  if (!heap->page_use_qsbr) return;
+  rt_list_init();
+  for (mi_page_node_t* n = rt_waiting.next; n != &rt_waiting; ) {
+    mi_page_node_t* next = n->next;
+    mi_page_t* page = rt_page_of(n);
+    if (!mi_page_all_free(page)) rt_page_reused(page);
+    else if (rt_goal_reached(page->qsbr_goal)) { rt_page_reused(page); _mi_page_free(page, _mi_page_queue_of(page), false); }
+    n = next;
+  }
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+#define RT_BLOCKS 200
+static bool rt_in_page(const mi_page_t* page, const void* p) {
+  size_t size;
+  uint8_t* start = _mi_segment_page_start(_mi_page_segment(page), page, &size);
+  return (const uint8_t*)p >= start && (const uint8_t*)p < start + size;
+}
+/* Does some block of `size` from `heap`, out of `n`, land in `page`'s area? */
+static bool rt_lands_in(mi_heap_t* heap, const mi_page_t* page, size_t size, size_t n) {
+  void* ps[64];
+  bool hit = false;
+  if (n > 64) n = 64;
+  for (size_t i = 0; i < n; i++) { ps[i] = mi_heap_malloc(heap, size); hit |= rt_in_page(page, ps[i]); }
+  for (size_t i = 0; i < n; i++) mi_free(ps[i]);
+  return hit;
+}
+
+/* ---- 1: a QSBR heap's empty page waits for its goal ------------------- */
+static void case_delayed_reuse(void) {
+  mi_heap_t* heap = mi_heap_new();
+  heap->page_use_qsbr = true;
+  void* ps[RT_BLOCKS];
+  for (int i = 0; i < RT_BLOCKS; i++) ps[i] = mi_heap_malloc(heap, 64);
+  mi_page_t* page = _mi_ptr_page(ps[0]);
+  CHECK(page->use_qsbr == 1);
+  for (int i = 0; i < RT_BLOCKS; i++) if (_mi_ptr_page(ps[i]) == page) { mi_free(ps[i]); ps[i] = NULL; }
+  CHECK(page->qsbr_goal == 0);   /* alone in its queue: retired first, kept for a few cycles */
+  mi_heap_collect(heap, false);  /* mica would give it back now: the hook keeps it */
+  CHECKF(page->used == 0 && page->qsbr_goal != 0, "emptied page: used %u, goal %llu", page->used, (unsigned long long)page->qsbr_goal);
+  mi_heap_collect(heap, true);
+  CHECKF(page->segment_in_use && mi_page_heap(page) == heap && page->qsbr_goal != 0,
+         "before its goal a forced collection keeps the page (in use %d, heap %p)", page->segment_in_use, (void*)mi_page_heap(page));
+  CHECK(!rt_lands_in(heap, page, 1024, 64));   /* its memory serves no other size class */
+  rt_quiesce();
+  mi_heap_collect(heap, true);
+  CHECKF(!page->segment_in_use || mi_page_heap(page) != heap, "after its goal the collection gives the page back");
+  CHECK(page->qsbr_goal == 0 && page->qsbr_node.next == NULL);
+  for (int i = 0; i < RT_BLOCKS; i++) mi_free(ps[i]);
+  mi_heap_delete(heap);
+}
+
+/* ---- 2: the same page reused in its size class meanwhile --------------- */
+static void case_reused_meanwhile(void) {
+  mi_heap_t* heap = mi_heap_new();
+  heap->page_use_qsbr = true;
+  void* p = mi_heap_malloc(heap, 48);
+  mi_page_t* page = _mi_ptr_page(p);
+  mi_free(p);
+  mi_heap_collect(heap, false);
+  const uint64_t goal = page->qsbr_goal;
+  CHECK(goal != 0);
+  void* q = mi_heap_malloc(heap, 48);   /* same size class: may take the waiting page */
+  CHECK(_mi_ptr_page(q) == page);
+  rt_quiesce();
+  rt_heap_collect(heap);                /* not empty: its wait is void, it stays */
+  CHECK(page->qsbr_goal == 0 && page->qsbr_node.next == NULL && mi_page_heap(page) == heap);
+  mi_free(q);
+  mi_heap_collect(heap, false);
+  CHECK(page->qsbr_goal > goal);        /* emptied anew: a new goal */
+  rt_quiesce();
+  mi_heap_collect(heap, true);
+  CHECK(!page->segment_in_use || mi_page_heap(page) != heap);
+  mi_heap_delete(heap);
+}
+
+/* ---- 3: without QSBR, nothing waits ------------------------------------ */
+static void case_no_qsbr(void) {
+  mi_heap_t* heap = mi_heap_new();
+  void* p = mi_heap_malloc(heap, 64);
+  mi_page_t* page = _mi_ptr_page(p);
+  CHECK(page->use_qsbr == 0);
+  mi_free(p);
+  mi_heap_collect(heap, true);
+  CHECK(page->qsbr_goal == 0);
+  CHECK(!page->segment_in_use || mi_page_heap(page) != heap);
+  mi_heap_delete(heap);
+}
+
+/* ---- 4: a waiting page outlives its thread ----------------------------- */
+static mi_page_t* rt_abandoned_page;
+static void* rt_abandon_worker(void* arg) {
+  (void)arg;
+  mi_heap_t* heap = mi_heap_get_backing();
+  heap->page_use_qsbr = true;
+  void* keep = mi_heap_malloc(heap, 80);    /* a live block: the segment is abandoned, not freed */
+  void* p = mi_heap_malloc(heap, 272);
+  rt_abandoned_page = _mi_ptr_page(p);
+  mi_free(p);
+  _mi_heap_collect_abandon(heap);           /* as a runtime tears a thread's heaps down */
+  CHECK(rt_abandoned_page->qsbr_goal != 0);
+  CHECK(rt_abandoned_page->segment_in_use && mi_page_heap(rt_abandoned_page) == NULL);
+  return keep;
+}
+static void case_abandoned_waits(void) {
+  pthread_t t;
+  void* keep = NULL;
+  CHECK(pthread_create(&t, NULL, rt_abandon_worker, NULL) == 0);
+  CHECK(pthread_join(t, &keep) == 0);
+  mi_page_t* page = rt_abandoned_page;
+  mi_heap_t* heap = mi_heap_get_backing();
+  const size_t safe_before = rt_calls_safe, reclaimed_before = rt_calls_reclaimed;
+  mi_heap_collect(heap, true);              /* reclaims what exited threads left */
+  CHECKF(rt_calls_safe > safe_before, "reclaiming asked whether the empty page may go");
+  CHECKF(page->segment_in_use && mi_page_heap(page) == heap && rt_calls_reclaimed > reclaimed_before,
+         "before its goal the empty page joins the reclaiming heap (heap %p)", (void*)mi_page_heap(page));
+  CHECK(page->qsbr_node.next != NULL);      /* on this thread's waiting list now */
+  rt_quiesce();
+  heap->page_use_qsbr = true;               /* the backing heap collects its waiting list */
+  mi_heap_collect(heap, true);
+  heap->page_use_qsbr = false;
+  CHECK(!page->segment_in_use || mi_page_heap(page) != heap);
+  mi_free(keep);
+}
+
+/* ---- 5: debug fills leave debug_offset bytes alone ---------------------- */
+static void case_debug_offset(void) {
+#if MI_DEBUG_FILL
+  mi_heap_t* heap = mi_heap_new();
+  heap->debug_offset = 24;
+  uint8_t* p = (uint8_t*)mi_heap_malloc(heap, 64);
+  uint8_t* q = (uint8_t*)mi_heap_malloc(heap, 64);   /* keeps the page from emptying */
+  CHECK(p[24] == MI_DEBUG_UNINIT && p[63] == MI_DEBUG_UNINIT);
+  memset(p, 0xAB, 64);
+  mi_free(p);
+  bool kept = true, filled = true;   /* reading the freed block is the point */
+  for (int i = 8; i < 24; i++) kept &= (p[i] == 0xAB);     /* after the link word, before the offset */
+  for (int i = 24; i < 64; i++) filled &= (p[i] == MI_DEBUG_FREED);
+  CHECKF(kept, "bytes 8..23 of a freed block are the program's");
+  CHECKF(filled, "bytes 24..63 of a freed block are MI_DEBUG_FREED");
+  mi_free(q);
+  mi_heap_delete(heap);
+#endif
+}
+
+int main(void) {
+  case_delayed_reuse();
+  case_reused_meanwhile();
+  case_no_qsbr();
+  case_abandoned_waits();
+  case_debug_offset();
+  return test_report();
+}
