@@ -224,6 +224,7 @@ void _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq) {
   mi_heap_t* heap = mi_page_heap(page);
   mi_tld_t* tld = heap->tld;
   mi_assert(page->used > 0 || page->use_qsbr);   /* empty only if a PAGE_EMPTY hook kept it */
+  MI_HOOK_PAGE_ABANDONED(page);
   _mi_page_use_delayed_free(page, MI_NEVER_DELAYED_FREE, false);
   _mi_page_queue_remove(heap, pq, page);
   mi_page_set_heap(page, NULL);

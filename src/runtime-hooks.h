@@ -20,6 +20,9 @@
                                         it back (_mi_page_free) and returns
                                         true, or keeps it in its queue, empty,
                                         and returns false
+     MI_HOOK_PAGE_ABANDONED(page)       the page leaves its heap, empty or not
+                                        (its thread is done): it leaves the
+                                        thread's waiting list, with its goal
      MI_HOOK_PAGE_SAFE_TO_FREE(page) -> bool
                                         an empty page of a segment being
                                         reclaimed from an exited thread: may
@@ -43,6 +46,9 @@
 #endif
 #ifndef MI_HOOK_PAGE_EMPTY
 #define MI_HOOK_PAGE_EMPTY(page, pq, force)  (_mi_page_free((page), (pq), (force)), true)
+#endif
+#ifndef MI_HOOK_PAGE_ABANDONED
+#define MI_HOOK_PAGE_ABANDONED(page)         ((void)(page))
 #endif
 #ifndef MI_HOOK_PAGE_SAFE_TO_FREE
 #define MI_HOOK_PAGE_SAFE_TO_FREE(page)      ((void)(page), true)

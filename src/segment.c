@@ -1051,7 +1051,13 @@ bool mi_abandoned_visit_blocks(mi_subproc_id_t subproc_id, int heap_tag, bool vi
     _mi_message_error(EFAULT, "mi_abandoned_visit_blocks: set the option visit_abandoned (MICA_VISIT_ABANDONED=1) at start-up to visit abandoned blocks\n");
     return false;
   }
-  mi_subproc_t* subproc = (subproc_id == NULL ? &_mi_segment_subproc_main : (mi_subproc_t*)subproc_id);
+  return _mi_segment_abandoned_visit(subproc_id == NULL ? &_mi_segment_subproc_main : (mi_subproc_t*)subproc_id,
+                                     heap_tag, visit_blocks, visitor, arg);
+}
+
+/* The same without the option (runtime support: an embedder's own pools,
+   visited by its collector while the other threads are paused). */
+bool _mi_segment_abandoned_visit(mi_subproc_t* subproc, int heap_tag, bool visit_blocks, mi_block_visit_fun* visitor, void* arg) {
   bool ok = true;
   _mi_prim_lock(MI_LOCK_ABANDONED);
   mi_abandoned_visiting = true;

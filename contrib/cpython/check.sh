@@ -12,7 +12,9 @@
 #   3. PYTHONMALLOC=mimalloc runs, and sys._debugmallocstats() prints mica's
 #      size limits (mica's MI_LARGE_OBJ_SIZE_MAX, not mimalloc's); for a
 #      cross build (contrib/cpython/cross.sh) under qemu, as OUT/python-qemu;
-#   4. the headers `make inclinstall` installs compile a core-API unit alone.
+#   4. the headers `make inclinstall` installs compile a core-API unit alone;
+#   5. a free-threaded build (--disable-gil) runs without the GIL: threads
+#      making and dropping objects of each heap kind, the collector.
 # Prints "N passed, N failed"; exits 1 on any failure.
 set -u
 [ $# -eq 1 ] || { echo "usage: $0 OUT" >&2; exit 2; }
@@ -93,6 +95,40 @@ EOF_C
   else fail "a Py_BUILD_CORE unit does not compile against the installed headers:"; head -n 20 "$inst.cc"; fi
 else fail "make inclinstall failed"; tail -n 20 "$inst.log"; fi
 rm -rf "$inst" "$inst.log" "$inst.cc"
+
+# 5. a free-threaded build (--disable-gil) runs without the GIL, its
+#    objects in mica's heaps: threads make and drop objects of each heap
+#    kind (plain, GC, GC with a pre-header) while the collector runs, the
+#    collector finds a cycle, and exited threads' objects stay countable
+if [ "$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("Py_GIL_DISABLED"))' 2>&1)" = 1 ]; then
+  ft=$(PYTHONMALLOC=mimalloc "$py" - 2>&1 <<'EOF_PY'
+import gc, sys, threading, weakref
+assert not sys._is_gil_enabled(), "the GIL is on"
+class Node:                                   # managed dict: GC heap with a pre-header
+    pass
+kept = []
+def work(n):
+    mine = []
+    for i in range(2000):
+        d = {"k": str(i) * 3, "l": [i, float(i)]}  # GC objects and plain ones
+        a = Node(); b = Node(); a.b = b; b.a = a  # a cycle
+        mine.append((d, a if i % 7 == 0 else None))
+    kept.append(mine)                         # outlives its thread
+ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+for t in ts: t.start()
+gc.collect()
+for t in ts: t.join()
+a = Node(); a.self = a; r = weakref.ref(a); del a
+gc.collect()
+assert r() is None, "the collector missed a cycle"
+print(len(kept), sys.getallocatedblocks())
+EOF_PY
+)
+  case $ft in
+    "4 "*) pass "free-threaded: no GIL, 4 threads' objects and a collected cycle; getallocatedblocks ${ft#4 }" ;;
+    *) fail "free-threaded run: $ft" ;;
+  esac
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -135,6 +135,7 @@ bool       _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_t
 bool       _mi_segment_huge_page_free_abandoned(mi_segment_t* segment);
 bool       _mi_segment_is_valid(const mi_segment_t* segment);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
 bool       _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap);   /* true: now the caller's (a local free follows) */
+bool       _mi_segment_abandoned_visit(mi_subproc_t* subproc, int heap_tag, bool visit_blocks, mi_block_visit_fun* visitor, void* arg);
 void       _mi_segment_thread_collect(mi_tld_t* tld);
 void       _mi_segments_collect(bool force, mi_tld_t* tld);
 void       _mi_segments_reduce(mi_heap_t* heap, size_t target);

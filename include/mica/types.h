@@ -262,7 +262,15 @@ typedef struct mi_segment_s {
   struct mi_subproc_s* subproc;  /* whose abandoned list it joins (set at allocation) */
   bool       dont_free;          /* being abandoned by force: page frees neither free nor abandon it */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
+#if MI_LANG_CXX
   mi_atomic(uintptr_t) xthread_id;
+#else
+  union {
+    mi_atomic(uintptr_t) xthread_id;
+    uintptr_t thread_id;         /* the same word under mimalloc's name, for embedders that read it while
+                                    the owner is paused (CPython's free-threaded GC); never written through */
+  };
+#endif
   mi_page_t  pages[1];           /* capacity entries */
 } mi_segment_t;
 

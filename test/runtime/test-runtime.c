@@ -21,6 +21,7 @@ struct mi_page_queue_s;
 struct mi_heap_s;
 static void rt_page_reused(struct mi_page_s* page);
 static bool rt_page_empty(struct mi_page_s* page, struct mi_page_queue_s* pq, bool force);
+static void rt_page_abandoned(struct mi_page_s* page);
 static bool rt_page_safe_to_free(struct mi_page_s* page);
 static void rt_page_reclaimed(struct mi_page_s* page);
 static void rt_heap_collect(struct mi_heap_s* heap);
@@ -28,6 +29,7 @@ static void rt_heap_collect(struct mi_heap_s* heap);
 #define MI_EMBED 1
 #define MI_HOOK_PAGE_REUSED(page)           rt_page_reused(page)
 #define MI_HOOK_PAGE_EMPTY(page, pq, force) rt_page_empty(page, pq, force)
+#define MI_HOOK_PAGE_ABANDONED(page)        rt_page_abandoned(page)
 #define MI_HOOK_PAGE_SAFE_TO_FREE(page)     rt_page_safe_to_free(page)
 #define MI_HOOK_PAGE_RECLAIMED(page)        rt_page_reclaimed(page)
 #define MI_HOOK_HEAP_COLLECT(heap)          rt_heap_collect(heap)
@@ -75,6 +77,8 @@ static bool rt_page_empty(mi_page_t* page, mi_page_queue_t* pq, bool force) {
   _mi_page_free(page, pq, force);
   return true;
 }
+
+static void rt_page_abandoned(mi_page_t* page) { rt_unlink(page); }   /* the goal stays */
 
 static bool rt_page_safe_to_free(mi_page_t* page) {
   rt_calls_safe++;
@@ -191,6 +195,8 @@ static void* rt_abandon_worker(void* arg) {
   mi_free(p);
   _mi_heap_collect_abandon(heap);           /* as a runtime tears a thread's heaps down */
   CHECK(rt_abandoned_page->qsbr_goal != 0);
+  CHECKF(rt_waiting.next == &rt_waiting && rt_abandoned_page->qsbr_node.next == NULL,
+         "the abandoned page left the exiting thread's waiting list");
   CHECK(rt_abandoned_page->segment_in_use && mi_page_heap(rt_abandoned_page) == NULL);
   return keep;
 }
@@ -235,11 +241,86 @@ static void case_debug_offset(void) {
 #endif
 }
 
+/* ---- 6: thread data and heaps the runtime owns, a pool of its own ------ */
+typedef struct rt_tstate_s {   /* a runtime's thread state: mica's structures by value */
+  mi_tld_t  tld;
+  mi_heap_t heaps[3];          /* tags 0, 1, 2; heaps[0] is the backing heap */
+} rt_tstate_t;
+static mi_subproc_t rt_pool;   /* zero: an empty pool, never initialised */
+static void rt_tstate_bind(rt_tstate_t* ts) {
+  _mi_thread_tld_init(&ts->tld, &ts->heaps[0]);
+  ts->tld.segments.abandoned = &rt_pool;
+  for (int i = 0; i < 3; i++) _mi_heap_init(&ts->heaps[i], &ts->tld, false, (uint8_t)i, 0);
+}
+static void rt_tstate_clear(rt_tstate_t* ts) {
+  for (int i = 0; i < 3; i++) _mi_heap_collect_abandon(&ts->heaps[i]);
+}
+typedef struct rt_count_s { size_t blocks[3]; size_t areas_bad; } rt_count_t;
+static bool rt_count_visitor(const mi_heap_t* heap, const mi_heap_area_t* area, void* block, size_t size, void* arg) {
+  (void)size;
+  rt_count_t* c = (rt_count_t*)arg;
+  if (heap != NULL || area->heap_tag < 0 || area->heap_tag > 2) c->areas_bad++;
+  else if (block != NULL) c->blocks[area->heap_tag]++;
+  return true;
+}
+
+#define RT_LIVE 300
+static void* rt_owned_worker(void* arg) {
+  void** live = (void**)arg;
+  rt_tstate_t* ts = (rt_tstate_t*)calloc(1, sizeof(rt_tstate_t));   /* the runtime's own memory */
+  rt_tstate_bind(ts);
+  for (int i = 0; i < RT_LIVE; i++) {
+    const int tag = i % 3;
+    live[i] = mi_heap_malloc(&ts->heaps[tag], 32 + 16 * (size_t)tag);
+    void* dropped = mi_heap_malloc(&ts->heaps[tag], 32 + 16 * (size_t)tag);
+    mi_free(dropped);
+  }
+  CHECK(_mi_ptr_segment(live[0])->thread_id == mi_thread_id());   /* mimalloc's field name, the owner's id */
+  CHECK(mi_heap_get_default() != &ts->heaps[0]);                  /* the runtime's heaps are not the thread's default */
+  rt_tstate_clear(ts);
+  rt_tstate_clear(ts);                                             /* twice, as CPython's finalisation does */
+  free(ts);
+  return NULL;
+}
+static void case_runtime_owned(void) {
+  static void* live[RT_LIVE];
+  rt_tstate_t zero;
+  memset(&zero, 0, sizeof(zero));
+  rt_count_t none = { {0, 0, 0}, 0 };
+  mi_heap_visit_blocks(&zero.heaps[1], true, rt_count_visitor, &none);   /* a state not yet bound */
+  CHECK(none.blocks[0] + none.blocks[1] + none.blocks[2] + none.areas_bad == 0);
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, rt_owned_worker, live) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECKF(_mi_ptr_segment(live[0])->thread_id == 0, "an abandoned segment's thread_id is 0");
+  CHECKF(rt_pool.abandoned_first != NULL, "the exited thread's segments are in the runtime's pool");
+  rt_count_t c = { {0, 0, 0}, 0 };
+  for (int tag = 0; tag < 3; tag++) CHECK(_mi_segment_abandoned_visit(&rt_pool, tag, true, rt_count_visitor, &c));
+  CHECKF(c.blocks[0] == RT_LIVE / 3 && c.blocks[1] == RT_LIVE / 3 && c.blocks[2] == RT_LIVE / 3 && c.areas_bad == 0,
+         "visiting the pool by tag finds the live blocks: %zu %zu %zu (bad areas %zu)", c.blocks[0], c.blocks[1], c.blocks[2], c.areas_bad);
+  /* a thread of the same runtime takes the segments over: each page goes to its heap of the page's tag */
+  rt_tstate_t* ts = (rt_tstate_t*)calloc(1, sizeof(rt_tstate_t));
+  rt_tstate_bind(ts);
+  mi_heap_collect(&ts->heaps[0], true);   /* the backing heap reclaims what exited threads left */
+  CHECKF(rt_pool.abandoned_first == NULL, "reclaimed");
+  size_t wrong = 0;
+  for (int i = 0; i < RT_LIVE; i++) {
+    mi_page_t* page = _mi_ptr_page(live[i]);
+    if (mi_page_heap(page) != &ts->heaps[i % 3] || page->heap_tag != i % 3) wrong++;
+  }
+  CHECKF(wrong == 0, "%zu of %d blocks' pages went to a heap of another tag", wrong, RT_LIVE);
+  CHECK(_mi_ptr_segment(live[0])->thread_id == mi_thread_id());
+  for (int i = 0; i < RT_LIVE; i++) mi_free(live[i]);
+  rt_tstate_clear(ts);
+  free(ts);
+}
+
 int main(void) {
   case_delayed_reuse();
   case_reused_meanwhile();
   case_no_qsbr();
   case_abandoned_waits();
   case_debug_offset();
+  case_runtime_owned();
   return test_report();
 }

@@ -24,12 +24,28 @@
 #define MI_HOOK_PAGE_EMPTY(page, pq, force) _PyMem_mi_page_maybe_free((page), (pq), (force))
 #define MI_HOOK_PAGE_SAFE_TO_FREE(page)     (_PyMem_mi_page_is_safe_to_free(page) ? ((page)->qsbr_goal = 0, true) : false)
 #define MI_HOOK_PAGE_RECLAIMED(page)        _PyMem_mi_page_reclaimed(page)
+/* CPython has no function for this one (its vendored _mi_page_abandon does
+   it inline): the page leaves the thread's QSBR list and keeps its goal */
+#define MI_HOOK_PAGE_ABANDONED(page) \
+  do { if ((page)->qsbr_node.next != NULL) llist_remove(&(page)->qsbr_node); } while (0)
 #define MI_HOOK_HEAP_COLLECT(heap)          _PyMem_mi_heap_collect_qsbr(heap)
 /* the qsbr_node in each page descriptor is CPython's list node
    (pycore_llist.h, which pycore_pymem.h includes before this header) */
 #define MI_PAGE_NODE_T struct llist_node
-/* mimalloc's name for what the free-threaded hooks call */
+/* The free-threaded build's names (Python/pystate.c, Objects/obmalloc.c,
+   Python/gc_free_threading.c) for mica's runtime support: caller-owned
+   thread data and heaps, sub-processes as per-interpreter abandoned pools
+   (zero-initialised storage is an empty one), visiting a pool's blocks by
+   tag with the other threads paused. Function-like, so the order of the
+   includes does not matter. */
 #define mi_page_queue_of(page) _mi_page_queue_of(page)
+#define mi_abandoned_pool_t    mi_subproc_t
+#define _mi_tld_init(tld, backing) _mi_thread_tld_init((tld), (backing))
+#define _mi_arena_id_none()    ((mi_arena_id_t)0)
+#define _mi_heap_init_ex(heap, tld, arena_id, no_reclaim, tag) \
+  _mi_heap_init((heap), (tld), (no_reclaim), (uint8_t)(tag), (int)(arena_id))
+#define _mi_abandoned_pool_visit_blocks(pool, tag, visit_blocks, visitor, arg) \
+  _mi_segment_abandoned_visit((pool), (int)(tag), (visit_blocks), (visitor), (arg))
 
 #include "mimalloc/mica.h"
 #endif
