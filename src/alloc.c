@@ -38,7 +38,7 @@ void* _mi_alloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_ali
   /* generic_collect: every N generic calls, a (non-forced) collection */
   if (mi_unlikely(++heap->generic_count >= (size_t)mi_option_get_clamp(mi_option_generic_collect, 1, LONG_MAX))) {
     heap->generic_count = 0;
-    mi_heap_collect(heap, false);
+    _mi_heap_collect_periodic(heap);
   }
   void* p = _mi_page_malloc_generic(heap, size, zero, huge_alignment);
   if (mi_unlikely(p == NULL) && size <= MI_MAX_ALLOC_SIZE) {

@@ -190,7 +190,9 @@ static bool mi_heap_page_collect(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
   return true;
 }
 
-void mi_heap_collect(mi_heap_t* heap, bool force) {
+/* `periodic`: the generic path's own collection (generic_collect), not
+   the program's: the segments keep a busy thread's purge rounds. */
+static void mi_heap_collect_ex(mi_heap_t* heap, bool force, bool periodic) {
   if (heap == NULL || !mi_heap_is_initialized(heap)) return;
   _mi_alloc_deferred_free(heap, force);
   _mi_page_delayed_free_partial(heap);
@@ -201,8 +203,17 @@ void mi_heap_collect(mi_heap_t* heap, bool force) {
   MI_HOOK_HEAP_COLLECT(heap);
   mi_heap_visit_pages(heap, &mi_heap_page_collect, &force);
   _mi_page_collect_retired(heap, force);
-  _mi_segments_collect(force, heap->tld);
+  if (periodic) _mi_segments_collect_periodic(heap->tld);
+  else _mi_segments_collect(force, heap->tld);
   mi_assert_expensive(_mi_heap_is_valid(heap));
+}
+
+void mi_heap_collect(mi_heap_t* heap, bool force) {
+  mi_heap_collect_ex(heap, force, false);
+}
+
+void _mi_heap_collect_periodic(mi_heap_t* heap) {
+  mi_heap_collect_ex(heap, false, true);
 }
 
 void mi_collect(bool force) {

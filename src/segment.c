@@ -566,16 +566,32 @@ void _mi_segments_collect(bool force, mi_tld_t* tld) {
   mi_segments_purge(force, false, now, tld);
 }
 
-/* The page-allocation path's collect: the thread is busy if it freed or
-   asked for a page within purge_delay, which this request renews. */
+/* Did the thread free or ask for a page within purge_delay? */
+static bool mi_segments_busy(const mi_tld_t* tld, uint32_t now) {
+  const long delay = mi_option_get(mi_option_purge_delay);
+  return (delay > 0 && !_mi_os_clock_expired(tld->segments.purge_active + (uint32_t)delay, now));
+}
+
+/* The page-allocation path's collect: busy or not, and this request
+   renews it. */
 static void mi_segments_collect_on_alloc(mi_tld_t* tld) {
   const uint32_t now = _mi_os_clock_now();
-  const long delay = mi_option_get(mi_option_purge_delay);
-  const bool busy = (delay > 0 && !_mi_os_clock_expired(tld->segments.purge_active + (uint32_t)delay, now));
+  const bool busy = mi_segments_busy(tld, now);
   tld->segments.purge_active = now;
   if (tld->segments.purge_check == now) return;
   tld->segments.purge_check = now;
   mi_segments_purge(false, busy, now, tld);
+}
+
+/* The generic path's periodic collect (generic_collect): a busy thread
+   keeps its long rounds here too. It once purged as for a quiet thread,
+   so every free span of a thread in the middle of its work went back to
+   the OS and was faulted in again (test-purge, generic_collect 1). */
+void _mi_segments_collect_periodic(mi_tld_t* tld) {
+  const uint32_t now = _mi_os_clock_now();
+  if (tld->segments.purge_check == now) return;
+  tld->segments.purge_check = now;
+  mi_segments_purge(false, mi_segments_busy(tld, now), now, tld);
 }
 
 /* ---------------------------------------------------------------------------

@@ -80,6 +80,7 @@ void       _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_
 void       _mi_heap_set_default_direct(mi_heap_t* heap);
 void       _mi_heap_unsafe_forget_all(void);
 void       _mi_heap_collect_abandon(mi_heap_t* heap);
+void       _mi_heap_collect_periodic(mi_heap_t* heap);
 bool       _mi_heap_is_valid(const mi_heap_t* heap);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
 
 /* ---- stats-print.c -------------------------------------------------- */
@@ -136,6 +137,7 @@ bool       _mi_segment_huge_page_free_abandoned(mi_segment_t* segment);
 bool       _mi_segment_is_valid(const mi_segment_t* segment);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
 bool       _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap);   /* true: now the caller's (a local free follows) */
 bool       _mi_segment_abandoned_visit(mi_subproc_t* subproc, int heap_tag, bool visit_blocks, mi_block_visit_fun* visitor, void* arg);
+void       _mi_segments_collect_periodic(mi_tld_t* tld);
 void       _mi_segment_thread_collect(mi_tld_t* tld);
 void       _mi_segments_collect(bool force, mi_tld_t* tld);
 void       _mi_segments_reduce(mi_heap_t* heap, size_t target);
