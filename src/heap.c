@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Heaps: creation, deletion (blocks move to the backing heap), destruction
    (blocks are freed at once), collection and analysis. A heap is used only
-   by the thread that created it. */
+   by the thread that created it (a runtime may abandon the heaps of a
+   thread that is done, or visit them while it is paused: doc/embedding.md,
+   "Runtime support"). */
 #include "mica/internal.h"
 #include "runtime-hooks.h"
 
