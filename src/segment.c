@@ -167,7 +167,8 @@ static size_t mi_segment_info_size(size_t capacity) {
        when pinned, and != 0 => purge_expire != 0
      commit_mask: below capacity, holds unit 0 (the header) and every unit
        in use; all units when memid.is_committed
-     owned (tld != NULL): xthread_id == the caller's id, subproc ==
+     owned (tld != NULL): xthread_id == the id of the tld's thread (its
+       backing heap's thread_id), subproc ==
        tld->segments.abandoned; in tld's free queue of its kind <=> it has a free unit,
        except that one may be in none when no page is left to its owner
        (used == abandoned: new before its first claim, or being abandoned)
@@ -318,7 +319,10 @@ bool _mi_segment_is_valid(const mi_segment_t* segment) {
   /* owner, queues, abandoned */
   const uintptr_t tid = mi_atomic_load_relaxed(&((mi_segment_t*)segment)->xthread_id);
   if (segment->tld != NULL) {
-    if (tid != _mi_thread_id() || segment->subproc != segment->tld->segments.abandoned) {
+    /* the owner is the tld's thread (its backing heap's id), which need not
+       be the caller: a runtime may abandon the heaps of a thread that is gone */
+    const mi_heap_t* backing = segment->tld->heap_backing;
+    if (backing == NULL || tid != backing->thread_id || segment->subproc != segment->tld->segments.abandoned) {
       return _mi_message_invalid("segment", segment, "owned: xthread_id == the owner's id, subproc == tld->segments.abandoned (xthread_id %#zx)", (size_t)tid);
     }
     mi_segment_queue_t* queue = mi_segment_free_queue((mi_segment_t*)segment, segment->tld);

@@ -315,6 +315,40 @@ static void case_runtime_owned(void) {
   free(ts);
 }
 
+/* ---- 7: another thread clears the state of a thread that is gone ------ */
+static void* rt_gone_worker(void* arg) {
+  void** out = (void**)arg;
+  rt_tstate_t* ts = (rt_tstate_t*)calloc(1, sizeof(rt_tstate_t));
+  rt_tstate_bind(ts);
+  for (int i = 0; i < RT_LIVE; i++) out[i] = mi_heap_malloc(&ts->heaps[i % 3], 24 + 8 * (size_t)(i % 5));
+  for (int i = 0; i < RT_LIVE; i += 2) { mi_free(out[i]); out[i] = NULL; }
+  out[RT_LIVE] = ts;   /* exits without clearing: the runtime clears it later, from another thread */
+  return NULL;
+}
+static void case_cleared_by_another(void) {
+  static void* out[RT_LIVE + 1];
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, rt_gone_worker, out) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+  rt_tstate_t* ts = (rt_tstate_t*)out[RT_LIVE];
+  rt_tstate_clear(ts);                     /* this thread does not own these heaps */
+  free(ts);
+  size_t abandoned = 0;
+  for (int i = 1; i < RT_LIVE; i += 2) abandoned += (_mi_ptr_segment(out[i])->thread_id == 0);
+  CHECKF(abandoned == RT_LIVE / 2, "the gone thread's segments are abandoned (%zu of %d blocks)", abandoned, RT_LIVE / 2);
+  rt_count_t c = { {0, 0, 0}, 0 };
+  for (int tag = 0; tag < 3; tag++) CHECK(_mi_segment_abandoned_visit(&rt_pool, tag, true, rt_count_visitor, &c));
+  CHECKF(c.blocks[0] + c.blocks[1] + c.blocks[2] == RT_LIVE / 2 && c.areas_bad == 0, "the pool holds the %d live blocks (%zu)",
+         RT_LIVE / 2, c.blocks[0] + c.blocks[1] + c.blocks[2]);
+  for (int i = 1; i < RT_LIVE; i += 2) mi_free(out[i]);   /* frees into abandoned segments */
+  rt_tstate_t* mine = (rt_tstate_t*)calloc(1, sizeof(rt_tstate_t));
+  rt_tstate_bind(mine);
+  mi_heap_collect(&mine->heaps[0], true);   /* reclaims, and gives the empty segments back */
+  CHECKF(rt_pool.abandoned_first == NULL, "nothing left in the pool");
+  rt_tstate_clear(mine);
+  free(mine);
+}
+
 int main(void) {
   case_delayed_reuse();
   case_reused_meanwhile();
@@ -322,5 +356,6 @@ int main(void) {
   case_abandoned_waits();
   case_debug_offset();
   case_runtime_owned();
+  case_cleared_by_another();
   return test_report();
 }
