@@ -253,6 +253,8 @@ static bool mi_heap_page_abandon_or_free(mi_heap_t* heap, mi_page_queue_t* pq, m
 /* Thread exit: free what can be freed, abandon the rest to other threads. */
 void _mi_heap_collect_abandon(mi_heap_t* heap) {
   mi_assert_expensive(_mi_heap_is_valid(heap));
+  /* once per thread (a runtime abandons its backing heap first) */
+  if (mi_heap_is_backing(heap)) _mi_segment_collect_abandoned(heap);
   /* no more delayed frees from here on; then the ones already made */
   mi_heap_visit_pages(heap, &mi_heap_page_never_delayed, NULL);
   _mi_page_delayed_free_all(heap);
@@ -418,11 +420,7 @@ typedef struct mi_visit_blocks_args_s {
 static bool mi_heap_visit_area(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* varg) {
   (void)pq;
   mi_visit_blocks_args_t* args = (mi_visit_blocks_args_t*)varg;
-  mi_heap_area_t area;
-  _mi_page_area_init(&area, page);
-  if (!args->visitor(heap, &area, NULL, area.block_size, args->arg)) return false;
-  if (args->visit_blocks) return _mi_page_visit_blocks(heap, page, args->visitor, args->arg);
-  return true;
+  return _mi_page_visit(heap, page, args->visit_blocks, args->visitor, args->arg);
 }
 
 /* Visit every area (page) of the heap and, if `visit_blocks`, every live
@@ -430,6 +428,10 @@ static bool mi_heap_visit_area(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* 
 bool mi_heap_visit_blocks(const mi_heap_t* heap, bool visit_blocks, mi_block_visit_fun* visitor, void* arg) {
   if (heap == NULL || visitor == NULL || !mi_heap_is_initialized(heap)) return false;
   mi_visit_blocks_args_t args = { visit_blocks, visitor, arg };
+  /* the owner first takes the blocks other threads freed into its full
+     pages (that may move pages between queues: not for a runtime visiting
+     a paused thread's heap, which sees those blocks as live) */
+  if (heap->thread_id == _mi_thread_id()) _mi_page_delayed_free_all((mi_heap_t*)heap);
   return mi_heap_visit_pages((mi_heap_t*)heap, &mi_heap_visit_area, &args);
 }
 

@@ -390,7 +390,7 @@ size_t _mi_page_usable_size(const mi_page_t* page, const void* p) {
 }
 
 /* The area (mimalloc: a page) a heap visitor is shown. */
-void _mi_page_area_init(mi_heap_area_t* area, mi_page_t* page) {
+static void mi_page_area_init(mi_heap_area_t* area, mi_page_t* page) {
   const size_t bsize = mi_page_block_size(page);
   memset(area, 0, sizeof(*area));
   area->blocks = mi_page_start(page);
@@ -402,15 +402,20 @@ void _mi_page_area_init(mi_heap_area_t* area, mi_page_t* page) {
   area->heap_tag = page->heap_tag;
 }
 
-/* Call `visitor` for every live block of the page (owner, or under the
-   abandoned lock). */
-bool _mi_page_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg) {
+/* Show `visitor` the page as an area (block NULL) and, if `visit_blocks`,
+   every live block in it. By the owner, a runtime while the owner is
+   paused, or under the abandoned lock: the blocks other threads freed are
+   collected first, so `used` and the blocks shown are the live ones only
+   (CPython counts sys.getallocatedblocks() with area.used, and its
+   collector takes every block shown for an object). */
+bool _mi_page_visit(const mi_heap_t* heap, mi_page_t* page, bool visit_blocks, mi_block_visit_fun* visitor, void* arg) {
   _mi_page_free_collect(page, true);   /* all free blocks on `free` */
   mi_assert_expensive(_mi_page_is_valid(page));
   const size_t bsize = mi_page_block_size(page);
   mi_heap_area_t area;
-  _mi_page_area_init(&area, page);
-  if (page->used == 0) return true;
+  mi_page_area_init(&area, page);
+  if (!visitor(heap, &area, NULL, area.block_size, arg)) return false;
+  if (!visit_blocks || page->used == 0) return true;
   if (page->capacity == 1) return visitor(heap, &area, mi_page_start(page), bsize, arg);
   /* mark the free blocks, then visit the others */
   uintptr_t free_map[(MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE) / MI_INTPTR_BITS + 1];

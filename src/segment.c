@@ -843,14 +843,8 @@ mi_subproc_t _mi_segment_subproc_main;
    the visitor allocates or frees must not take that lock again. */
 static _Thread_local bool mi_abandoned_visiting;
 
-static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
-  mi_assert(segment->used == segment->abandoned && segment->used > 0 && segment->tld == tld);
-  mi_assert_expensive(_mi_segment_is_valid(segment));
-  mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
-  if (queue != NULL) mi_segment_queue_remove(queue, segment);
-  mi_segment_purge_pages(segment, true, false, 0);   /* nobody would purge them later */
-  tld->segments.count--;
-  segment->tld = NULL;
+/* At the end of its sub-process's abandoned list, nobody's (xthread_id 0). */
+static void mi_abandoned_link(mi_segment_t* segment) {
   mi_subproc_t* subproc = segment->subproc;
   _mi_prim_lock(MI_LOCK_ABANDONED);
   segment->next = NULL;
@@ -862,6 +856,17 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_atomic_store_release(&segment->xthread_id, 0);
   mi_assert_expensive(mi_abandoned_is_linked(segment));
   _mi_prim_unlock(MI_LOCK_ABANDONED);
+}
+
+static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
+  mi_assert(segment->used == segment->abandoned && segment->used > 0 && segment->tld == tld);
+  mi_assert_expensive(_mi_segment_is_valid(segment));
+  mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
+  if (queue != NULL) mi_segment_queue_remove(queue, segment);
+  mi_segment_purge_pages(segment, true, false, 0);   /* nobody would purge them later */
+  tld->segments.count--;
+  segment->tld = NULL;
+  mi_abandoned_link(segment);
   _mi_stats_increase(&_mi_stats.abandoned, 1);
 }
 
@@ -960,6 +965,45 @@ bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* 
     any = true;
   }
   return any;
+}
+
+/* Collect the blocks other threads freed into an abandoned segment taken
+   off the list (so its pages are the caller's for the time); true if
+   nothing in it is in use any more and the runtime lets every page go. */
+static bool mi_segment_abandoned_all_free(mi_segment_t* segment) {
+  bool all_free = true;
+  for (size_t i = 0; i < segment->capacity; i++) {
+    mi_page_t* page = &segment->pages[i];
+    if (!page->segment_in_use) continue;
+    _mi_page_free_collect(page, false);
+    all_free = all_free && mi_page_all_free(page) && MI_HOOK_PAGE_SAFE_TO_FREE(page);
+  }
+  return all_free;
+}
+
+/* Thread exit: blocks freed into abandoned segments after their thread
+   left stay counted as in use, and such a segment stays, until a thread
+   takes it over, which may never happen. So each exit looks at the
+   abandoned segments of its sub-process once (at most
+   MI_ABANDONED_COLLECT_MAX, oldest first): their frees are collected, a
+   segment with nothing left in use is given back, the others go back to
+   the end of the list (mimalloc's _mi_abandoned_collect does the same on
+   every heap collect). */
+#define MI_ABANDONED_COLLECT_MAX 1024
+void _mi_segment_collect_abandoned(mi_heap_t* heap) {
+  if (mi_abandoned_visiting) return;
+  mi_subproc_t* subproc = heap->tld->segments.abandoned;
+  size_t n = mi_atomic_load_relaxed(&subproc->xabandoned_count);
+  if (n > MI_ABANDONED_COLLECT_MAX) n = MI_ABANDONED_COLLECT_MAX;
+  while (n-- > 0) {
+    mi_segment_t* segment = mi_abandoned_pop(heap);
+    if (segment == NULL) break;
+    if (segment->page_kind != MI_PAGE_HUGE && mi_segment_abandoned_all_free(segment)) {
+      mi_segment_reclaim(segment, heap, heap->tld, false);   /* clears every page, then frees the segment */
+    } else {
+      mi_abandoned_link(segment);
+    }
+  }
 }
 
 /* abandoned_reclaim_on_free: a thread frees a block of an abandoned
@@ -1085,10 +1129,7 @@ bool _mi_segment_abandoned_visit(mi_subproc_t* subproc, int heap_tag, bool visit
     for (size_t i = 0; i < segment->capacity && ok; i++) {
       mi_page_t* page = &segment->pages[i];
       if (!page->segment_in_use || (heap_tag >= 0 && page->heap_tag != heap_tag)) continue;
-      mi_heap_area_t area;
-      _mi_page_area_init(&area, page);
-      ok = visitor(NULL, &area, NULL, area.block_size, arg);
-      if (ok && visit_blocks) ok = _mi_page_visit_blocks(NULL, page, visitor, arg);
+      ok = _mi_page_visit(NULL, page, visit_blocks, visitor, arg);
     }
   }
   mi_abandoned_visiting = false;

@@ -121,8 +121,7 @@ bool       _mi_page_delayed_free_partial(mi_heap_t* heap);
 void       _mi_page_collect_retired(mi_heap_t* heap, bool force);
 mi_block_t* _mi_page_block_start(const mi_page_t* page, const void* p);
 size_t     _mi_page_usable_size(const mi_page_t* page, const void* p);
-void       _mi_page_area_init(mi_heap_area_t* area, mi_page_t* page);
-bool       _mi_page_visit_blocks(const mi_heap_t* heap, mi_page_t* page, mi_block_visit_fun* visitor, void* arg);
+bool       _mi_page_visit(const mi_heap_t* heap, mi_page_t* page, bool visit_blocks, mi_block_visit_fun* visitor, void* arg);
 bool       _mi_page_is_valid(const mi_page_t* page);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
 
 /* ---- segment.c ------------------------------------------------------ */
@@ -133,6 +132,7 @@ void       _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld);
 void       _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);
 uint8_t*   _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size);
 bool       _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld);
+void       _mi_segment_collect_abandoned(mi_heap_t* heap);   /* thread exit: free abandoned segments that other threads emptied */
 bool       _mi_segment_huge_page_free_abandoned(mi_segment_t* segment);
 bool       _mi_segment_is_valid(const mi_segment_t* segment);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
 bool       _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap);   /* true: now the caller's (a local free follows) */

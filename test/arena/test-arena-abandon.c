@@ -12,7 +12,11 @@
       segments of full pages (they become abandoned; blocks stay valid).
    3. generic_collect: with 1, the generic path collects the heap (retired
       empty pages go); with a large value it does not.
-   4. mi_unsafe_heap_page_is_under_utilized. */
+   4. mi_unsafe_heap_page_is_under_utilized.
+   5. Visits count blocks that other threads freed as free (in a heap and
+      in abandoned segments, CPython's sys.getallocatedblocks), and a
+      thread's exit looks at the abandoned segments: a segment that other
+      threads emptied is given back (no thread has to reclaim it first). */
 #include "arena-util.h"
 #include "test.h"
 #include <errno.h>
@@ -296,8 +300,80 @@ static void test_under_utilized(void) {
   mi_heap_destroy(other);
 }
 
+/* ---- 5. thread exit collects the abandoned segments -------------------------------- */
+typedef struct used_s { size_t areas, used; } used_t;
+static bool sum_used(const mi_heap_t* heap, const mi_heap_area_t* area, void* block, size_t size, void* arg) {
+  (void)heap; (void)size;
+  used_t* u = (used_t*)arg;
+  if (block == NULL) { u->areas++; u->used += area->used; }
+  return true;
+}
+static used_t abandoned_used(void) {
+  used_t u = { 0, 0 };
+  CHECK(mi_abandoned_visit_blocks(NULL, -1, false, &sum_used, &u));
+  return u;
+}
+
+static void* exit_blocks[NBLOCKS];
+static void* exit_leaver(void* arg) {
+  (void)arg;
+  for (int i = 0; i < NBLOCKS; i++) exit_blocks[i] = mi_malloc(100 + (size_t)(i % 3) * 1000);
+  return NULL;
+}
+static void* quiet_thread(void* arg) {
+  (void)arg;
+  mi_free(mi_malloc(8));
+  return NULL;
+}
+
+static void* other_freer(void* arg) {
+  for (int i = 0; i < NBLOCKS; i++) mi_free(((void**)arg)[i]);
+  return NULL;
+}
+
+static used_t heap_used(mi_heap_t* heap) {
+  used_t u = { 0, 0 };
+  CHECK(mi_heap_visit_blocks(heap, false, &sum_used, &u));
+  return u;
+}
+
+static void test_exit_collects(void) {
+  printf("a visit counts other threads' frees as free:\n");
+  mi_heap_t* heap = mi_heap_new();
+  for (int i = 0; i < NBLOCKS; i++) exit_blocks[i] = mi_heap_malloc(heap, 48);
+  used_t live = heap_used(heap);
+  pthread_t t;
+  pthread_create(&t, NULL, &other_freer, exit_blocks);
+  pthread_join(t, NULL);
+  used_t freed_here = heap_used(heap);
+  printf("  blocks in use: %zu, after another thread freed them %zu\n", live.used, freed_here.used);
+  CHECK(live.used == NBLOCKS);
+  CHECKF(freed_here.used == 0, "%zu blocks freed by another thread counted as in use", freed_here.used);
+  mi_heap_delete(heap);
+
+  printf("thread exit collects the abandoned segments:\n");
+  mi_collect(true);
+  used_t before = abandoned_used();
+  CHECK(before.areas == 0);
+  mi_option_set(mi_option_max_segment_reclaim, 0);   /* no thread takes them over */
+  pthread_create(&t, NULL, &exit_leaver, NULL);
+  pthread_join(t, NULL);
+  for (int i = 0; i < NBLOCKS; i++) mi_free(exit_blocks[i]);   /* into abandoned pages */
+  used_t freed = abandoned_used();   /* the visit collects the frees */
+  pthread_create(&t, NULL, &quiet_thread, NULL);
+  pthread_join(t, NULL);
+  used_t after = abandoned_used();
+  mi_option_set(mi_option_max_segment_reclaim, 8);
+  printf("  abandoned pages (in use, as the pages count them): %zu (%zu) after the frees, %zu (%zu) after a thread's exit\n",
+         freed.areas, freed.used, after.areas, after.used);
+  CHECK(freed.areas >= 3);
+  CHECKF(freed.used == 0, "%zu blocks freed by another thread counted as in use", freed.used);
+  CHECKF(after.areas == 0 && after.used == 0, "%zu pages (%zu blocks) still abandoned", after.areas, after.used);
+}
+
 int main(void) {
   mi_option_enable(mi_option_visit_abandoned);
+  test_exit_collects();
   test_subproc();
   test_reduce();
   test_reduce_destroyable();
