@@ -2,6 +2,7 @@
 """Time Python workloads on several CPython builds, interleaved.
 
 usage: python3 bench/cpython/run.py [-r ROUNDS] [-s SCALE] [-m PYTHONMALLOC]
+                                     [-w NAME,NAME... | -w threaded]
                                      NAME=PYTHON NAME=PYTHON ...
 
 Every round runs every workload of workloads.py once on every build, the
@@ -20,6 +21,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = ["churn", "dicts-strings", "json", "threads"]
+# -w threaded: the multi-threaded set, for free-threaded builds
+THREADED = ["threads", "mt-churn", "mt-dict", "thread-churn"]
 
 
 def run_once(python, workload, scale, malloc):
@@ -41,11 +44,12 @@ def main():
     ap.add_argument("-r", "--rounds", type=int, default=7)
     ap.add_argument("-s", "--scale", type=float, default=1.0)
     ap.add_argument("-m", "--malloc", default="mimalloc")
-    ap.add_argument("-w", "--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("-w", "--workloads", default=",".join(WORKLOADS),
+                    help="comma-separated names from workloads.py, or 'threaded' (%s)" % ",".join(THREADED))
     ap.add_argument("builds", nargs="+", metavar="NAME=PYTHON")
     args = ap.parse_args()
     builds = [b.split("=", 1) for b in args.builds]
-    workloads = args.workloads.split(",")
+    workloads = THREADED if args.workloads == "threaded" else args.workloads.split(",")
     times = {(w, n): [] for w in workloads for n, _ in builds}
     rss = {(w, n): [] for w in workloads for n, _ in builds}
     failed = []

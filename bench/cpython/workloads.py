@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Python workloads for comparing CPython's allocators (bench/cpython/run.sh).
+"""Python workloads for comparing CPython's allocators (bench/cpython/run.py).
 
 usage: python workloads.py NAME [SCALE]
 
@@ -110,7 +110,73 @@ def threads(scale):
     return sum(sums) == want
 
 
-WORKLOADS = {"churn": churn, "dicts-strings": dicts_strings, "json": json_roundtrip, "threads": threads}
+def in_threads(n, fn, *args):
+    """Run fn(i, *args) in n threads at once; their results, in order."""
+    results = [None] * n
+
+    def run(i):
+        results[i] = fn(i, *args)
+
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return results
+
+
+def mt_churn(scale):
+    """churn in two threads at once (parallel in the free-threaded build:
+    each thread allocates from its own heaps)."""
+    return all(in_threads(2, lambda i, s: churn(s), scale / 2))
+
+
+def mt_dict(scale):
+    """Two threads insert fresh string keys into one shared dict, read the
+    other's keys and delete their own: in the free-threaded build the dict's
+    reads are lock-free, so the memory of replaced keys tables is reused
+    only after a grace period (QSBR)."""
+    shared = {}
+    n = int(300000 * scale)
+
+    def work(t, _):
+        ok = True
+        for rnd in range(6):
+            mine = ["%d-%d-%d" % (t, rnd, i) for i in range(n // 6)]
+            for k in mine:
+                shared[k] = [k]
+            for i in range(0, len(mine), 7):
+                v = shared.get("%d-%d-%d" % (1 - t, rnd, i))
+                ok &= v is None or v[0] == "%d-%d-%d" % (1 - t, rnd, i)
+            for k in mine:
+                ok &= shared.pop(k)[0] == k
+        return ok
+
+    return all(in_threads(2, work, None)) and not shared
+
+
+def thread_churn(scale):
+    """Short-lived threads, two at a time, each building objects and exiting
+    while half of them are still alive (kept by the main thread, dropped
+    later): their heaps are abandoned and reclaimed by the next threads."""
+    kept = []
+    ok = True
+
+    def work(i, _):
+        objs = [{"i": i, "j": j, "s": str(j) * 3} for j in range(3000)]
+        return objs[::2]
+
+    for rnd in range(int(300 * scale)):
+        for objs in in_threads(2, work, None):
+            ok &= len(objs) == 1500 and objs[-1]["s"] == "2998" * 3
+            kept.append(objs)
+        if len(kept) > 16:
+            del kept[:8]
+    return ok
+
+
+WORKLOADS = {"churn": churn, "dicts-strings": dicts_strings, "json": json_roundtrip, "threads": threads,
+             "mt-churn": mt_churn, "mt-dict": mt_dict, "thread-churn": thread_churn}
 
 if __name__ == "__main__":
     if len(sys.argv) not in (2, 3) or sys.argv[1] not in WORKLOADS:
