@@ -3,8 +3,8 @@
 # Cross-build CPython with mica for a Debian cross target, to run under
 # qemu-user.
 #
-# usage: contrib/cpython/cross.sh [--build-python=PY] [--vendored] [--configure-only]
-#                                 TRIPLE SRC OUT
+# usage: contrib/cpython/cross.sh [--build-python=PY] [--disable-gil] [--vendored]
+#                                 [--configure-only] TRIPLE SRC OUT
 #
 # TRIPLE is a Debian cross triple with a compiler and a C library in
 # /usr/TRIPLE (tested: arm-linux-gnueabihf, aarch64-linux-gnu; packages
@@ -38,13 +38,13 @@ pass=""
 while [ $# -gt 0 ]; do
   case $1 in
     --build-python=*) build_python=${1#--build-python=}; shift ;;
-    --vendored|--configure-only) pass="$pass $1"; shift ;;
+    --disable-gil|--vendored|--configure-only) pass="$pass $1"; shift ;;
     --) shift; break ;;
     -*) die "unknown option $1" ;;
     *) break ;;
   esac
 done
-[ $# -eq 3 ] || die "usage: $0 [--build-python=PY] [--vendored] [--configure-only] TRIPLE SRC OUT"
+[ $# -eq 3 ] || die "usage: $0 [--build-python=PY] [--disable-gil] [--vendored] [--configure-only] TRIPLE SRC OUT"
 triple=$1 src=$2 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
 
