@@ -91,6 +91,13 @@ if [ "$configure_only" = 1 ]; then
   echo "build: configured in $out (--configure-only: no make)"
   exit 0
 fi
+# CPython's Makefile knows only its vendored file names as obmalloc.o's
+# prerequisites, so a change to one of mica's other files (free.c, say)
+# would not rebuild it.
+if [ "$vendored" = 0 ] && [ -f Objects/obmalloc.o ] &&
+   [ -n "$(find "$objdir" "$incdir/" "$tree/Include/internal/mimalloc" -newer Objects/obmalloc.o -type f 2>/dev/null | head -n 1)" ]; then
+  rm -f Objects/obmalloc.o
+fi
 echo "build: make ${MAKEFLAGS:-${JOBS:--j2}}"
 start=$(date +%s)
 # shellcheck disable=SC2086
