@@ -428,10 +428,13 @@ static bool mi_heap_visit_area(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* 
 bool mi_heap_visit_blocks(const mi_heap_t* heap, bool visit_blocks, mi_block_visit_fun* visitor, void* arg) {
   if (heap == NULL || visitor == NULL || !mi_heap_is_initialized(heap)) return false;
   mi_visit_blocks_args_t args = { visit_blocks, visitor, arg };
-  /* the owner first takes the blocks other threads freed into its full
-     pages (that may move pages between queues: not for a runtime visiting
-     a paused thread's heap, which sees those blocks as live) */
-  if (heap->thread_id == _mi_thread_id()) _mi_page_delayed_free_all((mi_heap_t*)heap);
+  /* first the blocks other threads freed into its full pages, so none is
+     shown: by the owner, or by a runtime's collector while the owner is
+     paused (CPython's takes every block shown for an object, as its
+     vendored mimalloc does this too); it may move pages between the
+     heap's queues, and an emptied page goes through MI_HOOK_PAGE_EMPTY on
+     the visiting thread */
+  _mi_page_delayed_free_all((mi_heap_t*)heap);
   return mi_heap_visit_pages((mi_heap_t*)heap, &mi_heap_visit_area, &args);
 }
 

@@ -12,7 +12,10 @@
    its empty pages back at once; an empty page waiting for its goal is
    abandoned with the thread's heap, and the reclaiming thread keeps it
    until the goal (PAGE_SAFE_TO_FREE, PAGE_RECLAIMED); the debug fills leave
-   the heap's debug_offset bytes alone (MI_DEBUG >= 2 builds). */
+   the heap's debug_offset bytes alone (MI_DEBUG >= 2 builds); heaps in the
+   runtime's own thread state, its own pool (cases 6, 7); a visit of a
+   paused thread's heap shows none of the blocks other threads freed into
+   its full pages (case 8: CPython's collector crashed on one). */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -349,7 +352,64 @@ static void case_cleared_by_another(void) {
   free(mine);
 }
 
+/* ---- 8: a stop-the-world visit of a paused thread's heap --------------- */
+#define RT_FULL 4000   /* 64-byte blocks: several full pages */
+static void* rt_paused_blocks[RT_FULL];
+static rt_tstate_t* rt_paused_ts;
+static pthread_mutex_t rt_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rt_cond = PTHREAD_COND_INITIALIZER;
+static int rt_phase;   /* 1: the worker is paused; 2: it may go on */
+static void rt_phase_set(int phase) {
+  pthread_mutex_lock(&rt_mutex); rt_phase = phase; pthread_cond_broadcast(&rt_cond); pthread_mutex_unlock(&rt_mutex);
+}
+static void rt_phase_wait(int phase) {
+  pthread_mutex_lock(&rt_mutex); while (rt_phase < phase) pthread_cond_wait(&rt_cond, &rt_mutex); pthread_mutex_unlock(&rt_mutex);
+}
+static void* rt_paused_worker(void* arg) {
+  (void)arg;
+  rt_tstate_t* ts = (rt_tstate_t*)calloc(1, sizeof(rt_tstate_t));
+  rt_tstate_bind(ts);
+  for (int i = 0; i < RT_FULL; i++) rt_paused_blocks[i] = mi_heap_malloc(&ts->heaps[1], 64);
+  rt_paused_ts = ts;
+  rt_phase_set(1);
+  rt_phase_wait(2);   /* paused: another thread frees and visits meanwhile */
+  for (int i = 0; i < RT_FULL; i++) {   /* the heap works on */
+    if (rt_paused_blocks[i] == NULL) rt_paused_blocks[i] = mi_heap_malloc(&ts->heaps[1], 64);
+  }
+  for (int i = 0; i < RT_FULL; i++) mi_free(rt_paused_blocks[i]);
+  rt_tstate_clear(ts);
+  free(ts);
+  return NULL;
+}
+static bool rt_live_visitor(const mi_heap_t* heap, const mi_heap_area_t* area, void* block, size_t size, void* arg) {
+  (void)heap; (void)area; (void)size;
+  if (block != NULL) (*(size_t*)arg)++;
+  return true;
+}
+static void case_stop_the_world_visit(void) {
+  pthread_t t;
+  rt_phase = 0;
+  CHECK(pthread_create(&t, NULL, rt_paused_worker, NULL) == 0);
+  rt_phase_wait(1);
+  /* free every 7th block from here: the first free into each full page goes
+     to the owner heap's delayed-free list, the others to the page */
+  size_t freed = 0;
+  for (int i = 0; i < RT_FULL; i += 7) {
+    mi_free(rt_paused_blocks[i]);
+    rt_paused_blocks[i] = NULL;
+    freed++;
+  }
+  CHECK(mi_atomic_load_relaxed(&rt_paused_ts->heaps[1].xthread_delayed_free) != 0);   /* the case under test */
+  /* CPython's collector takes every block it is shown for an object */
+  size_t shown = 0;
+  CHECK(mi_heap_visit_blocks(&rt_paused_ts->heaps[1], true, rt_live_visitor, &shown));
+  CHECKF(shown == RT_FULL - freed, "the visit shows %zu blocks, %zu are live", shown, (size_t)RT_FULL - freed);
+  rt_phase_set(2);
+  CHECK(pthread_join(t, NULL) == 0);
+}
+
 int main(void) {
+  case_stop_the_world_visit();
   case_delayed_reuse();
   case_reused_meanwhile();
   case_no_qsbr();
