@@ -152,7 +152,8 @@ static size_t mi_segment_info_size(size_t capacity) {
    it from being reclaimed meanwhile. It reads the page descriptors, not the
    pages' free lists (that is _mi_page_is_valid, per page), so a call costs
    O(capacity). Checked, in this order:
-     cookie == segment ^ _mi_segment_cookie; the segment map knows it
+     cookie == segment ^ _mi_segment_cookie; the segment map holds its
+       page shift (the free fast path finds the page with it)
      geometry of its kind: capacity, page_shift, segment_size, segment_info_size
      descriptor i: segment_idx == i; in use <=> not MI_PAGE_UNUSED, except
        continuation slices; free: no blocks, no lists, no heap, no links;
@@ -254,8 +255,9 @@ static bool mi_segment_pages_are_valid(const mi_segment_t* segment, size_t* in_u
 }
 
 bool _mi_segment_is_valid(const mi_segment_t* segment) {
-  if (segment->cookie != ((uintptr_t)segment ^ _mi_segment_cookie) || !_mi_segment_is_known(segment)) {
-    return _mi_message_invalid("segment", segment, "cookie == segment ^ _mi_segment_cookie, and the segment map knows it");
+  if (segment->cookie != ((uintptr_t)segment ^ _mi_segment_cookie) || _mi_ptr_segment_shift((const uint8_t*)segment + 1) != segment->page_shift) {
+    return _mi_message_invalid("segment", segment, "cookie == segment ^ _mi_segment_cookie, and the segment map holds its page shift (%zu; map %zu)",
+                               segment->page_shift, _mi_ptr_segment_shift((const uint8_t*)segment + 1));
   }
   /* geometry */
   const mi_page_kind_t kind = segment->page_kind;
@@ -446,7 +448,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   }
   segment->dirty_mask = (memid.is_zero || kind == MI_PAGE_HUGE ? 0 : mi_slice_mask(0, capacity) & ~segment->slice_map);
   mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());
-  _mi_segment_map_allocated_at(segment);
+  _mi_segment_map_allocated_at(segment, segment->page_shift);
   tld->segments.count++;
   _mi_stats_increase(&_mi_stats.segments, 1);
   mi_assert_expensive(_mi_segment_is_valid(segment));

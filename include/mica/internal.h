@@ -145,8 +145,8 @@ void       _mi_segments_reduce(mi_heap_t* heap, size_t target);
 /* ==== arenas ============================================================= */
 
 /* ---- segment-map.c -------------------------------------------------- */
-extern mi_atomic(uintptr_t) _mi_segment_map[];
-void _mi_segment_map_allocated_at(const mi_segment_t* segment);
+extern mi_atomic(uint8_t) _mi_segment_map[];
+void _mi_segment_map_allocated_at(const mi_segment_t* segment, size_t page_shift);
 void _mi_segment_map_freed_at(const mi_segment_t* segment);
 
 /* ---- arena.c -------------------------------------------------------- */
@@ -288,16 +288,17 @@ static inline mi_page_t* _mi_heap_get_free_small_page(mi_heap_t* heap, size_t si
 static inline mi_segment_t* _mi_ptr_segment(const void* p) {
   return (mi_segment_t*)(((uintptr_t)p - 1) & ~MI_SEGMENT_MASK);
 }
-/* Is `p` inside a live mica segment? Reads only mica's own map, so it is
-   safe for any pointer value (foreign or wild). Same `p - 1` as above. */
-#define MI_SEGMENT_MAP_BITS   ((uintptr_t)1 << (MI_SEGMENT_MAP_BITS_SHIFT - MI_SEGMENT_SHIFT))
-#define MI_SEGMENT_MAP_WORDS  (MI_SEGMENT_MAP_BITS / MI_INTPTR_BITS)
-static inline bool _mi_ptr_is_known(const void* p) {
+/* The page shift of the live mica segment `p` is inside, 0 if none (see
+   segment-map.c). Reads only mica's own map, so it is safe for any pointer
+   value (foreign or wild). Same `p - 1` as above. */
+#define MI_SEGMENT_MAP_SIZE   ((uintptr_t)1 << (MI_SEGMENT_MAP_BITS_SHIFT - MI_SEGMENT_SHIFT))
+static inline size_t _mi_ptr_segment_shift(const void* p) {
   const uintptr_t unit = ((uintptr_t)p - 1) >> MI_SEGMENT_SHIFT;
-  const uintptr_t widx = unit / MI_INTPTR_BITS;
-  if (mi_unlikely(widx >= MI_SEGMENT_MAP_WORDS)) return false;   /* beyond the mapped address range, or NULL */
-  const uintptr_t word = mi_atomic_load_relaxed(&_mi_segment_map[widx]);
-  return ((word >> (unit % MI_INTPTR_BITS)) & 1) != 0;
+  if (mi_unlikely(unit >= MI_SEGMENT_MAP_SIZE)) return 0;   /* beyond the mapped address range, or NULL */
+  return mi_atomic_load_relaxed(&_mi_segment_map[unit]);
+}
+static inline bool _mi_ptr_is_known(const void* p) {
+  return _mi_ptr_segment_shift(p) != 0;
 }
 static inline bool _mi_segment_is_known(const mi_segment_t* segment) {
   return _mi_ptr_is_known((const uint8_t*)segment + 1);
@@ -307,9 +308,9 @@ static inline bool _mi_segment_is_known(const mi_segment_t* segment) {
    the whole address space (32-bit), the last one, in which NULL - 1 falls:
    a 32-bit program on a 64-bit kernel can map memory there. */
 #if MI_SEGMENT_MAP_BITS_SHIFT < MI_INTPTR_BITS
-#define MI_SEGMENT_MAP_UNITS  MI_SEGMENT_MAP_BITS
+#define MI_SEGMENT_MAP_UNITS  MI_SEGMENT_MAP_SIZE
 #else
-#define MI_SEGMENT_MAP_UNITS  (MI_SEGMENT_MAP_BITS - 1)
+#define MI_SEGMENT_MAP_UNITS  (MI_SEGMENT_MAP_SIZE - 1)
 #endif
 /* Can the segment map describe memory up to address `last`? */
 static inline bool _mi_segment_map_covers(uintptr_t last) {
@@ -401,10 +402,11 @@ static inline mi_encoded_t mi_link_encode(const mi_page_t* page, const mi_block_
   return mi_rotl((uintptr_t)(next == NULL ? (const void*)page : (const void*)next) ^ page->keys[1], page->keys[0]) + page->keys[0];
 }
 #else
-/* Bits 48-52 set: a link xor the key is never a user-space address, so the
-   pointers in user data do not look like links. */
+/* The upper 32 bits set: a link xor the key is never a user-space address,
+   so the pointers in user data do not look like links. A sign-extended
+   32-bit value: x86-64 takes it as an immediate operand. */
 #if MI_INTPTR_SIZE == 8
-#define MI_LINK_KEY ((uintptr_t)0x001f9ac3d21f6e5bULL)
+#define MI_LINK_KEY ((uintptr_t)0xffffffffd21f6e5bULL)
 #else
 #define MI_LINK_KEY ((uintptr_t)0xd21f6e5bUL)
 #endif
@@ -434,9 +436,16 @@ static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, c
    anyway. A true answer is confirmed by a list walk (free.c). */
 static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
   mi_track_mem_defined(block, sizeof(mi_block_t));   /* the user may never have written it */
-  uintptr_t next = (uintptr_t)mi_link_decode(page, block->next);
-  if (next == 0) next = (uintptr_t)block;   /* a list's last block: one test covers both (a conditional move) */
-  return (((next ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == 0);
+  const mi_encoded_t link = block->next;
+  if (link == mi_link_encode(page, NULL)) return true;   /* a list's last block */
+#if MI_SECURE
+  return ((((uintptr_t)mi_link_decode(page, link) ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == 0);
+#else
+  /* the decode folded in, as a signed shift: the key's shifted high bits
+     stay a small immediate (gcc compares a logical shift with a 64-bit
+     constant that costs one more instruction) */
+  return (((intptr_t)(link ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == ((intptr_t)MI_LINK_KEY >> MI_SEGMENT_SHIFT));
+#endif
 }
 
 /* ---- the fast paths, shared by the mi_ API and the override exports ---- */
@@ -513,13 +522,16 @@ static inline void* _mi_malloc_inline(size_t size) {
    is read; then a same-thread free into a page that is neither full nor
    holding aligned blocks is three stores, no atomic operation. */
 static inline void _mi_free_inline(void* p) {
-  if (mi_unlikely(!_mi_ptr_is_known(p))) {
+  const size_t shift = _mi_ptr_segment_shift(p);
+  if (mi_unlikely(shift == 0)) {
     if (p != NULL) _mi_free_invalid(p);   /* foreign or wild: report, touch nothing */
     return;
   }
   mi_segment_t* const segment = _mi_ptr_segment(p);
   const uintptr_t tid = mi_atomic_load_relaxed(&segment->xthread_id);
-  mi_page_t* const page = _mi_segment_slice_of(segment, p);   /* a continuation slice has has_aligned set: slow path */
+  /* as _mi_segment_slice_of, with the shift the map gave (no segment load);
+     a continuation slice has has_aligned set: slow path */
+  mi_page_t* const page = (mi_page_t*)&segment->pages[((uintptr_t)p & MI_SEGMENT_MASK) >> shift];
   mi_block_t* const block = (mi_block_t*)p;
   if (mi_likely(_mi_thread_id() == tid && mi_atomic_load_relaxed(&page->xflags) == 0 && MI_DEBUG < 2 &&
                 !mi_block_looks_free(page, block))) {

@@ -50,7 +50,7 @@
 /* the helpers: each an expression of the headers' inline functions and
    macros, evaluated in both languages */
 #define LAYOUT_HELPERS(H) \
-  H(MI_BIN_HUGE) H(MI_PAGES_DIRECT) H(MI_MAX_ALIGN_SIZE) H(MI_BLOCK_ALIGN_SIZE) H(MI_SEGMENT_MAP_WORDS) \
+  H(MI_BIN_HUGE) H(MI_PAGES_DIRECT) H(MI_MAX_ALIGN_SIZE) H(MI_BLOCK_ALIGN_SIZE) H(MI_SEGMENT_MAP_SIZE) \
   H(MI_ARENA_MAP_WORDS) H(MI_THREAD_ID_SOURCE) H(MI_DEBUG_FILL) H(MI_HAS_THREAD_POINTER) \
   H(_mi_align_up(1000, 64)) H(_mi_align_up(1000, 48)) H(_mi_align_down(1000, 48)) \
   H(_mi_divide_up(1000, 7)) H(mi_bsr(0x12345)) H(_mi_is_power_of_two(4096)) \

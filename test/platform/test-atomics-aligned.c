@@ -48,7 +48,6 @@ static size_t walk(size_t* visited_segments) {
   for (size_t i = 0; i < sizeof(mi_stats_t) / sizeof(mi_stat_count_t); i++) {
     bad += MISALIGNED(&stats[i].xcurrent) + MISALIGNED(&stats[i].xpeak) + MISALIGNED(&stats[i].xtotal);
   }
-  bad += MISALIGNED(&_mi_segment_map[0]) + MISALIGNED(&_mi_segment_map[MI_SEGMENT_MAP_WORDS - 1]);
   bad += MISALIGNED(&_mi_segment_subproc_main.xabandoned_count) + MISALIGNED(&_mi_segment_subproc_main.xthread_count);
   _mi_prim_lock(MI_LOCK_ABANDONED);
   for (const mi_segment_t* s = _mi_segment_subproc_main.abandoned_first; s != NULL; s = s->next) {

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The segment map of src/segment-map.c: one bit per MI_SEGMENT_SIZE unit
-   of the address space, which free() consults (through mi_is_in_heap_region's
-   test) before it reads any memory of a pointer. A segment at S makes the
+/* The segment map of src/segment-map.c: one byte per MI_SEGMENT_SIZE unit
+   of the address space, the page shift of the segment there (0: none), which
+   free() consults (through mi_is_in_heap_region's test) before it reads any
+   memory of a pointer, and whose shift finds the block's page. A segment at S makes the
    pointers in (S, S + MI_SEGMENT_SIZE] known (a huge-aligned block may start
    right at the end of its segment's first unit) and no other. Checked at
    the lowest units, across a word of the map, at the highest unit the map
    covers and beyond it, for pointers at both ends and in the middle of a
    segment, and for real blocks. The units used are checked to be free of
-   mica's own segments first; their bits are cleared again afterwards.
+   mica's own segments first; their bytes are cleared again afterwards.
    Linked with the static library (internal functions). */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #define S        ((uintptr_t)MI_SEGMENT_SIZE)
 #define UNITS    ((uintptr_t)1 << (MI_SEGMENT_MAP_BITS_SHIFT - MI_SEGMENT_SHIFT))   /* units the map covers */
+#define SHIFT    ((size_t)MI_SLICE_SHIFT)   /* the page shift the fake segments claim */
 
 static bool known(uintptr_t p) { return mi_is_in_heap_region((const void*)p); }
 static const mi_segment_t* seg_at(uintptr_t unit) { return (const mi_segment_t*)(unit * S); }
@@ -36,8 +38,9 @@ static void check_unit(uintptr_t unit, bool expect, const char* what) {
 static void check_set_clear(uintptr_t unit, const char* what) {
   check_unit(unit, false, what);   /* precondition: not one of mica's segments */
   if (test_failures() > 0) return;  /* never clear a real segment's bit */
-  _mi_segment_map_allocated_at(seg_at(unit));
+  _mi_segment_map_allocated_at(seg_at(unit), SHIFT);
   check_unit(unit, true, what);
+  CHECKF(_mi_ptr_segment_shift((const void*)(unit * S + S / 2)) == SHIFT, "%s: unit %#jx, the map gives the page shift", what, (uintmax_t)unit);
   /* the segment's own first byte belongs to the unit below; the byte after
      its end to the unit above */
   if (unit > 0) CHECKF(!known(unit * S), "%s: unit %#jx, the segment's first byte is not known", what, (uintmax_t)unit);
@@ -46,7 +49,7 @@ static void check_set_clear(uintptr_t unit, const char* what) {
     CHECKF(!known((unit + 1) * S + S / 2), "%s: unit %#jx, the next unit", what, (uintmax_t)unit);
   }
   if (unit > 0) CHECKF(!known((unit - 1) * S + S / 2), "%s: unit %#jx, the unit below", what, (uintmax_t)unit);
-  _mi_segment_map_allocated_at(seg_at(unit));   /* twice: still one bit */
+  _mi_segment_map_allocated_at(seg_at(unit), SHIFT);   /* twice: still one entry */
   _mi_segment_map_freed_at(seg_at(unit));
   check_unit(unit, false, what);
 }
@@ -57,18 +60,18 @@ int main(void) {
   /* lowest units; unit 0 (no OS maps it) still answers, and NULL stays unknown */
   check_set_clear(1, "second unit");
   check_unit(0, false, "first unit");
-  _mi_segment_map_allocated_at(seg_at(0));
+  _mi_segment_map_allocated_at(seg_at(0), SHIFT);
   CHECK(known(1) && known(S / 2) && known(S));
   CHECKF(!known(0), "NULL is not known while the first unit is set");
   _mi_segment_map_freed_at(seg_at(0));
   CHECK(!known(1) && !known(S));
 
-  /* across a word of the map: the last unit of word 0 and the first of word 1 */
+  /* two neighbouring units (the two ends of a word when the map was a bitmap) */
   const uintptr_t w = MI_INTPTR_BITS;
   check_set_clear(w - 1, "last unit of a map word");
   check_set_clear(w, "first unit of a map word");
-  _mi_segment_map_allocated_at(seg_at(w - 1));
-  _mi_segment_map_allocated_at(seg_at(w));
+  _mi_segment_map_allocated_at(seg_at(w - 1), SHIFT);
+  _mi_segment_map_allocated_at(seg_at(w), SHIFT);
   check_unit(w - 1, true, "two units across a map word");
   check_unit(w, true, "two units across a map word");
   CHECK(known(w * S) && known(w * S + 1));   /* the boundary between them: both sides known */
@@ -85,14 +88,14 @@ int main(void) {
   /* beyond the map (64-bit: above the 48-bit user address space): never
      known, and allocated_at leaves the map alone */
   const uintptr_t beyond = UNITS;
-  _mi_segment_map_allocated_at(seg_at(beyond));
+  _mi_segment_map_allocated_at(seg_at(beyond), SHIFT);
   check_unit(beyond, false, "beyond the map");
-  _mi_segment_map_allocated_at(seg_at(UINTPTR_MAX / S));
+  _mi_segment_map_allocated_at(seg_at(UINTPTR_MAX / S), SHIFT);
   CHECK(!known(UINTPTR_MAX) && !known(UINTPTR_MAX - S / 2));
   _mi_segment_map_freed_at(seg_at(beyond));
   _mi_segment_map_freed_at(seg_at(UINTPTR_MAX / S));
   /* with the highest unit set, NULL is still unknown */
-  _mi_segment_map_allocated_at(seg_at(UNITS - 1));
+  _mi_segment_map_allocated_at(seg_at(UNITS - 1), SHIFT);
   CHECK(!known(0));
   _mi_segment_map_freed_at(seg_at(UNITS - 1));
 #else
@@ -103,7 +106,7 @@ int main(void) {
   CHECK(!_mi_segment_map_covers(UINTPTR_MAX));
   CHECK(!_mi_segment_map_covers((UNITS - 1) * S));
   CHECK(_mi_segment_map_covers((UNITS - 1) * S - 1));
-  _mi_segment_map_allocated_at(seg_at(UNITS - 1));
+  _mi_segment_map_allocated_at(seg_at(UNITS - 1), SHIFT);
   CHECK(!known(0));
   _mi_segment_map_freed_at(seg_at(UNITS - 1));
 #endif
