@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# bench/run.sh: benchmark mica against glibc, jemalloc, tcmalloc-minimal and
-# mimalloc. See doc/benchmarks.md.
+# bench/run.sh: benchmark mica against glibc, jemalloc, tcmalloc-minimal,
+# mimalloc 2 (Debian 12's package) and mimalloc 3 (built from Debian 13's
+# source package). See doc/benchmarks.md.
 #
 # usage: bench/run.sh [options]
 #   -q, --quick        quick mode: smaller workloads, 3 rounds, fewer pairs
 #   -r, --rounds N     rounds per workload and allocator (default 5; 3 with -q)
 #   -o, --output FILE  also write the markdown report to FILE
-#   -a, --allocators L comma-separated subset of: glibc,jemalloc,tcmalloc,mimalloc,mica
-#   -w, --workloads L  comma-separated subset of: prodcons,churn,server,objects,objects24
+#   -a, --allocators L comma-separated subset of:
+#                      glibc,jemalloc,tcmalloc,mimalloc,mimalloc3,mica
+#   -w, --workloads L  comma-separated subset of: prodcons,churn,server,objects,
+#                      objects24,huge,threadchurn,mstress,tiny
+#       --chart FILE   also draw the time and RSS ratios to mimalloc as a PNG
+#                      (bench/chart.py; needs python3-matplotlib)
 #       --no-callgrind skip the instruction counts
 #       --no-timing    skip the timed workloads (instruction counts only)
 #   -h, --help
@@ -16,6 +21,7 @@
 #   MICA_LIB           use this libmica.so instead of building one
 #   MICA_BASE_LIB      also measure this libmica.so, as allocator "mica-base"
 #                      (a build of an earlier commit: before/after, side by side)
+#   MIMALLOC3_LIB      use this mimalloc 3 library instead of building one
 #   CC                 compiler for the bench programs (default gcc)
 #   BENCH_DIR          build directory (default <repo>/build-bench)
 #   BENCH_TIMEOUT      seconds before a single run is killed (default 300)
@@ -24,9 +30,10 @@
 # workload runs once under every allocator (the allocator order rotates from
 # round to round), so slow drifts of the machine hit all allocators alike.
 # Reported: median wall time, peak RSS and minor page faults (from
-# /usr/bin/time), and the ratios of time and RSS to mimalloc. Instruction counts come from callgrind
-# (--toggle-collect=measured_loop on bench-pair). Nothing here fails on
-# slowness; the script fails only if it cannot build or measure at all.
+# /usr/bin/time), the ratios of time and RSS to mimalloc (and to mimalloc3),
+# and their geometric means over the workloads. Instruction counts come from
+# callgrind (--toggle-collect=measured_loop on bench-pair). Nothing here fails
+# on slowness; the script fails only if it cannot build or measure at all.
 # A run that crashes or times out is reported in the table, not hidden.
 set -euo pipefail
 
@@ -39,8 +46,9 @@ cc=${CC:-gcc}
 quick=0
 rounds=
 outfile=
-allocs_sel=glibc,jemalloc,tcmalloc,mimalloc,mica${MICA_BASE_LIB:+,mica-base}
-works_sel=prodcons,churn,server,objects,objects24
+allocs_sel=glibc,jemalloc,tcmalloc,mimalloc,mimalloc3,mica${MICA_BASE_LIB:+,mica-base}
+works_sel=prodcons,churn,server,objects,objects24,huge,threadchurn,mstress,tiny
+chart=
 do_callgrind=1
 do_timing=1
 
@@ -55,6 +63,7 @@ while [ $# -gt 0 ]; do
     -o|--output) [ $# -ge 2 ] || die "$1 needs a file"; outfile=$2; shift 2 ;;
     -a|--allocators) [ $# -ge 2 ] || die "$1 needs a list"; allocs_sel=$2; shift 2 ;;
     -w|--workloads) [ $# -ge 2 ] || die "$1 needs a list"; works_sel=$2; shift 2 ;;
+    --chart) [ $# -ge 2 ] || die "$1 needs a file"; chart=$2; shift 2 ;;
     --no-callgrind) do_callgrind=0; shift ;;
     --no-timing) do_timing=0; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -69,24 +78,37 @@ case $rounds in ''|*[!0-9]*|0) die "--rounds needs a positive number" ;; esac
 # ---------------------------------------------------------------------------
 # Workloads: name, program, arguments (normal / quick)
 # ---------------------------------------------------------------------------
+# (tiny keeps its size in quick mode: its peak RSS is the measure, and it
+# takes milliseconds anyway.)
 if [ $quick = 1 ]; then
   prodcons_args="3000000 2 2"; churn_args="5000000 10000"; server_args="2000000 4 2000"; pairs=200000
   objects_args="1000000 1 128"; objects24_args="1000000 17 24"
+  huge_args="150"; threadchurn_args="3000 10 100"; mstress_args="5000000 4 20000 500"; tiny_args="3072"
 else
   prodcons_args="6000000 2 2"; churn_args="20000000 10000"; server_args="8000000 4 2000"; pairs=1000000
   objects_args="4000000 1 128"; objects24_args="4000000 17 24"
+  huge_args="500"; threadchurn_args="10000 10 100"; mstress_args="20000000 4 20000 500"; tiny_args="3072"
 fi
-all_works=(prodcons churn server objects objects24)
+all_works=(prodcons churn server objects objects24 huge threadchurn mstress tiny)
 declare -A work_prog=([prodcons]=bench-prodcons [churn]=bench-churn [server]=bench-server
-  [objects]=bench-objects [objects24]=bench-objects)
+  [objects]=bench-objects [objects24]=bench-objects [huge]=bench-huge
+  [threadchurn]=bench-threadchurn [mstress]=bench-mstress [tiny]=bench-tiny)
 declare -A work_args=([prodcons]=$prodcons_args [churn]=$churn_args [server]=$server_args
-  [objects]=$objects_args [objects24]=$objects24_args)
+  [objects]=$objects_args [objects24]=$objects24_args [huge]=$huge_args
+  [threadchurn]=$threadchurn_args [mstress]=$mstress_args [tiny]=$tiny_args)
 declare -A work_desc=(
   [prodcons]="2 producers -> 2 consumers, cross-thread frees, 16 B-64 KiB"
   [churn]="1 thread, 10k live slots, free+malloc / realloc, 1 B-1 MiB"
   [server]="4 threads x rounds, working sets handed over, temporaries"
   [objects]="1 thread, millions of live objects of 1-128 B (footprint of small objects)"
-  [objects24]="as objects, all of 17-24 B (the worst case for 16-byte alignment)")
+  [objects24]="as objects, all of 17-24 B (the worst case for 16-byte alignment)"
+  [huge]="1 thread, 20 live blocks of 5-25 MiB replaced, each zeroed whole (make_unique)"
+  [threadchurn]="short-lived threads (10 at a time), each leaves a 128 B calloc'ed object to a later one"
+  [mstress]="4 threads at once replaced every ~20k iterations, 8 B-256 KiB, some cross-thread frees"
+  [tiny]="a small program: 3 MiB of mixed small objects, then exit (peak RSS is the measure)")
+# Workloads whose run takes milliseconds: their time is not compared (no time
+# ratio, left out of the time geometric means).
+declare -A rss_only=([tiny]=1)
 
 # ---------------------------------------------------------------------------
 # Tools
@@ -114,7 +136,8 @@ command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) is missing"
 # Build the bench programs and mica
 # ---------------------------------------------------------------------------
 mkdir -p "$out/bin" "$out/logs"
-for p in bench-prodcons bench-churn bench-server bench-objects bench-pair; do
+for p in bench-prodcons bench-churn bench-server bench-objects bench-pair \
+         bench-huge bench-threadchurn bench-mstress bench-tiny; do
   "$cc" -O2 -g -Wall -Wextra -o "$out/bin/$p" "$here/$p.c" -pthread \
     || die "cannot compile $here/$p.c"
 done
@@ -142,6 +165,124 @@ if [[ ",$allocs_sel," == *,mica,* ]]; then
 fi
 
 # ---------------------------------------------------------------------------
+# mimalloc3: mimalloc 3 from Debian 13's source package, built here
+# ---------------------------------------------------------------------------
+# Debian 12 packages only mimalloc 2.0.9. A private apt configuration (its own
+# source list, package lists and cache, all under $m3) fetches Debian 13's
+# source package from the system's Debian mirror and leaves the system's apt
+# setup alone. The library is built once (Release, tests off) and kept as
+# $m3/libmimalloc.so.3, with what it is in $m3/origin, for later runs; remove
+# $m3 to fetch and build it again. If the source package cannot be had (some
+# mirrors lack it) or does not build, Debian 13's binary package libmimalloc3
+# (Debian's own build of the same version, as the mimalloc column is Debian
+# 12's build) is used instead, and the report says so.
+m3=$out/mimalloc3
+m3_suite=trixie            # Debian 13
+m3_log=$out/logs/mimalloc3.log
+m3_lib=
+m3_origin=                 # what it is, for the report
+m3_note=
+m3_why=
+
+debian_mirror() {   # the system's Debian mirror (not the security one)
+  local u
+  u=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null \
+      | awk '$1 == "URIs:" { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' || true)
+  [ -n "$u" ] || u=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+      | awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\/.*\/debian\/?$/) { print $i; exit } }' || true)
+  echo "${u:-http://deb.debian.org/debian}"
+}
+m3_apt() {   # m3_apt deb|deb-src ARGS...: apt-get with the private configuration
+  local d=$m3/apt-$1; shift
+  apt-get -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$d/parts" \
+    -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" -o Dir::State::status=/dev/null "$@"
+}
+m3_apt_update() {   # m3_apt_update deb|deb-src: write the private source list, update it
+  local d=$m3/apt-$1
+  mkdir -p "$d/parts" "$d/lists/partial" "$d/cache/archives/partial" || return 1
+  {
+    echo "Types: $1"
+    echo "URIs: $(debian_mirror)"
+    echo "Suites: $m3_suite"
+    echo "Components: main"
+    [ "$1" != deb ] || echo "Architectures: $(dpkg --print-architecture)"
+    echo "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+  } >"$d/parts/debian13.sources"
+  m3_apt "$1" update
+}
+m3_from_source() {   # download, check, unpack and build the source package
+  local dl=$m3/source dsc orig want got lib
+  m3_why="could not be downloaded"
+  m3_apt_update deb-src || return 1
+  rm -rf "$dl" "$m3/build"
+  mkdir -p "$dl/tree" || return 1
+  (cd "$dl" && m3_apt deb-src source --download-only mimalloc) || return 1
+  dsc=$(find "$dl" -maxdepth 1 -name 'mimalloc_*.dsc' | head -n 1)
+  orig=$(find "$dl" -maxdepth 1 -name 'mimalloc_*.orig.tar.*' | head -n 1)
+  [ -n "$dsc" ] && [ -n "$orig" ] || return 1
+  # apt checked the files against the signed index; check the tarball against the .dsc too
+  want=$(awk -v f="${orig##*/}" '/^Checksums-Sha256:/ { s = 1; next } /^[^ ]/ { s = 0 } s && $3 == f { print $1 }' "$dsc")
+  got=$(sha256sum "$orig" | awk '{ print $1 }')
+  if [ -z "$want" ] || [ "$want" != "$got" ]; then
+    echo "sha256 of ${orig##*/} is $got; the .dsc says ${want:-nothing}"
+    m3_why="failed its checksum"
+    return 1
+  fi
+  m3_why="did not build"
+  tar -xf "$orig" -C "$dl/tree" --strip-components=1 || return 1
+  cmake -S "$dl/tree" -B "$m3/build" -DCMAKE_BUILD_TYPE=Release -DMI_BUILD_TESTS=OFF \
+    -DMI_BUILD_STATIC=OFF -DMI_BUILD_OBJECT=OFF || return 1
+  cmake --build "$m3/build" --target mimalloc -j 2 || return 1
+  lib=$(find "$m3/build" -maxdepth 1 -type f -name 'libmimalloc.so.*' | head -n 1)
+  [ -n "$lib" ] && cp "$lib" "$m3/libmimalloc.so.3" || return 1
+  echo "mimalloc $(awk '$1 == "Version:" { print $2; exit }' "$dsc"), built here (Release) from Debian 13's source package" >"$m3/origin"
+}
+m3_from_binary() {   # Debian 13's own build of the library
+  local dl=$m3/binary deb lib
+  m3_apt_update deb || return 1
+  rm -rf "$dl"
+  mkdir -p "$dl" || return 1
+  (cd "$dl" && m3_apt deb download libmimalloc3) || return 1
+  deb=$(find "$dl" -maxdepth 1 -name 'libmimalloc3_*.deb' | head -n 1)
+  [ -n "$deb" ] && dpkg-deb -x "$deb" "$dl/root" || return 1
+  lib=$(find "$dl/root" -type f -name 'libmimalloc.so.3*' | head -n 1)
+  [ -n "$lib" ] && cp "$lib" "$m3/libmimalloc.so.3" || return 1
+  echo "libmimalloc3 $(dpkg-deb -f "$deb" Version), Debian 13's binary package (the source package $m3_why)" >"$m3/origin"
+}
+if [[ ",$allocs_sel," == *,mimalloc3,* ]]; then
+  if [ -n "${MIMALLOC3_LIB:-}" ]; then
+    [ -f "$MIMALLOC3_LIB" ] || die "MIMALLOC3_LIB=$MIMALLOC3_LIB does not exist"
+    m3_lib=$(cd "$(dirname "$MIMALLOC3_LIB")" && pwd)/$(basename "$MIMALLOC3_LIB")
+  elif [ -f "$m3/libmimalloc.so.3" ] && [ -s "$m3/origin" ]; then
+    m3_lib=$m3/libmimalloc.so.3     # from an earlier run
+  elif ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1; then
+    m3_note="mimalloc3 skipped: fetching it needs apt-get and dpkg-deb (Debian)"
+  else
+    rm -f "$m3/origin"
+    mkdir -p "$m3"
+    note "fetching mimalloc 3 (Debian 13's source package) and building it in $m3 (log: $m3_log)"
+    if command -v cmake >/dev/null 2>&1 && m3_from_source >"$m3_log" 2>&1; then
+      m3_lib=$m3/libmimalloc.so.3
+    else
+      command -v cmake >/dev/null 2>&1 || m3_why="was not built (cmake is not installed)"
+      note "mimalloc3: the source package $m3_why; using Debian 13's binary package libmimalloc3 instead"
+      if m3_from_binary >>"$m3_log" 2>&1; then
+        m3_lib=$m3/libmimalloc.so.3
+      else
+        rm -f "$m3/origin"
+        m3_note="mimalloc3 skipped: Debian 13's mimalloc could not be downloaded or built (see ${m3_log#"$repo"/})"
+      fi
+    fi
+  fi
+  [ -z "$m3_note" ] || note "$m3_note"
+  if [ -n "${MIMALLOC3_LIB:-}" ]; then
+    m3_origin="mimalloc 3, the library given by MIMALLOC3_LIB"
+  elif [ -n "$m3_lib" ]; then
+    m3_origin=$(cat "$m3/origin")
+  fi
+fi
+
+# ---------------------------------------------------------------------------
 # Allocators
 # ---------------------------------------------------------------------------
 find_lib() {   # find_lib SONAME...: path of the first installed one
@@ -157,7 +298,8 @@ find_lib() {   # find_lib SONAME...: path of the first installed one
   return 1
 }
 declare -A alloc_lib alloc_pkg
-alloc_pkg=([glibc]=libc6 [jemalloc]=libjemalloc2 [tcmalloc]=libtcmalloc-minimal4 [mimalloc]=libmimalloc2.0 [mica]="" [mica-base]="")
+alloc_pkg=([glibc]=libc6 [jemalloc]=libjemalloc2 [tcmalloc]=libtcmalloc-minimal4 [mimalloc]=libmimalloc2.0
+  [mimalloc3]="" [mica]="" [mica-base]="")
 allocs=()
 skipped=()
 IFS=, read -r -a wanted <<<"$allocs_sel"
@@ -167,11 +309,13 @@ for a in "${wanted[@]}"; do
     jemalloc) alloc_lib[$a]=$(find_lib libjemalloc.so.2) || { skipped+=("jemalloc (apt-get install libjemalloc2)"); continue; } ;;
     tcmalloc) alloc_lib[$a]=$(find_lib libtcmalloc_minimal.so.4) || { skipped+=("tcmalloc (apt-get install libtcmalloc-minimal4)"); continue; } ;;
     mimalloc) alloc_lib[$a]=$(find_lib libmimalloc.so.2) || { skipped+=("mimalloc (apt-get install libmimalloc2.0)"); continue; } ;;
+    mimalloc3) if [ -z "$m3_lib" ]; then skipped+=("${m3_note:-mimalloc3}"); continue; fi
+          alloc_lib[$a]=$m3_lib ;;
     mica) if [ -z "$mica_lib" ]; then skipped+=("${mica_note:-mica}"); continue; fi
           alloc_lib[$a]=$mica_lib ;;
     mica-base) [ -f "${MICA_BASE_LIB:-}" ] || die "mica-base needs MICA_BASE_LIB=<an earlier libmica.so>"
           alloc_lib[$a]=$(cd "$(dirname "$MICA_BASE_LIB")" && pwd)/$(basename "$MICA_BASE_LIB") ;;
-    *) die "unknown allocator '$a' (glibc, jemalloc, tcmalloc, mimalloc, mica, mica-base)" ;;
+    *) die "unknown allocator '$a' (glibc, jemalloc, tcmalloc, mimalloc, mimalloc3, mica, mica-base)" ;;
   esac
   allocs+=("$a")
 done
@@ -233,7 +377,7 @@ if [ $do_timing = 1 ]; then
              "${pre[@]}" "$out/bin/${work_prog[$w]}" "${args[@]}" >"$log" 2>&1; then
           read -r secs kib faults <"$tf"
           echo "$w $a $r $secs $kib ok $faults" >>"$results"
-          printf 'bench: [%d/%d] round %d %-9s %-9s %6.2f s %8.1f MiB\n' "$done_runs" "$total" "$r" "$w" "$a" \
+          printf 'bench: [%d/%d] round %d %-11s %-9s %6.2f s %8.1f MiB\n' "$done_runs" "$total" "$r" "$w" "$a" \
             "$secs" "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" >&2
         else
           rc=$?
@@ -288,15 +432,61 @@ fi
 median() {   # median of the numbers on stdin ("-" if none)
   sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-ratio() {   # ratio A B, formatted
-  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
+ratio() {   # ratio A B, formatted, one line (geomean reads one per line)
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'
+}
+geomean() {   # geometric mean of the positive numbers on stdin, formatted ("-" if none)
+  awk '$1 > 0 { s += log($1); n++ } END { if (n == 0) print "-"; else printf "%.2f", exp(s / n) }'
 }
 pkgver() {
   [ -n "$1" ] && dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "-"
 }
 
+# Medians per workload and allocator, from the successful runs
+declare -A med_t med_m med_f
+if [ $do_timing = 1 ]; then
+  for w in "${works[@]}"; do
+    for a in "${allocs[@]}"; do
+      med_t[$w,$a]=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" { print $4 }' "$results" | median)
+      med_m[$w,$a]=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" { print $5 / 1024 }' "$results" | median)
+      med_f[$w,$a]=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" { print $7 / 1000 }' "$results" | median)
+    done
+  done
+fi
+# The baselines of the ratios: Debian 12's mimalloc 2, and mimalloc 3 if measured
+bases=(mimalloc)
+[[ " ${allocs[*]} " != *" mimalloc3 "* ]] || bases+=(mimalloc3)
+# time_ratio / rss_ratio WORKLOAD ALLOC BASE: formatted ratio of the medians
+time_ratio() {
+  if [ -n "${rss_only[$1]:-}" ]; then echo "-"; else ratio "${med_t[$1,$2]:--}" "${med_t[$1,$3]:--}"; fi
+}
+rss_ratio() { ratio "${med_m[$1,$2]:--}" "${med_m[$1,$3]:--}"; }
+# wins KIND ALLOC BASE: "k/n": on k of the n comparable workloads ALLOC's
+# median time (KIND t) or peak RSS (KIND m) is below BASE's
+wins() {
+  local w x y k=0 n=0
+  for w in "${works[@]}"; do
+    if [ "$1" = t ]; then
+      [ -z "${rss_only[$w]:-}" ] || continue
+      x=${med_t[$w,$2]:--}; y=${med_t[$w,$3]:--}
+    else
+      x=${med_m[$w,$2]:--}; y=${med_m[$w,$3]:--}
+    fi
+    if [ "$x" = "-" ] || [ "$y" = "-" ]; then continue; fi
+    n=$((n + 1))
+    if awk -v x="$x" -v y="$y" 'BEGIN { exit !(x < y) }'; then k=$((k + 1)); fi
+  done
+  if [ $n = 0 ]; then echo "-"; else echo "$k/$n"; fi
+}
+base_desc() {   # what a baseline is, in words
+  case $1 in
+    mimalloc) echo "mimalloc = Debian 12's package libmimalloc2.0 $(pkgver libmimalloc2.0)" ;;
+    mimalloc3) echo "mimalloc3 = $m3_origin" ;;
+  esac
+}
+
 report() {
-  local cpu kernel
+  local cpu kernel b
   cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
   kernel=$(uname -sr)
   echo "## Results"
@@ -314,6 +504,8 @@ report() {
       ver="mica $(git -C "$repo" describe --always --dirty 2>/dev/null || echo 'working tree (no commit)')"
     elif [ "$a" = mica-base ]; then
       ver="mica, an earlier build (MICA_BASE_LIB)"
+    elif [ "$a" = mimalloc3 ]; then
+      ver=$m3_origin
     else
       ver="${pkg} $(pkgver "$pkg")"
     fi
@@ -330,32 +522,68 @@ report() {
     echo
     echo "### Wall time and peak RSS"
     echo
-    echo "| workload | allocator | time (s) | time / mimalloc | time spread | peak RSS (MiB) | RSS / mimalloc | minor faults (k) | runs ok |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "Ratios are to the median of the baseline on the same workload:"
+    for b in "${bases[@]}"; do echo "$(base_desc "$b")."; done
+    echo
+    local head="| workload | allocator | time (s)" rule="|---|---|---:"
+    for b in "${bases[@]}"; do head+=" | time / $b"; rule+="|---:"; done
+    head+=" | time spread | peak RSS (MiB)"; rule+="|---:|---:"
+    for b in "${bases[@]}"; do head+=" | RSS / $b"; rule+="|---:"; done
+    head+=" | minor faults (k) | runs ok |"; rule+="|---:|---:|"
+    echo "$head"
+    echo "$rule"
     for w in "${works[@]}"; do
-      local mt mr
-      mt=$(awk -v w="$w" '$1 == w && $2 == "mimalloc" && $6 == "ok" { print $4 }' "$results" | median)
-      mr=$(awk -v w="$w" '$1 == w && $2 == "mimalloc" && $6 == "ok" { print $5 / 1024 }' "$results" | median)
       for a in "${allocs[@]}"; do
-        local t m f ok all bad spread
-        t=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" { print $4 }' "$results" | median)
+        local t=${med_t[$w,$a]} m=${med_m[$w,$a]} f=${med_f[$w,$a]} ok all bad spread row
         spread=$(awk -v w="$w" -v a="$a" -v med="$t" '$1 == w && $2 == a && $6 == "ok" {
                    if (n == 0 || $4 < lo) lo = $4; if (n == 0 || $4 > hi) hi = $4; n++ }
                    END { if (n < 2 || med + 0 == 0) print "-"; else printf "%.0f%%", (hi - lo) / med * 100 }' "$results")
-        m=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" { print $5 / 1024 }' "$results" | median)
-        f=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" { print $7 / 1000 }' "$results" | median)
         [ "$f" = "-" ] || f=$(awk -v f="$f" 'BEGIN { printf "%.1f", f }')
-        [ "$m" = "-" ] || m=$(awk -v m="$m" 'BEGIN { printf "%.1f", m }')
+        local mf=$m
+        [ "$mf" = "-" ] || mf=$(awk -v m="$m" 'BEGIN { printf "%.1f", m }')
         ok=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok"' "$results" | wc -l)
         all=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a' "$results" | wc -l)
         bad=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 != "ok" { print $6 }' "$results" | sort -u | paste -sd ' ' -)
-        echo "| $w | $a | $t | $(ratio "$t" "$mt") | $spread | $m | $(ratio "$m" "$mr") | $f | $ok/$all${bad:+ ($bad)} |"
+        row="| $w | $a | $t"
+        for b in "${bases[@]}"; do row+=" | $(time_ratio "$w" "$a" "$b")"; done
+        row+=" | $spread | $mf"
+        for b in "${bases[@]}"; do row+=" | $(rss_ratio "$w" "$a" "$b")"; done
+        echo "$row | $f | $ok/$all${bad:+ ($bad)} |"
       done
     done
     echo
     echo "time spread: (slowest - fastest run) / median. minor faults: page faults"
     echo "served without I/O, in thousands (median); memory returned to the OS and"
     echo "touched again shows up here."
+    local w quiet=()
+    for w in "${works[@]}"; do [ -z "${rss_only[$w]:-}" ] || quiet+=("$w"); done
+    if [ ${#quiet[@]} -gt 0 ]; then
+      echo "No time ratio for ${quiet[*]}: its run takes milliseconds, peak RSS is its measure."
+    fi
+
+    echo
+    echo "### Geometric means over the workloads"
+    echo
+    head="| allocator"; rule="|---"
+    for b in "${bases[@]}"; do head+=" | time / $b | RSS / $b"; rule+="|---:|---:"; done
+    for b in "${bases[@]}"; do head+=" | faster, leaner than $b"; rule+="|---:"; done
+    echo "$head |"
+    echo "$rule|"
+    for a in "${allocs[@]}"; do
+      local row="| $a" gt gm
+      for b in "${bases[@]}"; do
+        gt=$(for w in "${works[@]}"; do time_ratio "$w" "$a" "$b"; done | geomean)
+        gm=$(for w in "${works[@]}"; do rss_ratio "$w" "$a" "$b"; done | geomean)
+        row+=" | $gt | $gm"
+      done
+      for b in "${bases[@]}"; do row+=" | $(wins t "$a" "$b"), $(wins m "$a" "$b")"; done
+      echo "$row |"
+    done
+    echo
+    echo "time / B, RSS / B: geometric mean of the per-workload ratios above over the"
+    echo "workloads${quiet:+ (the time: all but ${quiet[*]})}; below 1: faster or smaller than B."
+    echo "faster, leaner than B: on how many workloads the allocator's median time, and"
+    echo "its median peak RSS, are below B's."
     echo
     echo "Workloads (arguments):"
     echo
@@ -386,4 +614,40 @@ if [ -n "$outfile" ]; then
   report | tee "$outfile"
 else
   report
+fi
+
+# ---------------------------------------------------------------------------
+# Chart (bench/chart.py, matplotlib)
+# ---------------------------------------------------------------------------
+if [ -n "$chart" ]; then
+  if [ $do_timing = 0 ]; then
+    note "no chart: it shows the timed workloads, which --no-timing skipped"
+  else
+    # Debian's python3-matplotlib is for /usr/bin/python3, which need not be
+    # the python3 on PATH.
+    py=
+    for c in python3 /usr/bin/python3; do
+      if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import matplotlib' 2>/dev/null; then py=$c; break; fi
+    done
+    if [ -z "$py" ] && apt_install python3-matplotlib && /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+      py=/usr/bin/python3
+    fi
+    skip_time=
+    for w in "${works[@]}"; do [ -z "${rss_only[$w]:-}" ] || skip_time+=${skip_time:+,}$w; done
+    # the ratios are to mimalloc, or to mimalloc3 if mimalloc was not measured
+    chart_base=
+    for b in "${bases[@]}"; do
+      if [[ " ${allocs[*]} " == *" $b "* ]]; then chart_base=$b; break; fi
+    done
+    if [ -z "$py" ]; then
+      note "no chart: matplotlib is not available (Debian: apt-get install python3-matplotlib)"
+    elif [ -z "$chart_base" ]; then
+      note "no chart: it shows ratios to mimalloc or mimalloc3, and neither was measured"
+    elif "$py" "$here/chart.py" -i "$results" -o "$chart" --baseline "$chart_base" ${skip_time:+--no-time "$skip_time"} \
+           --title "bench/run.sh$([ $quick = 1 ] && echo " --quick"), $rounds round(s), $(date -u '+%Y-%m-%d')" >&2; then
+      note "chart written to $chart"
+    else
+      note "no chart: bench/chart.py failed"
+    fi
+  fi
 fi
