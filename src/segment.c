@@ -23,6 +23,14 @@
 
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
 
+/* A new owner (0: abandoned): the segment's id (release: a freeing thread
+   that sees it, acquire, sees the segment as its owner left it) and every
+   descriptor's free fast-path id with it (types.h, mi_page_t.xfast_tid). */
+static void mi_segment_set_thread_id(mi_segment_t* segment, uintptr_t tid) {
+  mi_atomic_store_release(&segment->xthread_id, tid);
+  for (size_t i = 0; i < segment->capacity; i++) mi_page_fast_tid_update(&segment->pages[i]);
+}
+
 /* ---------------------------------------------------------------------------
    Queues of segments with free pages (owner only)
 --------------------------------------------------------------------------- */
@@ -155,7 +163,8 @@ static size_t mi_segment_info_size(size_t capacity) {
      cookie == segment ^ _mi_segment_cookie; the segment map holds its
        page shift (the free fast path finds the page with it)
      geometry of its kind: capacity, page_shift, segment_size, segment_info_size
-     descriptor i: segment_idx == i; in use <=> not MI_PAGE_UNUSED, except
+     descriptor i: segment_idx == i; xfast_tid == (xflags == 0 ? xthread_id
+       : 0) (the free fast path's one test); in use <=> not MI_PAGE_UNUSED, except
        continuation slices; free: no blocks, no lists, no heap, no links;
        in use: used <= capacity <= reserved
      sliced: slice 0 (the header) is in slice_map and no page; a span [i, i+n)
@@ -347,6 +356,15 @@ bool _mi_segment_is_valid(const mi_segment_t* segment) {
     return _mi_message_invalid("segment", segment, "abandoned (tld == NULL): xthread_id == 0, abandoned == used > 0 (xthread_id %#zx, used %zu, abandoned %zu)",
                                (size_t)tid, segment->used, segment->abandoned);
   }
+  /* after the owner: a wrong xthread_id is reported as such */
+  for (size_t i = 0; i < segment->capacity; i++) {
+    mi_page_t* page = (mi_page_t*)&segment->pages[i];
+    const uintptr_t fast_tid = mi_atomic_load_relaxed(&page->xfast_tid);
+    if (fast_tid != (mi_atomic_load_relaxed(&page->xflags) == 0 ? tid : 0)) {
+      return _mi_message_invalid("segment", segment, "pages[%zu].xfast_tid == (xflags == 0 ? xthread_id : 0) (%#zx, flags %#x)", i,
+                                 (size_t)fast_tid, (unsigned)mi_atomic_load_relaxed(&page->xflags));
+    }
+  }
   if (segment->memid.arena_idx != 0 && !_mi_arena_range_is_valid(segment, segment->segment_size, &segment->memid)) return false;
   return true;
 }
@@ -447,7 +465,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
     mi_page_set_flag(&segment->pages[i], MI_PAGE_UNUSED, true);
   }
   segment->dirty_mask = (memid.is_zero || kind == MI_PAGE_HUGE ? 0 : mi_slice_mask(0, capacity) & ~segment->slice_map);
-  mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());
+  mi_segment_set_thread_id(segment, _mi_thread_id());
   _mi_segment_map_allocated_at(segment, segment->page_shift);
   tld->segments.count++;
   _mi_stats_increase(&_mi_stats.segments, 1);
@@ -855,7 +873,7 @@ static void mi_abandoned_link(mi_segment_t* segment) {
   else subproc->abandoned_first = segment;
   subproc->abandoned_last = segment;
   mi_atomic_store_relaxed(&subproc->xabandoned_count, mi_atomic_load_relaxed(&subproc->xabandoned_count) + 1);
-  mi_atomic_store_release(&segment->xthread_id, 0);
+  mi_segment_set_thread_id(segment, 0);
   mi_assert_expensive(mi_abandoned_is_linked(segment));
   _mi_prim_unlock(MI_LOCK_ABANDONED);
 }
@@ -906,7 +924,7 @@ static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
   while (segment != NULL && !mi_segment_is_suitable(segment, heap)) segment = segment->next;
   if (segment != NULL) {
     mi_abandoned_unlink(segment);
-    mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());
+    mi_segment_set_thread_id(segment, _mi_thread_id());
   }
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   return segment;
@@ -1024,7 +1042,7 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
   const bool on_list = (mi_atomic_load_acquire(&segment->xthread_id) == 0);
   if (on_list) {
     mi_abandoned_unlink(segment);
-    mi_atomic_store_release(&segment->xthread_id, _mi_thread_id());   /* as in mi_abandoned_pop */
+    mi_segment_set_thread_id(segment, _mi_thread_id());   /* as in mi_abandoned_pop */
   }
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   if (!on_list) return false;

@@ -357,9 +357,16 @@ static inline bool mi_page_immediate_available(const mi_page_t* page) { return p
 static inline bool mi_page_has_flag(const mi_page_t* page, uint8_t flag) {
   return (mi_atomic_load_relaxed(&((mi_page_t*)page)->xflags) & flag) != 0;
 }
+/* Keep xfast_tid == (xflags == 0 ? segment owner : 0): after a flag or the
+   segment's owner changed (types.h). */
+static inline void mi_page_fast_tid_update(mi_page_t* page) {
+  const uintptr_t tid = mi_atomic_load_relaxed(&_mi_ptr_segment(page)->xthread_id);
+  mi_atomic_store_relaxed(&page->xfast_tid, mi_atomic_load_relaxed(&page->xflags) == 0 ? tid : 0);
+}
 static inline void mi_page_set_flag(mi_page_t* page, uint8_t flag, bool on) {   /* owner only */
   const uint8_t flags = mi_atomic_load_relaxed(&page->xflags);
   mi_atomic_store_relaxed(&page->xflags, (uint8_t)(on ? (flags | flag) : (flags & ~flag)));
+  mi_page_fast_tid_update(page);
 }
 static inline bool mi_page_is_full(const mi_page_t* page) { return mi_page_has_flag(page, MI_PAGE_IN_FULL); }
 static inline void mi_page_set_in_full(mi_page_t* page, bool in_full) { mi_page_set_flag(page, MI_PAGE_IN_FULL, in_full); }
@@ -487,9 +494,11 @@ static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, bool ze
   return block;
 }
 
-/* Pop a block from a page: the malloc fast path. When `free` is empty the
-   blocks the owner freed since (local_free) are taken in one step, so
-   steady-state reuse never needs the slow path (_mi_alloc_generic). */
+/* Pop a block from a page: the malloc fast path. The owner's frees go onto
+   `free` itself, so steady-state reuse never leaves this path; when `free`
+   is empty, blocks collected from other threads' frees (local_free) are
+   taken in one step. Owner frees once went to local_free, and a free/malloc
+   rotation paid 5 instructions a pair to move them (doc/benchmarks.md). */
 static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
   mi_block_t* block = page->free;
   if (mi_unlikely(block == NULL)) {
@@ -504,8 +513,8 @@ static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, siz
    checks (free.c), or the owner taking a delayed free (page.c). */
 static inline void mi_page_free_block_local(mi_page_t* page, mi_block_t* block) {
   mi_assert_internal(page->used > 0);
-  mi_block_set_next(page, block, page->local_free);
-  page->local_free = block;
+  mi_block_set_next(page, block, page->free);
+  page->free = block;
   if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
   else if (mi_unlikely(mi_page_is_full(page))) _mi_page_unfull(page);
 }
@@ -528,16 +537,16 @@ static inline void _mi_free_inline(void* p) {
     return;
   }
   mi_segment_t* const segment = _mi_ptr_segment(p);
-  const uintptr_t tid = mi_atomic_load_relaxed(&segment->xthread_id);
   /* as _mi_segment_slice_of, with the shift the map gave (no segment load);
-     a continuation slice has has_aligned set: slow path */
+     a continuation slice has has_aligned set, so xfast_tid 0: slow path */
   mi_page_t* const page = (mi_page_t*)&segment->pages[((uintptr_t)p & MI_SEGMENT_MASK) >> shift];
   mi_block_t* const block = (mi_block_t*)p;
-  if (mi_likely(_mi_thread_id() == tid && mi_atomic_load_relaxed(&page->xflags) == 0 && MI_DEBUG < 2 &&
+  /* our page, in use, not full, no aligned blocks: one load (types.h) */
+  if (mi_likely(_mi_thread_id() == mi_atomic_load_relaxed(&page->xfast_tid) && MI_DEBUG < 2 &&
                 !mi_block_looks_free(page, block))) {
     mi_track_free(p);
-    mi_block_set_next(page, block, page->local_free);
-    page->local_free = block;
+    mi_block_set_next(page, block, page->free);
+    page->free = block;
     /* the last block: retire the page, unless it is retired already (then
        its countdown just runs on); by pointer, to keep the page address
        off the fast path */

@@ -138,8 +138,11 @@ typedef struct mi_page_node_s {
 
    Three free lists, so that the malloc and same-thread free fast paths need
    no atomic operation:
-     free         blocks ready to allocate          (owner only)
-     local_free   blocks freed by the owner          (owner only)
+     free         blocks ready to allocate, and the  (owner only)
+                  blocks the owner frees (pushed on
+                  at once: LIFO reuse, and malloc's
+                  fast path never has to switch lists)
+     local_free   blocks collected from xthread_free (owner only)
      xthread_free blocks freed by other threads      (any thread; CAS push,
                   owner takes all with one exchange)
    Invariants (owner's view, at any point between operations; checked by
@@ -156,6 +159,8 @@ typedef struct mi_page_node_s {
        block of the page is on the heap's delayed-free list (the freeing
        thread put it there first; _mi_heap_is_valid checks this one)
      xheap == NULL (abandoned)  =>  in no queue, MI_NEVER_DELAYED_FREE
+     xfast_tid == (xflags == 0 ? segment's xthread_id : 0)  (whenever the
+       owner is not between the two stores of mi_page_set_flag)
    Writers: segment_* fields by the segment owner at page claim/release;
    xheap by the owner (release), read by freeing threads (acquire);
    xthread_free by anyone (CAS release) and the owner (exchange acq_rel).
@@ -184,6 +189,12 @@ typedef struct mi_page_s {
 #endif
   mi_atomic(uintptr_t) xthread_free;  /* mi_block_t* | mi_delayed_t in the low 2 bits */
   mi_atomic(uintptr_t) xheap;         /* mi_heap_t* of the owner heap, 0 when abandoned */
+  /* the thread whose frees into this page may take the fast path: the
+     segment owner's id while no xflags bit is set, else 0, so the free fast
+     path tests owner and flags with one load (as mimalloc 3's page
+     xthread_id). Written by the segment's owner, or by the thread that
+     reclaims the segment, with its xthread_id (mi_page_fast_tid_update). */
+  mi_atomic(uintptr_t) xfast_tid;
   struct mi_page_s* next;        /* in its heap page queue */
   struct mi_page_s* prev;
   /* Runtime support (doc/embedding.md, "Runtime support"): set at page init

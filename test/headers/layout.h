@@ -25,7 +25,7 @@
 #define LAYOUT_FIELDS(F) \
   F(mi_page_t, segment_idx) F(mi_page_t, xflags) F(mi_page_t, slice_offset) F(mi_page_t, capacity) \
   F(mi_page_t, reserved) F(mi_page_t, used) F(mi_page_t, heap_tag) F(mi_page_t, xblock_size) \
-  F(mi_page_t, free) F(mi_page_t, local_free) F(mi_page_t, xthread_free) F(mi_page_t, xheap) \
+  F(mi_page_t, free) F(mi_page_t, local_free) F(mi_page_t, xthread_free) F(mi_page_t, xheap) F(mi_page_t, xfast_tid) \
   F(mi_page_t, next) F(mi_page_t, prev) \
   F(mi_memid_t, units) F(mi_memid_t, is_pinned) \
   F(mi_segment_t, memid) F(mi_segment_t, segment_size) F(mi_segment_t, cookie) F(mi_segment_t, used) \
@@ -79,9 +79,10 @@ static inline uint64_t layout_page_bits(void) {
   layout_page.is_zero_init = 0;
   layout_page.is_purged = 1;
   layout_page.retire_expire = 0x13;
-  mi_page_set_in_full(&layout_page, true);
-  mi_page_set_has_aligned(&layout_page, true);
-  mi_page_set_has_aligned(&layout_page, false);
+  /* the flags byte by hand: mi_page_set_flag also reads the page's segment
+     (xfast_tid), which this static descriptor does not have */
+  mi_atomic_store_relaxed(&layout_page.xflags, (uint8_t)(MI_PAGE_IN_FULL | MI_PAGE_HAS_ALIGNED));
+  mi_atomic_store_relaxed(&layout_page.xflags, (uint8_t)MI_PAGE_IN_FULL);
   layout_page.slice_offset = 0x5A;
   layout_page.capacity = 0x1234;
   const unsigned char* b = (const unsigned char*)&layout_page;

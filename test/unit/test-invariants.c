@@ -170,6 +170,15 @@ static void test_segment_small(mi_segment_t* segment, mi_page_t* page) {
   BROKEN("commit mask lacks a page in use", "commit_mask", _mi_segment_is_valid(segment),
          segment->commit_mask &= ~((uintptr_t)1 << page->segment_idx), segment->commit_mask = commit);
 
+  /* the free fast path's one test: a stale id would let a free skip the
+     full and aligned checks, or send the owner's frees to the slow path */
+  const uintptr_t fast_tid = mi_atomic_load_relaxed(&page->xfast_tid);
+  BROKEN("xfast_tid 0 on a page the owner may free into fast", "xfast_tid == (xflags == 0 ? xthread_id : 0)", _mi_segment_is_valid(segment),
+         mi_atomic_store_relaxed(&page->xfast_tid, 0), mi_atomic_store_relaxed(&page->xfast_tid, fast_tid));
+  const uint8_t flags = mi_atomic_load_relaxed(&page->xflags);
+  BROKEN("MI_PAGE_IN_FULL set, xfast_tid kept", "xfast_tid == (xflags == 0 ? xthread_id : 0)", _mi_segment_is_valid(segment),
+         mi_atomic_store_relaxed(&page->xflags, (uint8_t)(flags | MI_PAGE_IN_FULL)), mi_atomic_store_relaxed(&page->xflags, flags));
+
   const uintptr_t cookie = segment->cookie;
   BROKEN("cookie", "cookie", _mi_segment_is_valid(segment),
          segment->cookie ^= 0x10, segment->cookie = cookie);
@@ -362,14 +371,16 @@ int main(void) {
   CHECK(pthread_create(&t, NULL, allocate_and_exit, NULL) == 0);
   pthread_join(t, NULL);
 
-  /* one page with blocks on free, local_free and thread_free: 48-byte
+  /* one page with blocks on free, local_free and thread_free (local_free
+     holds the blocks collected from other threads' frees): 48-byte
      blocks are carved 4 KiB at a time, so 64 leave room on free */
   enum { N = 64 };
   void* small[N];
   for (size_t i = 0; i < N; i++) small[i] = mi_heap_malloc(heap, 48);
   mi_page_t* page = _mi_ptr_page(small[0]);
   CHECK(_mi_ptr_page(small[N - 1]) == page);
-  for (size_t i = 0; i < N / 4; i++) mi_free(small[i]);              /* local_free */
+  free_in_thread(&small[0], N / 4);      /* collected below into local_free (free is not empty) */
+  _mi_page_free_collect(page, false);
   free_in_thread(&small[N / 4], N / 4);                              /* thread_free */
 
   /* one page of each other kind (before the full page: the generic path
