@@ -246,7 +246,7 @@ static bool mi_heap_page_abandon_or_free(mi_heap_t* heap, mi_page_queue_t* pq, m
   _mi_page_free_collect(page, true);
   /* an empty page a PAGE_EMPTY hook keeps (its grace period runs) is
      abandoned empty: the reclaiming thread asks PAGE_SAFE_TO_FREE */
-  if (!mi_page_all_free(page) || !MI_HOOK_PAGE_EMPTY(page, pq, true)) _mi_page_abandon(page, pq);
+  if (!mi_page_all_free(page) || !MI_HOOK_PAGE_EMPTY(page, pq, false)) _mi_page_abandon(page, pq);
   return true;
 }
 

@@ -560,6 +560,7 @@ static void mi_segment_schedule_purge(mi_segment_t* segment, size_t idx, size_t 
 }
 
 static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld);
+static void mi_abandoned_purge(mi_subproc_t* subproc, bool force, uint32_t now);
 
 /* Purge the due rounds of the tld's segments (all if `force`; the longer
    rounds if the thread is `busy`), free empty sliced segments whose slices
@@ -577,6 +578,7 @@ static void mi_segments_purge(bool force, bool busy, uint32_t now, mi_tld_t* tld
     /* an empty sliced segment is kept for reuse until its slices are purged */
     if (s->used == 0 && (force || s->purge_expire == 0)) mi_segment_free(s, tld);
   }
+  mi_abandoned_purge(tld->segments.abandoned, force, now);
   _mi_arenas_collect(force);
 }
 
@@ -883,7 +885,7 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_assert_expensive(_mi_segment_is_valid(segment));
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
   if (queue != NULL) mi_segment_queue_remove(queue, segment);
-  mi_segment_purge_pages(segment, true, false, 0);   /* nobody would purge them later */
+  /* its purge rounds run on: with the next owner, or in mi_abandoned_purge */
   tld->segments.count--;
   segment->tld = NULL;
   mi_abandoned_link(segment);
@@ -928,6 +930,27 @@ static mi_segment_t* mi_abandoned_pop(mi_heap_t* heap) {
   }
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   return segment;
+}
+
+/* Abandoned segments keep their purge rounds, so a thread that takes one
+   over soon (a thread pool's next thread) reuses its free pages while they
+   are resident; exits once purged them, and bench-mstress's threads
+   faulted them all back in (doc/benchmarks.md). What nobody takes over is
+   purged here, as for a quiet owner, by any thread's collect: at most once
+   per purge_delay per sub-process. Under the lock nothing else touches a
+   listed segment's purge state or its free units. */
+static void mi_abandoned_purge(mi_subproc_t* subproc, bool force, uint32_t now) {
+  if (mi_atomic_load_relaxed(&subproc->xabandoned_count) == 0 || mi_abandoned_visiting) return;
+  const long delay = mi_option_get(mi_option_purge_delay);
+  uint32_t last = mi_atomic_load_relaxed(&subproc->xpurge_check);
+  if (!force && (delay < 0 || !_mi_os_clock_expired(last + (uint32_t)delay, now))) return;
+  if (!mi_atomic_cas_strong_acq_rel(&subproc->xpurge_check, &last, now)) return;   /* another thread does it */
+  _mi_prim_lock(MI_LOCK_ABANDONED);
+  for (mi_segment_t* s = subproc->abandoned_first; s != NULL; s = s->next) {
+    mi_segment_purge_pages(s, force, false, now);
+    mi_assert_expensive(_mi_segment_is_valid(s));
+  }
+  _mi_prim_unlock(MI_LOCK_ABANDONED);
 }
 
 /* Pages go to the thread's heap with their tag that may take them, else
@@ -1157,7 +1180,15 @@ bool _mi_segment_abandoned_visit(mi_subproc_t* subproc, int heap_tag, bool visit
   return ok;
 }
 
-/* Thread exit: pending purges of the thread's segments happen now. */
+/* Thread exit: the empty sliced segments kept for reuse go to the arena
+   (its purge delay runs on: the next thread's segment may be one of them);
+   the others are abandoned by now, and their purge rounds run on
+   (mi_abandoned_purge). */
 void _mi_segment_thread_collect(mi_tld_t* tld) {
-  _mi_segments_collect(true, tld);
+  mi_segment_t* next;
+  for (mi_segment_t* s = tld->segments.sliced_free.first; s != NULL; s = next) {
+    next = s->next;
+    if (s->used == 0) mi_segment_free(s, tld);
+  }
+  _mi_segments_collect(false, tld);
 }

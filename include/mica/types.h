@@ -391,6 +391,7 @@ typedef struct mi_subproc_s {
   mi_segment_t*        abandoned_last;    /* under MI_LOCK_ABANDONED */
   mi_atomic(uintptr_t) xabandoned_count;   /* written under the lock; read without it to peek */
   mi_atomic(uintptr_t) xthread_count;      /* threads added with mi_subproc_add_current_thread, still alive */
+  mi_atomic(uint32_t)  xpurge_check;       /* ms clock of the last purge of the list (segment.c, mi_abandoned_purge) */
 } mi_subproc_t;
 
 /* Arena descriptor; see src/arena.c for the protocol. All atomics are words
@@ -425,6 +426,7 @@ mi_static_assert(offsetof(struct mi_heap_s, xthread_delayed_free) % sizeof(uintp
 mi_static_assert(offsetof(mi_arena_t, xpurge_expire) % sizeof(uint32_t) == 0, "arena atomics are aligned");
 mi_static_assert(offsetof(mi_arena_t, xin_use) % sizeof(uintptr_t) == 0, "arena atomics are aligned");
 mi_static_assert(offsetof(mi_subproc_t, xabandoned_count) % sizeof(uintptr_t) == 0, "sub-process atomics are aligned");
+mi_static_assert(offsetof(mi_subproc_t, xpurge_check) % sizeof(uint32_t) == 0, "sub-process atomics are aligned");
 mi_static_assert(sizeof(mi_arena_t) % MI_CACHE_LINE == 0, "arena array elements stay aligned");
 mi_static_assert(sizeof(mi_stat_count_t) % sizeof(intptr_t) == 0, "stat counters are aligned");
 

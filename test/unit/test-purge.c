@@ -17,8 +17,16 @@
       10 ms rounds regardless, each burst was purged and faulted back in.
    6. A busy thread still returns what it leaves unused: 64 MiB freed, then
       400 ms of work in other pages; the 64 MiB must be gone from rss
-      (without an explicit collect). */
-#define _POSIX_C_SOURCE 200809L
+      (without an explicit collect).
+   7. Thread turnover (purge_delay 100 ms): a thread touches 32 MiB of
+      1 KiB blocks, frees all but one block per MiB and exits, so its
+      segments are abandoned with their free pages. They stay resident for
+      the next thread (an exit once purged them at once, and a pool's next
+      thread faulted them all back in: bench-mstress), which reuses them
+      with under a quarter of the first touch's page faults. What nobody
+      takes over is still returned: after that thread has exited too, a
+      collect in another thread 300 ms later must drop rss by 24 MiB. */
+#define _GNU_SOURCE   /* RUSAGE_THREAD */
 #include "mica.h"
 #include "test.h"
 
@@ -26,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -293,6 +302,77 @@ static void test_busy_returns_unused(void)
          high > low ? (high - low) / 1024 : 0);
 }
 
+/* Thread turnover (7): every block of 1 KiB in `turn_blocks`. */
+#define TURN_BLOCKS (32 * 1024)
+#define TURN_KEEP 1024   /* one block in 1024 (one per MiB) outlives its thread */
+static void* turn_blocks[TURN_BLOCKS];
+
+static long thread_minor_faults(void)
+{
+  struct rusage ru;
+  return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_minflt : 0;
+}
+
+/* Allocate and touch the blocks (or only those not kept, if `*arg` is
+   false), free all but the kept ones, return this thread's page faults
+   while it allocated. */
+static void* turn_thread(void* arg)
+{
+  const bool all = *(const bool*)arg;
+  const long f0 = thread_minor_faults();
+  for (size_t i = 0; i < TURN_BLOCKS; i++) {
+    if (!all && i % TURN_KEEP == 0) continue;
+    turn_blocks[i] = mi_malloc(1024);
+    CHECKF(turn_blocks[i] != NULL, "mi_malloc(1024) failed");
+    if (turn_blocks[i] != NULL) memset(turn_blocks[i], (int)(i & 0xff), 1024);
+  }
+  const long faults = thread_minor_faults() - f0;
+  for (size_t i = 0; i < TURN_BLOCKS; i++) {
+    if (i % TURN_KEEP == 0) continue;   /* the kept blocks */
+    mi_free(turn_blocks[i]);
+    turn_blocks[i] = NULL;
+  }
+  return (void*)(intptr_t)faults;
+}
+
+static long run_turn_thread(bool all)
+{
+  pthread_t t;
+  void* faults = NULL;
+  CHECKF(pthread_create(&t, NULL, &turn_thread, &all) == 0, "pthread_create failed");
+  pthread_join(t, &faults);
+  return (long)(intptr_t)faults;
+}
+
+static void test_thread_turnover(void)
+{
+  printf("purge_delay 100 ms, threads in turn: 32 MiB of 1 KiB blocks, one per MiB outlives its thread:\n");
+  mi_option_set(mi_option_purge_delay, 100);
+  mi_option_set(mi_option_purge_extend_delay, 1);
+  mi_option_set(mi_option_arena_purge_mult, 10);
+  mi_collect(true);
+  const size_t base = rss();
+  report("baseline", base, base);
+  const long first = run_turn_thread(true);
+  const size_t left = rss();
+  report("first thread exited, its segments abandoned", base, left);
+  CHECKF(left >= base + 24 * MiB, "the exiting thread's free pages were purged at its exit: rss only %zu KiB over baseline",
+         left > base ? (left - base) / 1024 : 0);
+  const long again = run_turn_thread(false);
+  printf("  first thread %ld page faults, the next thread %ld\n", first, again);
+  CHECKF(first > 0 && again * 4 < first, "the next thread faulted its predecessor's pages back in: %ld faults, first touch %ld",
+         again, first);
+  const size_t high = rss();
+  sleep_ms(300);
+  mi_collect(false);
+  const size_t low = rss();
+  report("both exited, after 300 ms, mi_collect(false)", base, low);
+  CHECKF(high >= low + 24 * MiB, "abandoned segments kept their free pages: rss dropped by only %zu KiB after the delay",
+         high > low ? (high - low) / 1024 : 0);
+  for (size_t i = 0; i < TURN_BLOCKS; i += TURN_KEEP) mi_free(turn_blocks[i]);
+  mi_collect(true);
+}
+
 int main(void)
 {
   CHECKF(rss() > 0, "cannot read /proc/self/statm");
@@ -303,5 +383,6 @@ int main(void)
   test_burst_reuse(10000);
   test_burst_reuse(1);
   test_busy_returns_unused();
+  test_thread_turnover();
   return test_report();
 }
