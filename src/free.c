@@ -70,9 +70,16 @@ static inline bool mi_free_mt_is_double(const mi_page_t* page, const mi_block_t*
    in use (a block of a freed large page freed again, or a wild pointer),
    before the page's blocks, or (MI_DEBUG >= 2) not at a block start. Any
    thread may ask: "in use" is read from the atomic flags byte (the
-   segment_in_use bit shares a byte with fields the owner writes). */
+   segment_in_use bit shares a byte with fields the owner writes). A page's
+   blocks start at its first unit, except where the segment header comes
+   first (the first medium page, a huge page; in a sliced segment the
+   header's slice is no page): so "before the blocks" is "in the header",
+   one compare instead of the page's start (_mi_segment_page_start). */
 static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
-  if (mi_page_has_flag(page, MI_PAGE_UNUSED) || mi_page_block_size(page) == 0 || (const uint8_t*)p < mi_page_start(page)) {
+  mi_assert_internal(mi_page_has_flag(page, MI_PAGE_UNUSED) ||
+                     (((const uint8_t*)p < mi_page_start(page)) == ((size_t)((const uint8_t*)p - (const uint8_t*)segment) < segment->segment_info_size)));
+  if (mi_page_has_flag(page, MI_PAGE_UNUSED) || mi_page_block_size(page) == 0 ||
+      (size_t)((const uint8_t*)p - (const uint8_t*)segment) < segment->segment_info_size) {
     _mi_message_error(EINVAL, "mi_free: invalid pointer %p (in no page in use: freed twice, or not a mica block)\n", p);
     return true;
   }
@@ -82,8 +89,6 @@ static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page
     _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
     return true;
   }
-#else
-  (void)segment;
 #endif
   return false;
 }
