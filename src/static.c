@@ -5,9 +5,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-/* C only: mi_new aborts where it would throw (src/alloc-new.h) */
-#undef MI_NEW_HANDLER_CXX
-#define MI_NEW_HANDLER_CXX 0
 #include "prim/prim.c"
 #include "options.c"
 #include "message.c"

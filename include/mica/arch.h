@@ -128,6 +128,15 @@
 
 #define MI_CACHE_LINE 64
 
+/* size_t is unsigned long on LP64 and on 31-bit s390, unsigned int on the
+   other 32-bit targets: the C++ ABI's mangled names spell it `m` or `j`
+   (src/override/override-new.c, which checks this with _Generic). */
+#if MI_INTPTR_SIZE == 8 || defined(__s390__)
+#define MI_SIZE_T_IS_LONG 1
+#else
+#define MI_SIZE_T_IS_LONG 0
+#endif
+
 /* ---- spin-wait hint --------------------------------------------------- */
 /* Used only inside bounded waits (see _mi_wait_while in internal.h), which
    fall back to sched_yield, so the hint only needs to be cheap and legal.

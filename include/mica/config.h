@@ -23,9 +23,6 @@
 #ifndef MI_TRACK_VALGRIND   /* 1: describe blocks to valgrind memcheck */
 #define MI_TRACK_VALGRIND 0
 #endif
-#ifndef MI_NEW_HANDLER_CXX  /* 1: mi_new calls std::new_handler and throws (src/alloc-new-handler.cpp) */
-#define MI_NEW_HANDLER_CXX 0
-#endif
 #ifndef MI_TSAN             /* 1: built for ThreadSanitizer (-fsanitize=thread): no debug fills, as in mimalloc */
 #define MI_TSAN 0
 #endif

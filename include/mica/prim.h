@@ -73,6 +73,13 @@ int  _mi_prim_vsnprintf(char* buf, size_t size, const char* fmt, va_list args);
 #define MI_PATH_MAX 4096
 bool _mi_prim_realpath(const char* fname, char* buf);
 
+/* The C++ runtime (libstdc++), if the process has loaded it, globally or
+   privately (a module opened with RTLD_LOCAL, as CPython opens C++
+   extensions): the address of `name` in it or its dependencies, never in
+   mica; NULL without one. Only a failing C++ `new` asks (alloc-new.c), so
+   libmica.so needs no C++ runtime of its own; may allocate. */
+void* _mi_prim_cxx_runtime_symbol(const char* name);
+
 /* Waiting: give up the CPU (after a short bounded spin). */
 void _mi_prim_thread_yield(void);
 

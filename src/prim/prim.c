@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 #include <sys/mman.h>
+#include <dlfcn.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -268,6 +269,18 @@ int _mi_prim_vsnprintf(char* buf, size_t size, const char* fmt, va_list args) {
 bool _mi_prim_realpath(const char* fname, char* buf) {
   _Static_assert(MI_PATH_MAX >= PATH_MAX, "realpath buffer is large enough");
   return realpath(fname, buf) != NULL;   /* with a buffer, realpath does not allocate */
+}
+
+/* RTLD_NOLOAD: a handle only to a libstdc++ that is loaded already (the
+   soname of GCC's runtime since GCC 3.4); dlsym with it looks in that
+   library and its dependencies. The one call here that may allocate: only
+   after a C++ `new` failed, with mica's malloc running and no lock held. */
+void* _mi_prim_cxx_runtime_symbol(const char* name) {
+  void* lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
+  if (lib == NULL) return NULL;
+  void* sym = dlsym(lib, name);
+  dlclose(lib);   /* drops the reference NOLOAD took: the library stays */
+  return sym;
 }
 
 void _mi_prim_thread_yield(void) {

@@ -105,7 +105,7 @@ check_names() {
     # by an inline or macro of an internal header
     if echo "$syms" | awk -v s="$sym" -v m="$mod" '$2 == "U" && $3 == s && $1 != m { found = 1 } END { exit !found }'; then pass
     elif grep -qw -- "$sym" <<< "$tests"; then pass
-    elif grep -lw -- "$sym" "$src"/src/*.c "$src"/src/*/*.c "$src"/src/*.cpp "$src"/src/*/*.cpp 2>/dev/null | grep -v "/$mod\.c" | grep . >/dev/null; then pass
+    elif { find "$src/src" \( -name '*.c' -o -name '*.cpp' \) -exec grep -lw -- "$sym" {} + || true; } | grep -v "/$mod\.c" | grep . >/dev/null; then pass
     elif grep -hw -- "$sym" "$src"/include/mica/*.h |
          grep -vE "^\s*(extern |mi_decl_[a-z]+ )*[A-Za-z_][A-Za-z_0-9]*[ *]+$sym\s*(\(.*\)|\[\]);" | grep . >/dev/null; then pass
     else fail "$sym ($mod) is used in its own file only: make it static"; fi
