@@ -153,7 +153,7 @@ static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool 
   mi_page_free_block_local(page, block);
 }
 
-static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
+static inline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
   page = _mi_page_resolve(page);
   if (mi_check_is_invalid_block(segment, page, p)) return;
   mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_block_start(page, p) : (mi_block_t*)p);
