@@ -17,8 +17,9 @@
 mi_static_assert(_Generic((size_t)0, unsigned long: 1, unsigned int: 0) == MI_SIZE_T_IS_LONG,
                  "MI_SIZE_T_IS_LONG (arch.h) names size_t's type: the mangled names below depend on it");
 
-/* The mangled names: N(new, m, suffix) is _Znwm<suffix> (`new`) on LP64;
-   std::align_val_t is St11align_val_t, const std::nothrow_t& RKSt9nothrow_t. */
+/* The mangled names: MI_CXX_NEW(w, suffix) is _Znwm<suffix> (`new`) on
+   LP64, _Znwj<suffix> on 32-bit; std::align_val_t is St11align_val_t,
+   const std::nothrow_t& is RKSt9nothrow_t. */
 #define MI_CXX_CAT_(a, b, c) a##b##c
 #define MI_CXX_CAT(a, b, c)  MI_CXX_CAT_(a, b, c)
 #if MI_SIZE_T_IS_LONG
@@ -52,16 +53,18 @@ mi_static_assert(_Generic((size_t)0, unsigned long: 1, unsigned int: 0) == MI_SI
   mi_export void MI_CXX_DELETE_SIZED(op, St11align_val_t)(void* p, size_t n, size_t al) { mi_free_size_aligned(p, n, al); } \
   mi_export void _Zd##op##PvSt11align_val_tRKSt9nothrow_t(void* p, size_t al, const void* tag) { (void)tag; mi_free_aligned(p, al); }
 
-/* declared first: -Wmissing-prototypes, and the names are the ABI's */
-#define MI_CXX_DECLARE(op) \
+/* declared first (-Wmissing-prototypes): the names are the ABI's */
+#define MI_CXX_DECLARE_NEW(op) \
   void* MI_CXX_NEW(op, )(size_t); void* MI_CXX_NEW(op, RKSt9nothrow_t)(size_t, const void*); \
-  void* MI_CXX_NEW(op, St11align_val_t)(size_t, size_t); void* MI_CXX_NEW(op, St11align_val_tRKSt9nothrow_t)(size_t, size_t, const void*); \
+  void* MI_CXX_NEW(op, St11align_val_t)(size_t, size_t); void* MI_CXX_NEW(op, St11align_val_tRKSt9nothrow_t)(size_t, size_t, const void*);
+#define MI_CXX_DECLARE_DELETE(op) \
   void _Zd##op##Pv(void*); void _Zd##op##PvRKSt9nothrow_t(void*, const void*); void MI_CXX_DELETE_SIZED(op, )(void*, size_t); \
   void _Zd##op##PvSt11align_val_t(void*, size_t); void MI_CXX_DELETE_SIZED(op, St11align_val_t)(void*, size_t, size_t); \
   void _Zd##op##PvSt11align_val_tRKSt9nothrow_t(void*, size_t, const void*);
-MI_CXX_DECLARE(w)
-MI_CXX_DECLARE(a)
-MI_CXX_DECLARE(l)
+MI_CXX_DECLARE_NEW(w)
+MI_CXX_DECLARE_NEW(a)
+MI_CXX_DECLARE_DELETE(l)
+MI_CXX_DECLARE_DELETE(a)
 
 MI_CXX_NEW_OPS(w)
 MI_CXX_NEW_OPS(a)
