@@ -25,7 +25,7 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   /* fast: the next free block of the size class happens to be aligned */
   if (size <= MI_SMALL_SIZE_MAX && alignment <= size) {
     mi_page_t* page = _mi_heap_get_free_small_page(heap, size);
-    if (page->free != NULL && (((uintptr_t)page->free + offset) & align_mask) == 0) {
+    if (!mi_page_free_is_empty(page) && (((uintptr_t)page->free + offset) & align_mask) == 0) {
       return mi_page_hand_out(page, page->free, zero);
     }
   }

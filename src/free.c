@@ -39,7 +39,7 @@ static bool mi_delayed_list_contains(const mi_page_t* page, const mi_block_t* bl
 static mi_decl_noinline bool mi_check_is_double_free(const mi_page_t* page, const mi_block_t* block) {
   /* acquire: the links of the blocks other threads pushed (release CAS) */
   const mi_block_t* tfree = mi_tf_block(mi_atomic_load_acquire(&((mi_page_t*)page)->xthread_free));
-  if (mi_list_contains(page, page->free, block) || mi_list_contains(page, page->local_free, block) ||
+  if (mi_list_contains(page, mi_page_free_first(page), block) || mi_list_contains(page, page->local_free, block) ||
       mi_list_contains(page, tfree, block) || mi_delayed_list_contains(page, block)) {
     _mi_message_error(EAGAIN, "double free detected of block %p with size %zu (the second free is ignored)\n",
                       (void*)block, mi_page_block_size(page));
@@ -48,8 +48,11 @@ static mi_decl_noinline bool mi_check_is_double_free(const mi_page_t* page, cons
   return false;
 }
 
+/* A block at a segment boundary (huge alignment) and its list end lie in
+   different segment units: its end link is tested apart. */
 static inline bool mi_free_is_double(const mi_page_t* page, const mi_block_t* block) {
-  return ((MI_DEBUG > 1 || mi_block_looks_free(page, block)) && mi_check_is_double_free(page, block));
+  return ((MI_DEBUG > 1 || mi_block_looks_free(page, block) || block->next == mi_link_encode(page, NULL)) &&
+          mi_check_is_double_free(page, block));
 }
 
 /* From a thread that does not own the page the walk reads the owner's

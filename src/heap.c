@@ -150,7 +150,7 @@ static bool mi_heap_page_destroy(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
   uint8_t free_map[MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE / 8 + 1];
   if (page->capacity <= sizeof(free_map) * 8) {
     memset(free_map, 0, sizeof(free_map));
-    for (mi_block_t* b = page->free; b != NULL; b = mi_block_next(page, b)) {
+    for (mi_block_t* b = mi_page_free_first(page); b != NULL; b = mi_block_next(page, b)) {
       const size_t i = (size_t)((uint8_t*)b - mi_page_start(page)) / bsize;
       free_map[i / 8] |= (uint8_t)(1 << (i % 8));
     }

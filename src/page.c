@@ -68,7 +68,7 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
   if (force || mi_page_thread_free(page) != NULL) mi_page_thread_free_collect(page);
   if (page->local_free == NULL) return;
   MI_HOOK_PAGE_REUSED(page);   /* blocks came back: some were handed out since the page was last empty */
-  if (page->free == NULL) {
+  if (mi_page_free_is_empty(page)) {
     page->free = page->local_free;
     page->local_free = NULL;
   } else if (force) {
@@ -358,7 +358,7 @@ void* _mi_page_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t hu
   _mi_page_delayed_free_partial(heap);
   mi_page_t* page = mi_find_page(heap, size, huge_alignment);
   if (mi_unlikely(page == NULL)) return NULL;
-  mi_block_t* block = page->free;
+  mi_block_t* block = mi_page_free_first(page);
   if (block == NULL) {   /* a found page has a block on one of its owner's lists */
     block = page->local_free;
     page->local_free = NULL;
@@ -422,7 +422,7 @@ bool _mi_page_visit(const mi_heap_t* heap, mi_page_t* page, bool visit_blocks, m
   const size_t map_words = (page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS;
   if (map_words > sizeof(free_map) / sizeof(free_map[0])) return false;
   memset(free_map, 0, map_words * sizeof(uintptr_t));
-  for (mi_block_t* b = page->free; b != NULL; b = mi_block_next(page, b)) {
+  for (mi_block_t* b = mi_page_free_first(page); b != NULL; b = mi_block_next(page, b)) {
     const size_t i = (size_t)((uint8_t*)b - mi_page_start(page)) / bsize;
     if (i < page->capacity) free_map[i / MI_INTPTR_BITS] |= (uintptr_t)1 << (i % MI_INTPTR_BITS);
   }
@@ -474,7 +474,9 @@ static bool mi_page_list_mark(const mi_page_t* page, const mi_block_t* list, con
   const size_t bsize = mi_page_block_size(page);
   const size_t area = (size_t)page->capacity * bsize;
   size_t n = 0;
+  const mi_block_t* last = NULL;
   for (const mi_block_t* b = list; b != NULL; b = mi_block_next(page, b)) {
+    last = b;
     const size_t ofs = (size_t)((uintptr_t)b - start);   /* below the start it wraps, so it is >= area */
     if (ofs >= area) {
       return _mi_message_invalid("page", page, "block %p on its %s list lies outside the carved area [%p, %p)",
@@ -492,6 +494,9 @@ static bool mi_page_list_mark(const mi_page_t* page, const mi_block_t* list, con
     }
     map[i / MI_INTPTR_BITS] |= bit;
     n++;
+  }
+  if (last != NULL && mi_block_next_raw(page, last) != mi_list_end(page)) {
+    return _mi_message_invalid("page", page, "the last block %p of its %s list links to the list end", (const void*)last, name);
   }
   *count = n;
   return true;
@@ -537,7 +542,10 @@ bool _mi_page_is_valid(const mi_page_t* page) {
   memset(map, 0, ((page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS) * sizeof(uintptr_t));
   size_t nfree, nlocal, nthread;
   const uintptr_t tfree = mi_atomic_load_acquire(&((mi_page_t*)page)->xthread_free);
-  if (!mi_page_list_mark(page, page->free, "free", map, &nfree)) return false;
+  if (page->capacity > 0 && page->free == NULL) {
+    return _mi_message_invalid("page", page, "free != NULL once blocks are carved (it holds the list end when empty)");
+  }
+  if (!mi_page_list_mark(page, mi_page_free_first(page), "free", map, &nfree)) return false;
   if (!mi_page_list_mark(page, page->local_free, "local_free", map, &nlocal)) return false;
   if (!mi_page_list_mark(page, mi_tf_block(tfree), "thread_free", map, &nthread)) return false;
   if ((size_t)page->used + nfree + nlocal != page->capacity) {

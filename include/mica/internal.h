@@ -353,7 +353,23 @@ static inline void mi_page_set_heap(mi_page_t* page, mi_heap_t* heap) {
   mi_atomic_store_release(&page->xheap, (uintptr_t)heap);
 }
 static inline bool mi_page_all_free(const mi_page_t* page) { return page->used == 0; }
-static inline bool mi_page_immediate_available(const mi_page_t* page) { return page->free != NULL; }
+/* The end of a free list. A link never encodes NULL: the last block of
+   every list links to the first byte of its segment, where no block starts
+   (the header is there), so each link of a free block, the last one too,
+   points into the block's own segment and mi_block_looks_free needs a
+   single test. page->free holds this end once its last block is handed out
+   (the fast path copies links unchanged); NULL, as in a zeroed descriptor,
+   means empty too. Other lists keep NULL heads: mi_block_next maps the end
+   back to NULL. */
+static inline mi_block_t* mi_list_end(const mi_page_t* page) { return (mi_block_t*)_mi_page_segment(page); }
+static inline bool mi_page_free_is_empty(const mi_page_t* page) {
+  return page->free == NULL || page->free == mi_list_end(page);
+}
+/* page->free as a list to walk: NULL-terminated */
+static inline mi_block_t* mi_page_free_first(const mi_page_t* page) {
+  return mi_page_free_is_empty(page) ? NULL : page->free;
+}
+static inline bool mi_page_immediate_available(const mi_page_t* page) { return !mi_page_free_is_empty(page); }
 static inline bool mi_page_has_flag(const mi_page_t* page, uint8_t flag) {
   return (mi_atomic_load_relaxed(&((mi_page_t*)page)->xflags) & flag) != 0;
 }
@@ -386,8 +402,8 @@ static inline mi_block_t* mi_page_thread_free(const mi_page_t* page) {
 /* ---- free-list links: the only place that reads or writes them ----------
    A free block's first word holds the link to the next one, always encoded,
    so a block on a free list can be told from a live one by its contents
-   (mi_block_looks_free): the link decodes to NULL or into the block's own
-   segment, which user data does only by rare chance (and malloc clears the
+   (mi_block_looks_free): the link decodes into the block's own segment
+   (the last one to the list end, mi_list_end), which user data does only by rare chance (and malloc clears the
    word when it hands a block out). That keeps a double free from putting a
    block on a list twice, in release builds too (see free.c).
    Release builds xor with a fixed odd constant: correctness never depends
@@ -400,13 +416,11 @@ static inline uintptr_t mi_rotl(uintptr_t x, uintptr_t s) {
 static inline uintptr_t mi_rotr(uintptr_t x, uintptr_t s) {
   s %= MI_INTPTR_BITS; return s == 0 ? x : ((x >> s) | (x << (MI_INTPTR_BITS - s)));
 }
-/* the page's own address stands for NULL, so an end of list is keyed too */
-static inline mi_block_t* mi_link_decode(const mi_page_t* page, mi_encoded_t link) {
-  mi_block_t* b = (mi_block_t*)(mi_rotr(link - page->keys[0], page->keys[0]) ^ page->keys[1]);
-  return (b == (const mi_block_t*)page ? NULL : b);
+static inline mi_block_t* mi_link_decode_raw(const mi_page_t* page, mi_encoded_t link) {
+  return (mi_block_t*)(mi_rotr(link - page->keys[0], page->keys[0]) ^ page->keys[1]);
 }
-static inline mi_encoded_t mi_link_encode(const mi_page_t* page, const mi_block_t* next) {
-  return mi_rotl((uintptr_t)(next == NULL ? (const void*)page : (const void*)next) ^ page->keys[1], page->keys[0]) + page->keys[0];
+static inline mi_encoded_t mi_link_encode_raw(const mi_page_t* page, const mi_block_t* next) {
+  return mi_rotl((uintptr_t)next ^ page->keys[1], page->keys[0]) + page->keys[0];
 }
 #else
 /* The upper 32 bits set: a link xor the key is never a user-space address,
@@ -417,13 +431,21 @@ static inline mi_encoded_t mi_link_encode(const mi_page_t* page, const mi_block_
 #else
 #define MI_LINK_KEY ((uintptr_t)0xd21f6e5bUL)
 #endif
-static inline mi_block_t* mi_link_decode(const mi_page_t* page, mi_encoded_t link) {
+static inline mi_block_t* mi_link_decode_raw(const mi_page_t* page, mi_encoded_t link) {
   (void)page; return (mi_block_t*)(link ^ MI_LINK_KEY);
 }
-static inline mi_encoded_t mi_link_encode(const mi_page_t* page, const mi_block_t* next) {
+static inline mi_encoded_t mi_link_encode_raw(const mi_page_t* page, const mi_block_t* next) {
   (void)page; return (mi_encoded_t)next ^ MI_LINK_KEY;
 }
 #endif
+/* NULL in, NULL out: the list end (mi_list_end) in between */
+static inline mi_block_t* mi_link_decode(const mi_page_t* page, mi_encoded_t link) {
+  mi_block_t* const b = mi_link_decode_raw(page, link);
+  return (b == mi_list_end(page) ? NULL : b);
+}
+static inline mi_encoded_t mi_link_encode(const mi_page_t* page, const mi_block_t* next) {
+  return mi_link_encode_raw(page, next == NULL ? mi_list_end(page) : next);
+}
 
 static inline mi_block_t* mi_block_next(const mi_page_t* page, const mi_block_t* block) {
   mi_track_mem_defined(block, sizeof(mi_block_t));
@@ -436,18 +458,34 @@ static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, c
   block->next = mi_link_encode(page, next);
   mi_track_mem_noaccess(block, sizeof(mi_block_t));
 }
+/* The fast paths' page->free link, copied as it is: a block or the end
+   (never NULL: page->free is NULL only before the first extend) */
+static inline mi_block_t* mi_block_next_raw(const mi_page_t* page, const mi_block_t* block) {
+  mi_track_mem_defined(block, sizeof(mi_block_t));
+  mi_block_t* next = mi_link_decode_raw(page, block->next);
+  mi_track_mem_noaccess(block, sizeof(mi_block_t));
+  return next;
+}
+static inline void mi_block_set_next_raw(const mi_page_t* page, mi_block_t* block, const mi_block_t* next) {
+  mi_assert_internal(next != NULL);
+  mi_track_mem_undefined(block, sizeof(mi_block_t));
+  block->next = mi_link_encode_raw(page, next);
+  mi_track_mem_noaccess(block, sizeof(mi_block_t));
+}
 
 /* Could `block` (being freed, so still the user's) be on a free list of
-   `page`? True for every block that is; for a live block only if its first
+   `page`? True for every block that is (but a block at a segment boundary,
+   which huge alignment places: its page never takes the fast path, and
+   free.c also tests for the end link); for a live block only if its first
    word happens to decode like a link. Cheap: one load the free writes
    anyway. A true answer is confirmed by a list walk (free.c). */
 static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
   mi_track_mem_defined(block, sizeof(mi_block_t));   /* the user may never have written it */
   const mi_encoded_t link = block->next;
-  if (link == mi_link_encode(page, NULL)) return true;   /* a list's last block */
 #if MI_SECURE
-  return ((((uintptr_t)mi_link_decode(page, link) ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == 0);
+  return ((((uintptr_t)mi_link_decode_raw(page, link) ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == 0);
 #else
+  (void)page;
   /* the decode folded in, as a signed shift: the key's shifted high bits
      stay a small immediate (gcc compares a logical shift with a 64-bit
      constant that costs one more instruction) */
@@ -476,7 +514,7 @@ static inline void mi_debug_fill(const mi_page_t* page, void* block, int byte, s
 /* Hand out `block`, the head of the page's `free` list. No lock, no atomic
    operation. */
 static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, bool zero) {
-  page->free = mi_block_next(page, block);
+  page->free = mi_block_next_raw(page, block);
   page->used++;
   if (mi_likely(!zero) || (page->is_zero_init && page->reserved == 1)) {
     /* no stale link, so a later free cannot take the block for a free one
@@ -501,7 +539,9 @@ static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, bool ze
    rotation paid 5 instructions a pair to move them (doc/benchmarks.md). */
 static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
   mi_block_t* block = page->free;
-  if (mi_unlikely(block == NULL)) {
+  /* empty: NULL or the list end. A small page has no block at a segment
+     boundary, so one test of the low bits tells both (mi_list_end) */
+  if (mi_unlikely(((uintptr_t)block & MI_SEGMENT_MASK) == 0)) {
     block = page->local_free;
     if (mi_unlikely(block == NULL)) return _mi_alloc_generic(heap, size, zero, 0);
     page->local_free = NULL;
@@ -545,7 +585,7 @@ static inline void _mi_free_inline(void* p) {
   if (mi_likely(_mi_thread_id() == mi_atomic_load_relaxed(&page->xfast_tid) && MI_DEBUG < 2 &&
                 !mi_block_looks_free(page, block))) {
     mi_track_free(p);
-    mi_block_set_next(page, block, page->free);
+    mi_block_set_next_raw(page, block, page->free);
     page->free = block;
     /* the last block: retire the page, unless it is retired already (then
        its countdown just runs on); by pointer, to keep the page address

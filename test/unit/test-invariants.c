@@ -92,7 +92,7 @@ static void* allocate_and_exit(void* arg) {
 /* ---- pages ----------------------------------------------------------------- */
 static void test_page(mi_heap_t* heap, mi_page_t* page) {
   expect_valid("page with three lists", _mi_page_is_valid(page));
-  if (page->free == NULL || mi_block_next(page, page->free) == NULL || page->local_free == NULL || mi_page_thread_free(page) == NULL) {
+  if (mi_page_free_is_empty(page) || mi_block_next(page, page->free) == NULL || page->local_free == NULL || mi_page_thread_free(page) == NULL) {
     CHECKF(false, "the page lacks blocks on all three lists (free %p, local %p, thread %p)",
            (void*)page->free, (void*)page->local_free, (void*)mi_page_thread_free(page));
     return;
@@ -121,6 +121,17 @@ static void test_page(mi_heap_t* heap, mi_page_t* page) {
   const mi_encoded_t link = second->next;
   BROKEN("cycle on free", "on two free lists", _mi_page_is_valid(page),
          mi_block_set_next(page, second, first), second->next = link);
+
+  /* a list that ends in NULL, not at the list end (mi_list_end): a double
+     free of its last block would look live to the free fast path */
+  mi_block_t* tail = page->local_free;
+  while (mi_block_next(page, tail) != NULL) tail = mi_block_next(page, tail);
+  const mi_encoded_t tail_link = tail->next;
+  BROKEN("local_free ends in NULL", "links to the list end", _mi_page_is_valid(page),
+         tail->next = mi_link_encode_raw(page, NULL), tail->next = tail_link);
+  mi_block_t* const free_head = page->free;
+  BROKEN("free NULL with blocks carved", "free != NULL once blocks are carved", _mi_page_is_valid(page),
+         page->free = NULL, page->free = free_head);
 
   /* a link that leaves the page */
   const mi_encoded_t link1 = first->next;
