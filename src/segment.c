@@ -562,22 +562,24 @@ static void mi_segment_schedule_purge(mi_segment_t* segment, size_t idx, size_t 
 static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld);
 static void mi_abandoned_purge(mi_subproc_t* subproc, bool force, uint32_t now);
 
-/* Purge the due rounds of the tld's segments (all if `force`; the longer
-   rounds if the thread is `busy`), free empty sliced segments whose slices
-   are purged, and collect the arenas. */
-static void mi_segments_purge(bool force, bool busy, uint32_t now, mi_tld_t* tld) {
-  for (mi_segment_t* s = tld->segments.medium_free.first; s != NULL; s = s->next) {
-    mi_segment_purge_pages(s, force, busy, now);
-    mi_assert_expensive(_mi_segment_is_valid(s));
-  }
+/* Purge the due rounds of the segments in `queue`; an empty segment is
+   kept for reuse until its units are purged, then freed. */
+static void mi_segment_queue_purge(mi_segment_queue_t* queue, bool force, bool busy, uint32_t now, mi_tld_t* tld) {
   mi_segment_t* next;
-  for (mi_segment_t* s = tld->segments.sliced_free.first; s != NULL; s = next) {
+  for (mi_segment_t* s = queue->first; s != NULL; s = next) {
     next = s->next;
     mi_segment_purge_pages(s, force, busy, now);
     mi_assert_expensive(_mi_segment_is_valid(s));
-    /* an empty sliced segment is kept for reuse until its slices are purged */
     if (s->used == 0 && (force || s->purge_expire == 0)) mi_segment_free(s, tld);
   }
+}
+
+/* Purge the due rounds of the tld's segments (all if `force`; the longer
+   rounds if the thread is `busy`), free empty segments whose units are
+   purged, and collect the arenas. */
+static void mi_segments_purge(bool force, bool busy, uint32_t now, mi_tld_t* tld) {
+  mi_segment_queue_purge(&tld->segments.medium_free, force, busy, now, tld);
+  mi_segment_queue_purge(&tld->segments.sliced_free, force, busy, now, tld);
   mi_abandoned_purge(tld->segments.abandoned, force, now);
   _mi_arenas_collect(force);
 }
@@ -745,7 +747,10 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
   size_t unit_idx, unit_count;
   mi_segment_page_clear(segment, page, &unit_idx, &unit_count);
-  if (segment->used == 0 && segment->page_kind != MI_PAGE_SLICED && !segment->dont_free) {
+  /* an empty medium or sliced segment stays for reuse (mi_segment_queue_purge):
+     freed at once, a producer's medium segment went back to the arena and
+     was made again 70 times in bench-prodcons */
+  if (segment->used == 0 && segment->page_kind == MI_PAGE_HUGE && !segment->dont_free) {
     mi_segment_free(segment, tld);
     return;
   }
@@ -1180,15 +1185,18 @@ bool _mi_segment_abandoned_visit(mi_subproc_t* subproc, int heap_tag, bool visit
   return ok;
 }
 
-/* Thread exit: the empty sliced segments kept for reuse go to the arena
+/* Thread exit: the empty segments kept for reuse go to the arena
    (its purge delay runs on: the next thread's segment may be one of them);
    the others are abandoned by now, and their purge rounds run on
    (mi_abandoned_purge). */
 void _mi_segment_thread_collect(mi_tld_t* tld) {
-  mi_segment_t* next;
-  for (mi_segment_t* s = tld->segments.sliced_free.first; s != NULL; s = next) {
-    next = s->next;
-    if (s->used == 0) mi_segment_free(s, tld);
+  mi_segment_queue_t* const queues[2] = { &tld->segments.medium_free, &tld->segments.sliced_free };
+  for (size_t q = 0; q < 2; q++) {
+    mi_segment_t* next;
+    for (mi_segment_t* s = queues[q]->first; s != NULL; s = next) {
+      next = s->next;
+      if (s->used == 0) mi_segment_free(s, tld);
+    }
   }
   _mi_segments_collect(false, tld);
 }

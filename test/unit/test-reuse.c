@@ -32,9 +32,17 @@
    Arena units (a segment each), first of all: huge blocks H1 and H2 of
    3 MiB, each its own segment; H1 is freed with purge_delay 0 (its unit is
    purged: clean), H2 with purging off (dirty, resident). H3 must take H2's
-   unit, not the lower, clean one a first fit takes. */
+   unit, not the lower, clean one a first fit takes.
+
+   Medium pages, in a fresh thread: a block of 64 KiB (a medium page, in a
+   medium segment of its own) is freed (and its page with it, by a collect)
+   and another allocated, 4 times: the
+   emptied segment is kept for the thread's next medium page, so one
+   segment is made in all. Freed when empty, it went back to the arena and
+   a new one was made each time (bench-prodcons made 72 for 2 producers). */
 #define _POSIX_C_SOURCE 200809L
 #include "mica.h"
+#include "mimalloc-stats.h"
 #include "test.h"
 
 #include <pthread.h>
@@ -126,6 +134,33 @@ static void* large_worker(void* arg)
 
 #define HUGE_BLOCK ((size_t)3 << 20)
 
+static size_t segments_made(void)
+{
+  mi_stats_t st;
+  memset(&st, 0, sizeof(st));
+  st.size = sizeof(st);
+  st.version = MI_STAT_VERSION;
+  return mi_stats_get(&st) ? (size_t)st.segments.total : 0;
+}
+
+static size_t medium_made;
+static void* medium_worker(void* arg)
+{
+  (void)arg;
+  mi_option_set(mi_option_purge_delay, 1000);   /* empty segments wait for their purge */
+  const size_t before = segments_made();
+  for (int i = 0; i < 4; i++) {
+    void* p = mi_malloc(64 * 1024);
+    CHECKF(p != NULL, "mi_malloc(64 KiB) failed");
+    if (p != NULL) memset(p, i, 64 * 1024);
+    mi_free(p);
+    mi_collect(false);   /* the retired page goes back to its segment */
+  }
+  medium_made = segments_made() - before;
+  mi_option_set(mi_option_purge_delay, -1);
+  return NULL;
+}
+
 static void test_arena_units(void)
 {
   void* h1 = mi_malloc(HUGE_BLOCK);
@@ -148,6 +183,7 @@ int main(void)
   mi_option_set(mi_option_purge_delay, -1);
   test_arena_units();
   pthread_t t;
+
   /* large first: its segment must be fresh from the arena, not one the
      small part gave back (memory not known zero counts as dirty) */
   CHECK(pthread_create(&t, NULL, large_worker, NULL) == 0);
@@ -184,5 +220,11 @@ int main(void)
   mi_free(first[0]);
   for (size_t i = FREED + 1; i < FIRST - TAIL; i++) mi_free(first[i]);
   for (size_t i = 0; i < SECOND; i++) mi_free(second[i]);
+
+  /* last: its segment goes back to the arena dirty, which the large part
+     above must not find there */
+  CHECK(pthread_create(&t, NULL, medium_worker, NULL) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECKF(medium_made == 1, "a thread that freed and allocated one medium block 4 times made %zu segments", medium_made);
   return test_report();
 }
