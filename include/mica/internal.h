@@ -447,17 +447,6 @@ static inline mi_encoded_t mi_link_encode(const mi_page_t* page, const mi_block_
   return mi_link_encode_raw(page, next == NULL ? mi_list_end(page) : next);
 }
 
-static inline mi_block_t* mi_block_next(const mi_page_t* page, const mi_block_t* block) {
-  mi_track_mem_defined(block, sizeof(mi_block_t));
-  mi_block_t* next = mi_link_decode(page, block->next);
-  mi_track_mem_noaccess(block, sizeof(mi_block_t));
-  return next;
-}
-static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, const mi_block_t* next) {
-  mi_track_mem_undefined(block, sizeof(mi_block_t));
-  block->next = mi_link_encode(page, next);
-  mi_track_mem_noaccess(block, sizeof(mi_block_t));
-}
 /* The fast paths' page->free link, copied as it is: a block or the end
    (never NULL: page->free is NULL only before the first extend) */
 static inline mi_block_t* mi_block_next_raw(const mi_page_t* page, const mi_block_t* block) {
@@ -471,6 +460,14 @@ static inline void mi_block_set_next_raw(const mi_page_t* page, mi_block_t* bloc
   mi_track_mem_undefined(block, sizeof(mi_block_t));
   block->next = mi_link_encode_raw(page, next);
   mi_track_mem_noaccess(block, sizeof(mi_block_t));
+}
+/* A list's links as a NULL-terminated list (the end mapped, mi_list_end) */
+static inline mi_block_t* mi_block_next(const mi_page_t* page, const mi_block_t* block) {
+  mi_block_t* const next = mi_block_next_raw(page, block);
+  return (next == mi_list_end(page) ? NULL : next);
+}
+static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, const mi_block_t* next) {
+  mi_block_set_next_raw(page, block, next == NULL ? mi_list_end(page) : next);
 }
 
 /* Could `block` (being freed, so still the user's) be on a free list of
