@@ -403,9 +403,10 @@ static inline mi_block_t* mi_page_thread_free(const mi_page_t* page) {
    A free block's first word holds the link to the next one, always encoded,
    so a block on a free list can be told from a live one by its contents
    (mi_block_looks_free): the link decodes into the block's own segment
-   (the last one to the list end, mi_list_end), which user data does only by rare chance (and malloc clears the
-   word when it hands a block out). That keeps a double free from putting a
-   block on a list twice, in release builds too (see free.c).
+   (the last one to the list end, mi_list_end), which user data does only
+   by rare chance (and malloc clears the word when it hands a block out).
+   That keeps a double free from putting a block on a list twice, in
+   release builds too (see free.c).
    Release builds xor with a fixed odd constant: correctness never depends
    on it (a look-alike only costs a list walk), and a constant needs no
    initialisation order. MI_SECURE uses per-page random keys and rotation. */
