@@ -293,8 +293,10 @@ void _mi_page_delayed_free_all(mi_heap_t* heap) {
 /* ---------------------------------------------------------------------------
    Finding a page with a free block (the generic path)
 --------------------------------------------------------------------------- */
-static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t block_size, size_t page_alignment) {
-  mi_page_t* page = _mi_segment_page_alloc(heap, block_size, page_alignment, heap->tld);
+/* NULL with *reclaimed set (when reclaimed is not NULL): abandoned
+   segments taken over brought a page of the size into pq instead. */
+static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t block_size, bool* reclaimed) {
+  mi_page_t* page = _mi_segment_page_alloc(heap, block_size, 0, reclaimed, heap->tld);
   if (page == NULL) return NULL;
   mi_page_init(heap, page, block_size);
   _mi_page_queue_push(heap, pq, page);
@@ -302,7 +304,10 @@ static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t blo
   return page;
 }
 
-static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) {
+/* The first page of pq with a free block (after collecting its frees, or
+   extending it), moved to the front; pages without room go to the full
+   queue on the way. NULL if there is none. */
+static mi_page_t* mi_page_queue_find_available(mi_heap_t* heap, mi_page_queue_t* pq) {
   mi_page_t* page = pq->first;
   while (page != NULL) {
     mi_page_t* next = page->next;
@@ -312,15 +317,25 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
     mi_page_to_full(page, pq);   /* no room: out of the way of later searches */
     page = next;
   }
-  if (page == NULL) {
-    MI_HOOK_HEAP_COLLECT(heap);   /* pages whose grace period is over */
-    _mi_page_collect_retired(heap, false);
-    page = mi_page_fresh(heap, pq, pq->block_size, 0);
-  } else {
+  if (page != NULL) {
     page->retire_expire = 0;
     MI_HOOK_PAGE_REUSED(page);
     _mi_page_queue_move_to_front(heap, pq, page);
     mi_assert_expensive(_mi_page_is_valid(page));   /* collected, maybe extended */
+  }
+  return page;
+}
+
+static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) {
+  mi_page_t* page = mi_page_queue_find_available(heap, pq);
+  if (page != NULL) return page;
+  MI_HOOK_HEAP_COLLECT(heap);   /* pages whose grace period is over */
+  _mi_page_collect_retired(heap, false);
+  bool reclaimed = false;
+  page = mi_page_fresh(heap, pq, pq->block_size, &reclaimed);
+  if (page == NULL && reclaimed) {
+    page = mi_page_queue_find_available(heap, pq);   /* a reclaimed page of this size */
+    if (page == NULL) page = mi_page_fresh(heap, pq, pq->block_size, NULL);
   }
   return page;
 }
@@ -331,7 +346,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
 static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment) {
   /* a zero-byte request still gets a block: a page area of size 0 has no room */
   const size_t block_size = (size == 0 ? MI_GRANULE_SIZE : _mi_align_up(size, MI_GRANULE_SIZE));
-  mi_page_t* page = _mi_segment_page_alloc(heap, block_size, page_alignment, heap->tld);
+  mi_page_t* page = _mi_segment_page_alloc(heap, block_size, page_alignment, NULL, heap->tld);
   if (page == NULL) return NULL;
   size_t page_size;
   (void)_mi_segment_page_start(_mi_page_segment(page), page, &page_size);

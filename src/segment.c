@@ -802,11 +802,29 @@ static mi_segment_t* mi_segment_queue_first_suitable(const mi_segment_queue_t* q
 
 static void mi_segments_try_abandon(mi_heap_t* heap, mi_tld_t* tld);
 
-static mi_page_t* mi_segment_medium_page_alloc(mi_heap_t* heap, mi_tld_t* tld) {
+/* What taking over abandoned segments brought: nothing; segments; or also
+   a page of the size a request wants, with room, in its heap. */
+typedef enum mi_reclaimed_e { MI_RECLAIMED_NONE, MI_RECLAIMED_SOME, MI_RECLAIMED_WANTED } mi_reclaimed_t;
+static mi_reclaimed_t mi_segments_reclaim(mi_heap_t* heap, bool try_all, size_t want_size, mi_tld_t* tld);
+
+/* A thread that needs a page and has no room takes over abandoned
+   segments first. If that brought a page of the size it wants, with a
+   free block, into its heap, the request is served there and claims no
+   page (NULL, *reclaimed set; mimalloc's "right page reclaimed"): new
+   threads of bench-mstress claimed fresh pages beside the pages they had
+   just reclaimed, and touched twice mimalloc's memory. */
+static bool mi_segments_reclaim_for(mi_heap_t* heap, size_t block_size, bool* reclaimed, mi_tld_t* tld) {
+  if (heap->no_reclaim) return false;
+  const mi_reclaimed_t r = mi_segments_reclaim(heap, false, (reclaimed != NULL ? block_size : 0), tld);
+  if (r == MI_RECLAIMED_WANTED) *reclaimed = true;
+  return (r != MI_RECLAIMED_NONE);
+}
+
+static mi_page_t* mi_segment_medium_page_alloc(mi_heap_t* heap, size_t block_size, bool* reclaimed, mi_tld_t* tld) {
   mi_segment_queue_t* queue = &tld->segments.medium_free;
   mi_segment_t* segment = mi_segment_queue_first_suitable(queue, heap);
-  if (segment == NULL && !heap->no_reclaim) {
-    _mi_segment_try_reclaim_abandoned(heap, false, tld);
+  if (segment == NULL && mi_segments_reclaim_for(heap, block_size, reclaimed, tld)) {
+    if (reclaimed != NULL && *reclaimed) return NULL;
     segment = mi_segment_queue_first_suitable(queue, heap);
   }
   if (segment == NULL) {
@@ -824,7 +842,7 @@ static mi_page_t* mi_segment_medium_page_alloc(mi_heap_t* heap, mi_tld_t* tld) {
    segments, where mi_segment_find_span says, else in a new one. Once a
    place is found, at most MI_SEGMENT_DIRTY_SCAN suitable segments are
    looked at (a thread may own thousands). */
-static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, mi_tld_t* tld) {
+static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, size_t block_size, bool* reclaimed, mi_tld_t* tld) {
   for (int attempt = 0; attempt < 2; attempt++) {
     mi_span_fit_t best = { NULL, 0, 0, 0 };
     size_t scanned = 0;
@@ -835,7 +853,8 @@ static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, mi_tld_t*
       if (++scanned >= MI_SEGMENT_DIRTY_SCAN && best.segment != NULL) break;
     }
     if (best.segment != NULL) return mi_segment_span_claim(best.segment, best.idx, count, tld);
-    if (attempt > 0 || heap->no_reclaim || !_mi_segment_try_reclaim_abandoned(heap, false, tld)) break;
+    if (attempt > 0 || !mi_segments_reclaim_for(heap, block_size, reclaimed, tld)) break;
+    if (reclaimed != NULL && *reclaimed) return NULL;
   }
   mi_segments_try_abandon(heap, tld);
   mi_segment_t* segment = mi_segment_alloc(0, 0, MI_PAGE_SLICED, heap, tld);
@@ -848,16 +867,19 @@ static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, mi_tld_t*
 }
 
 /* A fresh page for blocks of `block_size` (or one huge block aligned to
-   `page_alignment`). The page is claimed but not yet initialised. */
-mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, mi_tld_t* tld) {
+   `page_alignment`). The page is claimed but not yet initialised. With
+   `reclaimed`: NULL and *reclaimed true if taking over abandoned segments
+   brought a page of `block_size` with a free block into the heap's queue
+   instead (the caller takes its block from there). */
+mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, bool* reclaimed, mi_tld_t* tld) {
   mi_segments_collect_on_alloc(tld);
   if (page_alignment > MI_HUGE_ALIGN_MIN || block_size > MI_LARGE_OBJ_SIZE_MAX) {
     mi_segment_t* segment = mi_segment_alloc(block_size, page_alignment, MI_PAGE_HUGE, heap, tld);
     return (segment == NULL ? NULL : mi_segment_page_claim(segment, &segment->pages[0], tld));
   }
-  if (block_size > MI_MEDIUM_OBJ_SIZE_MAX) return mi_segment_span_alloc(heap, _mi_divide_up(block_size, MI_SLICE_SIZE), tld);
-  if (block_size <= MI_SMALL_OBJ_SIZE_MAX) return mi_segment_span_alloc(heap, 1, tld);
-  return mi_segment_medium_page_alloc(heap, tld);
+  if (block_size > MI_MEDIUM_OBJ_SIZE_MAX) return mi_segment_span_alloc(heap, _mi_divide_up(block_size, MI_SLICE_SIZE), block_size, reclaimed, tld);
+  if (block_size <= MI_SMALL_OBJ_SIZE_MAX) return mi_segment_span_alloc(heap, 1, block_size, reclaimed, tld);
+  return mi_segment_medium_page_alloc(heap, block_size, reclaimed, tld);
 }
 
 /* ---------------------------------------------------------------------------
@@ -961,8 +983,11 @@ static void mi_abandoned_purge(mi_subproc_t* subproc, bool force, uint32_t now) 
 /* Pages go to the thread's heap with their tag that may take them, else
    to `heap` (and take its tag). Empty pages are given back, unless
    `keep_empty` (a free is about to use the segment: a page that a double
-   free emptied stays in use, so that free is caught as one). */
-static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld, bool keep_empty) {
+   free emptied stays in use, so that free is caught as one). True if a
+   page of `want_size` blocks (0: none wanted) with a free block went to
+   `heap` itself. */
+static bool mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t* tld, bool keep_empty, size_t want_size) {
+  bool right = false;
   mi_assert(mi_atomic_load_relaxed(&segment->xthread_id) == _mi_thread_id());   /* taken under the lock */
   segment->tld = tld;
   tld->segments.count++;
@@ -983,6 +1008,7 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t*
       if (segment->used > 0) mi_segment_schedule_purge(segment, unit_idx, unit_count, false);
     } else {
       _mi_page_reclaim(target, page);
+      right = right || (target == heap && mi_page_block_size(page) == want_size && page->used < page->reserved);
     }
   }
   mi_assert(segment->abandoned == 0);
@@ -993,6 +1019,7 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap, mi_tld_t*
     if (queue != NULL && mi_segment_has_free(segment)) mi_segment_queue_push(queue, segment);
     mi_assert_expensive(_mi_segment_is_valid(segment));
   }
+  return right;
 }
 
 /* target_segments_per_thread: 0, or how many segments a thread should own
@@ -1002,17 +1029,21 @@ static size_t mi_segments_target(void) {
 }
 
 /* Take over abandoned segments: a few (max_segment_reclaim), or all. */
-bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld) {
+static mi_reclaimed_t mi_segments_reclaim(mi_heap_t* heap, bool try_all, size_t want_size, mi_tld_t* tld) {
   long max = (try_all ? LONG_MAX : mi_option_get_clamp(mi_option_max_segment_reclaim, 0, 1024));
   const size_t target = (try_all ? 0 : mi_segments_target());
-  bool any = false;
+  mi_reclaimed_t result = MI_RECLAIMED_NONE;
   while (max-- > 0 && (target == 0 || tld->segments.count < target)) {
     mi_segment_t* segment = mi_abandoned_pop(heap);
     if (segment == NULL) break;
-    mi_segment_reclaim(segment, heap, tld, false);
-    any = true;
+    if (mi_segment_reclaim(segment, heap, tld, false, want_size)) result = MI_RECLAIMED_WANTED;
+    else if (result == MI_RECLAIMED_NONE) result = MI_RECLAIMED_SOME;
   }
-  return any;
+  return result;
+}
+
+bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all, mi_tld_t* tld) {
+  return mi_segments_reclaim(heap, try_all, 0, tld) != MI_RECLAIMED_NONE;
 }
 
 /* Collect the blocks other threads freed into an abandoned segment taken
@@ -1047,7 +1078,7 @@ void _mi_segment_collect_abandoned(mi_heap_t* heap) {
     mi_segment_t* segment = mi_abandoned_pop(heap);
     if (segment == NULL) break;
     if (segment->page_kind != MI_PAGE_HUGE && mi_segment_abandoned_all_free(segment)) {
-      mi_segment_reclaim(segment, heap, heap->tld, false);   /* clears every page, then frees the segment */
+      (void)mi_segment_reclaim(segment, heap, heap->tld, false, 0);   /* clears every page, then frees the segment */
     } else {
       mi_abandoned_link(segment);
     }
@@ -1075,7 +1106,7 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
   _mi_prim_unlock(MI_LOCK_ABANDONED);
   if (!on_list) return false;
   /* every page stays in use: the freed block's page, and so the segment, stays */
-  mi_segment_reclaim(segment, heap, tld, true);
+  (void)mi_segment_reclaim(segment, heap, tld, true, 0);
   return true;
 }
 

@@ -127,7 +127,7 @@ bool       _mi_page_is_valid(const mi_page_t* page);   /* MI_DEBUG > 0 builds; r
 /* ---- segment.c ------------------------------------------------------ */
 extern mi_subproc_t _mi_segment_subproc_main;
 extern uintptr_t _mi_segment_cookie;   /* xor key of segment->cookie; set once by mi_process_init */
-mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, mi_tld_t* tld);
+mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, bool* reclaimed, mi_tld_t* tld);
 void       _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld);
 void       _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);
 uint8_t*   _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size);

@@ -39,7 +39,15 @@
    and another allocated, 4 times: the
    emptied segment is kept for the thread's next medium page, so one
    segment is made in all. Freed when empty, it went back to the arena and
-   a new one was made each time (bench-prodcons made 72 for 2 producers). */
+   a new one was made each time (bench-prodcons made 72 for 2 producers).
+
+   Reclaimed pages, last (after a collect that takes over what the threads
+   above left, so nothing else is abandoned): a thread allocates two 48-byte blocks, frees one and
+   exits, so its page (with room) is abandoned with its segment. The next
+   thread's first 48-byte request reclaims that segment, and must be served
+   from the reclaimed page, not from a new one: when the reclaim brought
+   the right page into the heap, mica went on to claim a fresh slice
+   (bench-mstress's new threads touched twice mimalloc's memory). */
 #define _POSIX_C_SOURCE 200809L
 #include "mica.h"
 #include "mimalloc-stats.h"
@@ -161,6 +169,37 @@ static void* medium_worker(void* arg)
   return NULL;
 }
 
+#define RECLAIM_BLOCK 48
+static void* reclaim_kept;
+static void* reclaim_next;
+static void* reclaim_leaver(void* arg)
+{
+  (void)arg;
+  reclaim_kept = mi_malloc(RECLAIM_BLOCK);
+  mi_free(mi_malloc(RECLAIM_BLOCK));
+  return NULL;   /* exits with reclaim_kept live: its page is abandoned */
+}
+static void* reclaim_taker(void* arg)
+{
+  (void)arg;
+  reclaim_next = mi_malloc(RECLAIM_BLOCK);
+  return NULL;
+}
+
+static void test_reclaimed_page(void)
+{
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, reclaim_leaver, NULL) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECK(pthread_create(&t, NULL, reclaim_taker, NULL) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECKF(reclaim_kept != NULL && reclaim_next != NULL, "48-byte allocations failed");
+  CHECKF(((uintptr_t)reclaim_next & ~(PAGE - 1)) == ((uintptr_t)reclaim_kept & ~(PAGE - 1)),
+         "a new thread's first block went to %p, not to the page it reclaimed (with %p)", reclaim_next, reclaim_kept);
+  mi_free(reclaim_kept);
+  mi_free(reclaim_next);
+}
+
 static void test_arena_units(void)
 {
   void* h1 = mi_malloc(HUGE_BLOCK);
@@ -226,5 +265,8 @@ int main(void)
   CHECK(pthread_create(&t, NULL, medium_worker, NULL) == 0);
   CHECK(pthread_join(t, NULL) == 0);
   CHECKF(medium_made == 1, "a thread that freed and allocated one medium block 4 times made %zu segments", medium_made);
+
+  mi_collect(true);   /* takes over what the threads above left, so only the next case's segment is abandoned */
+  test_reclaimed_page();
   return test_report();
 }
