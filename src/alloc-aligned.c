@@ -26,13 +26,16 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   if (size <= MI_SMALL_SIZE_MAX && alignment <= size) {
     mi_page_t* page = _mi_heap_get_free_small_page(heap, size);
     if (!mi_page_free_is_empty(page) && (((uintptr_t)page->free + offset) & align_mask) == 0) {
-      return mi_page_hand_out(page, page->free, zero);
+      return mi_page_hand_out(page, page->free, size, zero);
     }
   }
   /* every block of at least `alignment` bytes is aligned to it, up to
      MI_BLOCK_ALIGN_SIZE (see the size classes in types.h) */
   if (alignment <= MI_BLOCK_ALIGN_SIZE && (offset & align_mask) == 0) {
-    return _mi_alloc_zero(heap, (size < alignment ? alignment : size), zero);
+    if (size >= alignment) return _mi_alloc_zero(heap, size, zero);
+    void* p = _mi_alloc_zero(heap, alignment, zero);
+    if (p != NULL) mi_track_resize(p, size, alignment);   /* the program asked for `size` */
+    return p;
   }
   if (alignment > MI_HUGE_ALIGN_MIN) {
     if (offset != 0) {
@@ -48,13 +51,16 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   uint8_t* p = (uint8_t*)_mi_alloc_zero(heap, oversize, zero);
   if (p == NULL) return NULL;
   const size_t adjust = (alignment - (((uintptr_t)p + offset) & align_mask)) & align_mask;
-  if (adjust == 0) return p;
+  if (adjust == 0) {
+    mi_track_resize(p, size, oversize);   /* the program asked for `size` */
+    return p;
+  }
   uint8_t* aligned = p + adjust;
   mi_page_t* page = _mi_ptr_page(p);
   mi_assert_internal(adjust + size <= mi_page_block_size(page) && (((uintptr_t)aligned + offset) & align_mask) == 0);
   mi_page_set_has_aligned(page, true);
-  mi_track_free(p);
-  mi_track_malloc(aligned, mi_page_block_size(page) - adjust, zero);   /* all of the usable size */
+  mi_track_free(p, mi_page_block_size(page));
+  mi_track_malloc(aligned, size, mi_page_block_size(page) - adjust, zero);
   return aligned;
 }
 
@@ -93,12 +99,16 @@ static void* mi_heap_realloc_zero_aligned_at(mi_heap_t* heap, void* p, size_t ne
     return _mi_alloc_realloc_zero(heap, p, newsize, zero);   /* aligned by its class, as above */
   }
   if (p == NULL) return mi_aligned_at_generic(heap, newsize, alignment, offset, zero);
-  const size_t size = mi_usable_size(p);
+  const size_t size = _mi_alloc_usable_size(p, "mi_realloc_aligned");
   if (size == 0) return NULL;   /* invalid pointer, already reported */
-  if (newsize <= size && newsize >= size / 2 && (((uintptr_t)p + offset) & (alignment - 1)) == 0) return p;
+  if (newsize <= size && newsize >= size / 2 && (((uintptr_t)p + offset) & (alignment - 1)) == 0) {
+    mi_track_resize(p, newsize, size);
+    return p;
+  }
   void* newp = mi_aligned_at_generic(heap, newsize, alignment, offset, false);
   if (newp == NULL) return NULL;   /* `p` stays valid */
-  if (zero) _mi_alloc_zero_tail(newp, size);
+  if (zero) _mi_alloc_zero_tail(newp, size, newsize);
+  mi_track_resize(p, size, size);   /* the old block is read to its usable size (a checker saw less) */
   memcpy(newp, p, (newsize < size ? newsize : size));
   mi_free(p);
   return newp;

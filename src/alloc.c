@@ -112,25 +112,49 @@ static mi_decl_noinline void mi_invalid_pointer(const void* p, const char* func)
   _mi_message_error(EINVAL, "%s: invalid pointer %p (not allocated by mica, or already returned to the OS)\n", func, p);
 }
 
-size_t mi_usable_size(const void* p) {
+/* The usable size of a live block, or 0 for NULL or a pointer mica does
+   not know (reported). Asks nothing of a memory checker. */
+size_t _mi_alloc_usable_size(const void* p, const char* func) {
   if (p == NULL) return 0;
   const mi_segment_t* segment = _mi_ptr_segment(p);
-  if (mi_unlikely(!_mi_segment_is_known(segment))) { mi_invalid_pointer(p, "mi_usable_size"); return 0; }
+  if (mi_unlikely(!_mi_segment_is_known(segment))) { mi_invalid_pointer(p, func); return 0; }
   return _mi_page_usable_size(_mi_segment_page_of(segment, p), p);
+}
+
+/* A program may use all of the usable size it is told (malloc_usable_size
+   says so), so a checker that was given the requested size (MI_TRACK_ASAN)
+   is told the whole block is the program's now; unless the block is free
+   (the question itself is a use after free): then it stays poisoned. */
+size_t mi_usable_size(const void* p) {
+  const size_t size = _mi_alloc_usable_size(p, "mi_usable_size");
+#if MI_TRACK_ASAN
+  if (size > 0) {
+    const mi_page_t* page = _mi_ptr_page(p);
+    if (!mi_block_looks_free(page, _mi_page_block_start(page, p))) mi_track_resize(p, size, size);
+  }
+#endif
+  return size;
 }
 
 void* mi_expand(void* p, size_t newsize) {
   if (p == NULL) return NULL;
-  const size_t size = mi_usable_size(p);
+  const size_t size = _mi_alloc_usable_size(p, "mi_expand");
   if (newsize > size) return NULL;
+  mi_track_resize(p, newsize, size);
   return p;
 }
 
 /* rezalloc/recalloc: everything of the new block beyond the old usable
-   size, up to the new usable size, reads as zero. */
-void _mi_alloc_zero_tail(void* newp, size_t old_size) {
-  const size_t new_size = mi_usable_size(newp);
-  if (new_size > old_size) memset((uint8_t*)newp + old_size, 0, new_size - old_size);
+   size, up to the new usable size, reads as zero (a checker still sees
+   only the `newsize` bytes asked for). */
+void _mi_alloc_zero_tail(void* newp, size_t old_size, size_t newsize) {
+  (void)newsize;
+  const size_t new_size = _mi_alloc_usable_size(newp, "mi_rezalloc");
+  if (new_size > old_size) {
+    mi_track_mem_undefined((uint8_t*)newp + old_size, new_size - old_size);
+    memset((uint8_t*)newp + old_size, 0, new_size - old_size);
+    mi_track_resize(newp, newsize, new_size);
+  }
 }
 
 void* _mi_alloc_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero) {
@@ -143,11 +167,13 @@ void* _mi_alloc_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero
   }
   const size_t size = _mi_page_usable_size(_mi_segment_page_of(segment, p), p);
   if (newsize <= size && newsize >= size / 2 && newsize > 0) {
-    return p;   /* fits, and not much space would be wasted (tracked size stays the usable size) */
+    mi_track_resize(p, newsize, size);   /* fits, and not much space would be wasted */
+    return p;
   }
   void* newp = _mi_alloc_zero(heap, newsize, false);
   if (mi_unlikely(newp == NULL)) return NULL;   /* `p` stays valid */
-  if (zero) _mi_alloc_zero_tail(newp, size);
+  if (zero) _mi_alloc_zero_tail(newp, size, newsize);
+  mi_track_resize(p, size, size);   /* the old block is read to its usable size (a checker saw less) */
   memcpy(newp, p, (newsize < size ? newsize : size));
   mi_free(p);
   return newp;

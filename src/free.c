@@ -51,7 +51,7 @@ static mi_decl_noinline bool mi_check_is_double_free(const mi_page_t* page, cons
 /* A block at a segment boundary (huge alignment) and its list end lie in
    different segment units: its end link is tested apart. */
 static inline bool mi_free_is_double(const mi_page_t* page, const mi_block_t* block) {
-  return ((MI_DEBUG > 1 || mi_block_looks_free(page, block) || block->next == mi_link_encode(page, NULL)) &&
+  return ((MI_DEBUG > 1 || mi_block_looks_free(page, block) || mi_block_link_peek(block) == mi_link_encode(page, NULL)) &&
           mi_check_is_double_free(page, block));
 }
 
@@ -160,7 +160,7 @@ static inline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool 
   page = _mi_page_resolve(page);
   if (mi_check_is_invalid_block(segment, page, p)) return;
   mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_block_start(page, p) : (mi_block_t*)p);
-  mi_track_free(p);
+  mi_track_free(p, _mi_page_usable_size(page, p));
   if (mi_likely(local)) mi_free_block_local(page, block, true);
   else mi_free_block_mt(segment, page, block);
 }

@@ -155,7 +155,7 @@ static bool mi_heap_page_destroy(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
       free_map[i / 8] |= (uint8_t)(1 << (i % 8));
     }
     for (size_t i = 0; i < page->capacity; i++) {
-      if ((free_map[i / 8] & (1 << (i % 8))) == 0) mi_track_free(mi_page_start(page) + i * bsize);
+      if ((free_map[i / 8] & (1 << (i % 8))) == 0) mi_track_free(mi_page_start(page) + i * bsize, bsize);
     }
   }
 #endif

@@ -112,11 +112,16 @@ static void mi_page_extend_free(mi_page_t* page) {
 static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   mi_segment_t* segment = _mi_page_segment(page);
   size_t page_size;
-  (void)_mi_segment_page_start(segment, page, &page_size);
+  uint8_t* const start = _mi_segment_page_start(segment, page, &page_size);
   page->xblock_size = (segment->page_kind == MI_PAGE_HUGE ? MI_HUGE_BLOCK_SIZE : (uint32_t)block_size);
   const size_t reserved = page_size / block_size;
   page->reserved = (uint16_t)(reserved > UINT16_MAX ? UINT16_MAX : reserved);
   mi_assert_internal(page->reserved > 0);
+  /* a checker reports reads of blocks never handed out (a page's only
+     block is handed out at once, which tells the checker all of it: no
+     pass over a huge area) */
+  if (page->reserved > 1) mi_track_mem_noaccess(start, page_size);
+  (void)start;
 #if MI_SECURE
   page->keys[0] = _mi_random_next(&heap->random);
   page->keys[1] = _mi_random_next(&heap->random);
@@ -382,7 +387,7 @@ void* _mi_page_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t hu
     page->local_free = NULL;
   }
   mi_assert_internal(block != NULL);
-  void* p = mi_page_hand_out(page, block, zero);
+  void* p = mi_page_hand_out(page, block, size, zero);
   if (mi_unlikely(page->reserved == 1)) {
     /* large or huge: one block, handed out now; the page is full from here
        on, so a free from another thread reaches the owner (delayed free) */

@@ -445,8 +445,10 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
     if (!_mi_os_commit(segment, (size_t)1 << page_shift)) { _mi_arena_free_segment(segment, segment_size, memid); return NULL; }
   }
 
-  /* the memory may have been a freed block a checker marks inaccessible */
-  mi_track_mem_defined(segment, segment_size);
+  /* the header's memory may be one a checker marks inaccessible (a
+     caller's buffer given to mi_manage_os_memory); the page areas are
+     described as pages are made (mi_page_init) and blocks handed out */
+  mi_track_mem_defined(segment, info_size);
   memset((void*)segment, 0, (info_size < MI_SEGMENT_SIZE ? info_size : sizeof(mi_segment_t)));
   segment->memid = memid;
   segment->segment_size = segment_size;
@@ -489,6 +491,9 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   memid.is_committed = (segment->commit_mask == mi_slice_mask(0, segment->capacity));
   const size_t size = segment->segment_size;
   segment->cookie = 0;
+  /* no longer mica's blocks: whoever gets the memory next (another segment,
+     or any mapping once the OS has it back) must not find it poisoned */
+  mi_track_mem_undefined(segment, size);
   _mi_arena_free_segment(segment, size, memid);
 }
 

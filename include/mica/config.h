@@ -23,6 +23,9 @@
 #ifndef MI_TRACK_VALGRIND   /* 1: describe blocks to valgrind memcheck */
 #define MI_TRACK_VALGRIND 0
 #endif
+#ifndef MI_TRACK_ASAN       /* 1: poison free and never-allocated memory for AddressSanitizer (doc/security.md) */
+#define MI_TRACK_ASAN 0
+#endif
 #ifndef MI_TSAN             /* 1: built for ThreadSanitizer (-fsanitize=thread): no debug fills, as in mimalloc */
 #define MI_TSAN 0
 #endif
@@ -53,8 +56,11 @@
     (MI_OVERRIDE != 0 && MI_OVERRIDE != 1) || (MI_TRACK_VALGRIND != 0 && MI_TRACK_VALGRIND != 1)
 #error "MI_LIBC_MUSL, MI_THREAD_ID_TLS, MI_OVERRIDE and MI_TRACK_VALGRIND take 0 or 1"
 #endif
-#if (MI_EMBED != 0 && MI_EMBED != 1) || (MI_TSAN != 0 && MI_TSAN != 1)
-#error "MI_EMBED and MI_TSAN take 0 or 1"
+#if (MI_EMBED != 0 && MI_EMBED != 1) || (MI_TSAN != 0 && MI_TSAN != 1) || (MI_TRACK_ASAN != 0 && MI_TRACK_ASAN != 1)
+#error "MI_EMBED, MI_TSAN and MI_TRACK_ASAN take 0 or 1"
+#endif
+#if MI_TRACK_VALGRIND && MI_TRACK_ASAN
+#error "MI_TRACK_VALGRIND and MI_TRACK_ASAN: one memory checker at a time"
 #endif
 #if MI_EMBED && MI_OVERRIDE
 #error "MI_EMBED: an embedded allocator exports nothing, so MI_OVERRIDE must be 0"

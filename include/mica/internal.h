@@ -67,7 +67,8 @@ void   _mi_alloc_deferred_free(mi_heap_t* heap, bool force);
 void*  _mi_alloc_zero(mi_heap_t* heap, size_t size, bool zero);
 void*  _mi_alloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
 void*  _mi_alloc_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero);
-void   _mi_alloc_zero_tail(void* newp, size_t old_size);
+void   _mi_alloc_zero_tail(void* newp, size_t old_size, size_t newsize);
+size_t _mi_alloc_usable_size(const void* p, const char* func);
 
 /* ---- free.c: the slow paths of _mi_free_inline (below) --------------- */
 mi_decl_noinline mi_decl_cold void _mi_free_invalid(void* p);
@@ -477,9 +478,14 @@ static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, c
    free.c also tests for the end link); for a live block only if its first
    word happens to decode like a link. Cheap: one load the free writes
    anyway. A true answer is confirmed by a list walk (free.c). */
-static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
-  mi_track_mem_defined(block, sizeof(mi_block_t));   /* the user may never have written it */
+static inline mi_encoded_t mi_block_link_peek(const mi_block_t* block) {
+  mi_track_mem_defined(block, sizeof(mi_block_t));   /* the user may never have written it; or free */
   const mi_encoded_t link = block->next;
+  mi_track_mem_noaccess(block, sizeof(mi_block_t));  /* a live block: mi_track_free follows (or it is invalid) */
+  return link;
+}
+static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
+  const mi_encoded_t link = mi_block_link_peek(block);
 #if MI_SECURE
   return ((((uintptr_t)mi_link_decode_raw(page, link) ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == 0);
 #else
@@ -499,8 +505,9 @@ static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* 
    Both leave the block's first page->debug_offset bytes alone (the heap's
    debug_offset: a runtime's lock-free readers still look at them).
    Not for huge blocks (as in mimalloc: they may be gigabytes), nor under
-   ThreadSanitizer (MI_TSAN) or valgrind, which track the contents. */
-#define MI_DEBUG_FILL (MI_DEBUG >= 2 && !MI_TSAN && !MI_TRACK_VALGRIND)
+   ThreadSanitizer (MI_TSAN) or a memory checker (MI_TRACK_ENABLED), which
+   tracks the contents or poisons the block. */
+#define MI_DEBUG_FILL (MI_DEBUG >= 2 && !MI_TSAN && !MI_TRACK_ENABLED)
 #if MI_DEBUG_FILL
 static inline void mi_debug_fill(const mi_page_t* page, void* block, int byte, size_t offset) {
   const size_t size = mi_page_block_size(page);
@@ -509,9 +516,11 @@ static inline void mi_debug_fill(const mi_page_t* page, void* block, int byte, s
 }
 #endif
 
-/* Hand out `block`, the head of the page's `free` list. No lock, no atomic
-   operation. */
-static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, bool zero) {
+/* Hand out `block`, the head of the page's `free` list, for a request of
+   `size` bytes (what a memory checker lets the program touch). No lock, no
+   atomic operation. */
+static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, size_t size, bool zero) {
+  (void)size;
   page->free = mi_block_next_raw(page, block);
   page->used++;
   if (mi_likely(!zero) || (page->is_zero_init && page->reserved == 1)) {
@@ -526,7 +535,7 @@ static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, bool ze
     mi_track_mem_undefined(block, mi_page_block_size(page));
     memset(block, 0, mi_page_block_size(page));
   }
-  mi_track_malloc(block, mi_page_block_size(page), zero);
+  mi_track_malloc(block, size, mi_page_block_size(page), zero);
   return block;
 }
 
@@ -544,7 +553,7 @@ static inline void* _mi_page_malloc_inline(mi_heap_t* heap, mi_page_t* page, siz
     if (mi_unlikely(block == NULL)) return _mi_alloc_generic(heap, size, zero, 0);
     page->local_free = NULL;
   }
-  return mi_page_hand_out(page, block, zero);
+  return mi_page_hand_out(page, block, size, zero);
 }
 
 /* Free a block into its page's local list: the owner thread, after the
@@ -582,7 +591,7 @@ static inline void _mi_free_inline(void* p) {
   /* our page, in use, not full, no aligned blocks: one load (types.h) */
   if (mi_likely(_mi_thread_id() == mi_atomic_load_relaxed(&page->xfast_tid) && MI_DEBUG < 2 &&
                 !mi_block_looks_free(page, block))) {
-    mi_track_free(p);
+    mi_track_free(p, mi_page_block_size(page));
     mi_block_set_next_raw(page, block, page->free);
     page->free = block;
     /* the last block: retire the page, unless it is retired already (then

@@ -1,8 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* Telling memory checkers about mica's blocks. No-ops unless a checker is
-   selected at build time (MI_TRACK_VALGRIND). Every free-list read or write
-   of a block's first word is bracketed so memcheck does not see mica's own
-   accesses to freed blocks as errors. */
+   selected at build time: MI_TRACK_VALGRIND (memcheck) or MI_TRACK_ASAN
+   (AddressSanitizer, doc/security.md). Every read or write mica makes to a
+   free block (its link word, a zeroing, a double-free check) is bracketed,
+   so the checker does not see mica's own accesses as errors, also when
+   mica itself is compiled with -fsanitize=address.
+
+   mi_track_malloc(p, size, usable, zero)  a block is handed out: `size`
+       bytes were asked for, `usable` are the block's from `p` on
+   mi_track_resize(p, size, usable)   a live block now holds `size` of its
+       `usable` bytes (realloc in place; size == usable once the program
+       was told the usable size)
+   mi_track_free(p, usable)           the block at `p` is free
+   mi_track_mem_defined/undefined     mica is about to read / write memory
+   mi_track_mem_noaccess              ... and is done with it
+
+   memcheck is told the usable size at once (its client requests cannot
+   grow a block), so mi_track_resize is nothing to it. AddressSanitizer is
+   told the requested size: the rest of the block is poisoned, byte-exact
+   (its shadow records how many bytes of an 8-byte granule are
+   addressable, and blocks start granule-aligned), so a one-byte overflow
+   is reported. Asking for the usable size (mi_usable_size,
+   malloc_usable_size, the mi_u* forms) makes it all the program's. */
 #ifndef MICA_TRACK_H
 #define MICA_TRACK_H
 
@@ -12,18 +31,33 @@
 #include <valgrind/valgrind.h>
 #include <valgrind/memcheck.h>
 #define MI_TRACK_ENABLED 1
-#define mi_track_malloc(p,size,zero)     VALGRIND_MALLOCLIKE_BLOCK(p, size, 0 /*red zone*/, zero)
-#define mi_track_free(p)                 VALGRIND_FREELIKE_BLOCK(p, 0 /*red zone*/)
-#define mi_track_mem_defined(p,size)     VALGRIND_MAKE_MEM_DEFINED(p, size)
-#define mi_track_mem_undefined(p,size)   VALGRIND_MAKE_MEM_UNDEFINED(p, size)
-#define mi_track_mem_noaccess(p,size)    VALGRIND_MAKE_MEM_NOACCESS(p, size)
+#define mi_track_malloc(p,size,usable,zero) VALGRIND_MALLOCLIKE_BLOCK(p, usable, 0 /*red zone*/, zero)
+#define mi_track_resize(p,size,usable)      ((void)0)
+#define mi_track_free(p,usable)             VALGRIND_FREELIKE_BLOCK(p, 0 /*red zone*/)
+#define mi_track_mem_defined(p,size)        VALGRIND_MAKE_MEM_DEFINED(p, size)
+#define mi_track_mem_undefined(p,size)      VALGRIND_MAKE_MEM_UNDEFINED(p, size)
+#define mi_track_mem_noaccess(p,size)       VALGRIND_MAKE_MEM_NOACCESS(p, size)
+#elif MI_TRACK_ASAN
+#include <sanitizer/asan_interface.h>
+#define MI_TRACK_ENABLED 1
+/* unpoison [p, p+size), poison [p+size, p+usable): both, whatever the
+   granule held before (unpoisoning alone never shrinks a granule) */
+#define mi_track_resize(p,size,usable) \
+  (__asan_unpoison_memory_region((p), (size)), \
+   __asan_poison_memory_region((const char*)(p) + (size), (usable) - (size)))
+#define mi_track_malloc(p,size,usable,zero) mi_track_resize(p, size, usable)
+#define mi_track_free(p,usable)             __asan_poison_memory_region((p), (usable))
+#define mi_track_mem_defined(p,size)        __asan_unpoison_memory_region((p), (size))
+#define mi_track_mem_undefined(p,size)      __asan_unpoison_memory_region((p), (size))
+#define mi_track_mem_noaccess(p,size)       __asan_poison_memory_region((p), (size))
 #else
 #define MI_TRACK_ENABLED 0
-#define mi_track_malloc(p,size,zero)     ((void)0)
-#define mi_track_free(p)                 ((void)0)
-#define mi_track_mem_defined(p,size)     ((void)0)
-#define mi_track_mem_undefined(p,size)   ((void)0)
-#define mi_track_mem_noaccess(p,size)    ((void)0)
+#define mi_track_malloc(p,size,usable,zero) ((void)0)
+#define mi_track_resize(p,size,usable)      ((void)0)
+#define mi_track_free(p,usable)             ((void)0)
+#define mi_track_mem_defined(p,size)        ((void)0)
+#define mi_track_mem_undefined(p,size)      ((void)0)
+#define mi_track_mem_noaccess(p,size)       ((void)0)
 #endif
 
 #endif
