@@ -481,18 +481,29 @@ long _mi_arena_purge_delay(void) {
 }
 
 /* The first free schedules the purge `delay` ms ahead; each further free
-   before it runs moves it purge_extend_delay ms later (as in mimalloc), so
-   an arena that keeps being used is purged once it has been quiet. */
+   before it runs moves it purge_extend_delay ms later (as in mimalloc), but
+   never beyond delay + purge_extend_delay from now. So an arena whose units
+   are freed at least every purge_extend_delay ms is not purged while that
+   goes on (bench-huge: a program replacing 5-25 MiB blocks faulted 3 GiB
+   back in for every 1,000 blocks while the deadline crept up by 1 ms a
+   free), and once it is quiet it is purged within that bound (an unbounded
+   extension kept memory of a past burst for seconds). */
 static void mi_arena_schedule_purge(mi_arena_t* arena, long delay) {
   const long extend = mi_option_get(mi_option_purge_extend_delay);
+  const uint32_t now = _mi_os_clock_now();
+  const uint32_t delay_ms = (uint32_t)(delay > INT32_MAX / 4 ? INT32_MAX / 4 : delay);
+  const uint32_t extend_ms = (uint32_t)(extend <= 0 ? 0 : extend > INT32_MAX / 4 ? INT32_MAX / 4 : extend);
   uint32_t expire = mi_atomic_load_relaxed(&arena->xpurge_expire);
   for (;;) {
     uint32_t next;
     if (expire == 0) {
-      next = _mi_os_clock_now() + (uint32_t)(delay > INT32_MAX / 2 ? INT32_MAX / 2 : delay);
+      next = now + delay_ms;
     } else {
-      if (extend <= 0) return;
-      next = expire + (uint32_t)(extend > INT32_MAX / 4 ? INT32_MAX / 4 : extend);
+      if (extend_ms == 0) return;
+      const uint32_t bound = now + delay_ms + extend_ms;
+      next = expire + extend_ms;
+      if ((int32_t)(next - bound) > 0) next = bound;
+      if ((int32_t)(next - expire) <= 0) return;   /* already at the bound */
     }
     if (next == 0) next = 1;
     if (mi_atomic_cas_strong_acq_rel(&arena->xpurge_expire, &expire, next)) return;

@@ -53,7 +53,7 @@ static mi_option_desc_t mi_options[_mi_option_last] = {
   { 0,    false, 0, MI_OPTION(destroy_on_exit) },
   { (long)(MI_ARENA_SIZE / 1024), false, 0, MI_OPTION(arena_reserve) },
   { 10,   false, 0, MI_OPTION(arena_purge_mult) },
-  { 1,    false, 0, MI_OPTION(purge_extend_delay) },
+  { 10,   false, 0, MI_OPTION(purge_extend_delay) },
   { 0,    false, 0, MI_OPTION(abandoned_reclaim_on_free) },
   { 0,    false, 0, MI_OPTION(disallow_arena_alloc) },
   { 400,  false, 0, MI_OPTION(retry_on_oom) },

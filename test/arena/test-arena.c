@@ -246,17 +246,25 @@ static void test_purge(void) {
   CHECKF(resident_bytes(p, huge) == 0, "mi_collect(true) purges what is pending");
   CHECK(pending_ms((int)id) == -1);
 
-  /* purge_extend_delay: a second free before the purge moves it later */
+  /* purge_extend_delay: a second free before the purge moves it later, but
+     never further than delay + extend from now: once the arena is quiet,
+     it is purged within that (frees that piled up extensions kept freed
+     huge blocks resident long after a program had stopped using them) */
   mi_option_set(mi_option_purge_delay, 100000);
   mi_option_set(mi_option_purge_extend_delay, 50000);
   void* a = mi_heap_malloc(heap, huge);
   void* b = mi_heap_malloc(heap, huge);
+  void* c = mi_heap_malloc(heap, seg_size() + 100);   /* the 2 units left */
+  CHECKF(a != NULL && b != NULL && c != NULL, "three huge blocks in an arena of 8 units");
   mi_free(a);
   ms = pending_ms((int)id);
   CHECKF(ms > 90000 && ms <= 100000, "first free: purge in %ld ms, expected about 100000", ms);
   mi_free(b);
   ms = pending_ms((int)id);
   CHECKF(ms > 140000 && ms <= 150000, "second free: purge in %ld ms, expected about 150000 (extended)", ms);
+  mi_free(c);
+  ms = pending_ms((int)id);
+  CHECKF(ms > 140000 && ms <= 150000, "third free: purge in %ld ms, expected about 150000 (delay + extend from now, at most)", ms);
   mi_collect(true);
   mi_option_set(mi_option_purge_extend_delay, 0);
   a = mi_heap_malloc(heap, huge);
@@ -287,7 +295,7 @@ static void test_purge(void) {
   mi_heap_delete(uheap);
   mi_option_set(mi_option_purge_delay, 10);
   mi_option_set(mi_option_arena_purge_mult, 10);
-  mi_option_set(mi_option_purge_extend_delay, 1);
+  mi_option_set(mi_option_purge_extend_delay, 10);
 }
 
 /* ---- 5. mi_arenas_print ------------------------------------------------------ */

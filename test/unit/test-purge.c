@@ -222,7 +222,7 @@ static long minor_faults(void)
 static void set_default_delays(void)
 {
   mi_option_set(mi_option_purge_delay, 10);
-  mi_option_set(mi_option_purge_extend_delay, 1);
+  mi_option_set(mi_option_purge_extend_delay, 10);
   mi_option_set(mi_option_arena_purge_mult, 10);
 }
 
