@@ -101,6 +101,18 @@ bool _mi_os_commit(void* p, size_t size) {
   return true;
 }
 
+/* Guard pages (MI_SECURE, guarded sampling): [p, p+size), whole OS pages,
+   becomes inaccessible (protect) or read-write again; contents are kept. */
+bool _mi_os_protect(void* p, size_t size, bool protect) {
+  mi_assert_internal(((uintptr_t)p | size) % _mi_os_page_size() == 0);
+  const int err = _mi_prim_protect(p, size, protect);
+  if (err != 0) {
+    _mi_message_warning("unable to %sprotect OS memory at %p of %zu bytes (error %d)\n", protect ? "" : "un", p, size, err);
+    return false;
+  }
+  return true;
+}
+
 /* Give the memory of [p, p+size) back to the OS. The range keeps its
    address and access (reads as zero afterwards), unless `allow_decommit`
    and (purge_decommits is set or the kernel does not overcommit): then it is

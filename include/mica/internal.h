@@ -183,6 +183,7 @@ void   _mi_os_unreserve(void* p, size_t size);
 void   _mi_os_account_commit(size_t size, bool increase);
 bool   _mi_os_commit(void* p, size_t size);
 bool   _mi_os_purge(void* p, size_t size, bool allow_decommit);   /* return memory, keep address range */
+bool   _mi_os_protect(void* p, size_t size, bool protect);        /* guard pages: no access (true) or read-write again */
 void   _mi_os_advise_huge(void* p, size_t size);
 void   _mi_os_thp_init(void);
 void*  _mi_os_alloc_huge_pages(size_t size, int numa_node, size_t* page_size);

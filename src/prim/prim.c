@@ -82,6 +82,10 @@ int _mi_prim_decommit(void* addr, size_t size) {
   return err;
 }
 
+int _mi_prim_protect(void* addr, size_t size, bool protect) {
+  return (mprotect(addr, size, protect ? PROT_NONE : PROT_READ | PROT_WRITE) == 0 ? 0 : errno);
+}
+
 int _mi_prim_reset(void* addr, size_t size) {
   /* MADV_DONTNEED (not MADV_FREE): private anonymous pages read as zero
      afterwards, which lets mica skip zeroing, and RSS drops at once. */
