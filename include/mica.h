@@ -323,7 +323,7 @@ typedef enum mi_option_e {
   mi_option_disallow_arena_alloc,
   mi_option_retry_on_oom,
   mi_option_visit_abandoned,
-  mi_option_guarded_min,           /* guarded_*: not yet active in mica */
+  mi_option_guarded_min,           /* guarded_*: guarded sampling (doc/security.md) */
   mi_option_guarded_max,
   mi_option_guarded_precise,
   mi_option_guarded_sample_rate,

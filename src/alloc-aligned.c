@@ -32,10 +32,12 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   /* every block of at least `alignment` bytes is aligned to it, up to
      MI_BLOCK_ALIGN_SIZE (see the size classes in types.h) */
   if (alignment <= MI_BLOCK_ALIGN_SIZE && (offset & align_mask) == 0) {
-    if (size >= alignment) return _mi_alloc_zero(heap, size, zero);
-    void* p = _mi_alloc_zero(heap, alignment, zero);
-    if (p != NULL) mi_track_resize(p, size, alignment);   /* the program asked for `size` */
-    return p;
+    void* p = _mi_alloc_zero(heap, (size >= alignment ? size : alignment), zero);
+    if (p != NULL && size < alignment) mi_track_resize(p, size, alignment);   /* the program asked for `size` */
+    /* a guarded block placed precisely (guarded_precise) may not be aligned:
+       then over-allocate below, which the next sample may serve again */
+    if (mi_likely(((uintptr_t)p & align_mask) == 0)) return p;
+    mi_free(p);
   }
   if (alignment > MI_HUGE_ALIGN_MIN) {
     if (offset != 0) {
@@ -59,6 +61,7 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   mi_page_t* page = _mi_ptr_page(p);
   mi_assert_internal(adjust + size <= mi_page_block_size(page) && (((uintptr_t)aligned + offset) & align_mask) == 0);
   mi_page_set_has_aligned(page, true);
+  if (mi_page_has_flag(page, MI_PAGE_GUARDED)) _mi_guarded_moved(page, aligned);   /* free checks the pointer it was given */
   mi_track_free(p, mi_page_block_size(page));
   mi_track_malloc(aligned, size, mi_page_block_size(page) - adjust, zero);
   return aligned;

@@ -28,7 +28,7 @@ void _mi_alloc_deferred_free(mi_heap_t* heap, bool force) {
   }
 }
 
-void* _mi_alloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
+static mi_decl_noinline void* mi_alloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
   if (mi_unlikely(!mi_heap_is_initialized(heap))) {
     mi_thread_init();
     heap = mi_get_default_heap();
@@ -52,6 +52,28 @@ void* _mi_alloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_ali
     errno = ENOMEM;
   }
   return p;
+}
+
+/* A heap that samples (guarded.c) sends every allocation here: count it
+   down, and serve it from the first page of its queue when that has a
+   block at hand, else the generic path. */
+static mi_decl_noinline void* mi_alloc_sampling(mi_heap_t* heap, size_t size, bool zero) {
+  if (--heap->guarded_sample_count == 0) {
+    heap->guarded_sample_count = heap->guarded_sample_rate;
+    if (size >= heap->guarded_size_min && size <= heap->guarded_size_max && !heap->page_use_qsbr) {
+      void* p = _mi_guarded_alloc(heap, size, zero);
+      if (p != NULL) return p;
+    }
+  }
+  void* p = _mi_page_malloc_queued(heap, size, zero);
+  return (p != NULL ? p : mi_alloc_generic(heap, size, zero, 0));
+}
+
+/* Both are tail calls: with sampling off this costs the fast path's misses
+   one load and a branch. */
+void* _mi_alloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
+  if (mi_unlikely(heap->guarded_sample_rate != 0) && huge_alignment == 0) return mi_alloc_sampling(heap, size, zero);
+  return mi_alloc_generic(heap, size, zero, huge_alignment);
 }
 
 /* ---------------------------------------------------------------------------

@@ -159,6 +159,7 @@ static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool 
 static inline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
   page = _mi_page_resolve(page);
   if (mi_check_is_invalid_block(segment, page, p)) return;
+  if (mi_unlikely(mi_page_has_flag(page, MI_PAGE_GUARDED))) { _mi_guarded_free(page, p); return; }   /* quarantined */
   mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_block_start(page, p) : (mi_block_t*)p);
   mi_track_free(p, _mi_page_usable_size(page, p));
   if (mi_likely(local)) mi_free_block_local(page, block, true);
@@ -170,6 +171,14 @@ void _mi_free_generic_ptr(void* p) {
   mi_segment_t* segment = _mi_ptr_segment(p);
   const bool local = (_mi_thread_id() == mi_atomic_load_relaxed(&segment->xthread_id));
   mi_free_generic(segment, _mi_segment_slice_of(segment, p), local, p);
+}
+
+/* A block whose free was checked before (a guarded block leaving the
+   quarantine, guarded.c), from any thread. */
+void _mi_free_block(mi_page_t* page, mi_block_t* block) {
+  mi_segment_t* segment = _mi_page_segment(page);
+  if (_mi_thread_id() == mi_atomic_load_relaxed(&segment->xthread_id)) mi_free_block_local(page, block, false);
+  else mi_free_block_mt(segment, page, block);
 }
 
 void _mi_free_invalid(void* p) {

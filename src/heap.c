@@ -37,6 +37,7 @@ void _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, bool no_reclaim, uint8_t tag,
   if (tld->heap_backing != NULL && tld->heap_backing != heap) _mi_random_split(&tld->heap_backing->random, &heap->random);
   else _mi_random_init(&heap->random);
   heap->cookie = _mi_random_next(&heap->random) | 1;
+  _mi_guarded_heap_init(heap);
   heap->next = tld->heaps;
   tld->heaps = heap;
 }
@@ -159,6 +160,7 @@ static bool mi_heap_page_destroy(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
     }
   }
 #endif
+  if (mi_page_has_flag(page, MI_PAGE_GUARDED)) _mi_guarded_page_release(page);   /* its memory accessible again */
   if (mi_page_is_huge(page)) _mi_stats_decrease(&_mi_stats.huge, mi_page_block_size(page));
   page->used = 0;
   page->next = page->prev = NULL;
@@ -279,7 +281,8 @@ void _mi_heap_collect_abandon(mi_heap_t* heap) {
        (_mi_page_queue_in); each page is valid
      page_count == the pages in all queues
      pages_free_direct[g] == the first page of the queue of bin(g * 8), or
-       &_mi_page_empty when that queue is empty
+       &_mi_page_empty when that queue is empty or the heap samples
+       (guarded_sample_rate != 0: guarded.c)
      the delayed-free list (a snapshot: other threads push onto it; the
        links behind the head do not change until the owner takes it): each
        block lies in a page of this heap, at a block boundary of its carved
@@ -341,8 +344,9 @@ bool _mi_heap_is_valid(const mi_heap_t* heap) {
 
   for (size_t g = 0; g < MI_PAGES_DIRECT; g++) {
     const mi_page_t* first = heap->pages[_mi_bin(g * MI_GRANULE_SIZE)].first;
-    if (heap->pages_free_direct[g] != (first != NULL ? first : &_mi_page_empty)) {
-      return _mi_message_invalid("heap", heap, "pages_free_direct[%zu] == the first page of bin %zu, or &_mi_page_empty", g, _mi_bin(g * MI_GRANULE_SIZE));
+    if (heap->pages_free_direct[g] != (first != NULL && heap->guarded_sample_rate == 0 ? first : &_mi_page_empty)) {
+      return _mi_message_invalid("heap", heap, "pages_free_direct[%zu] == the first page of bin %zu, or &_mi_page_empty (also in a heap that samples)",
+                                 g, _mi_bin(g * MI_GRANULE_SIZE));
     }
   }
 

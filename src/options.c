@@ -59,7 +59,7 @@ static mi_option_desc_t mi_options[_mi_option_last] = {
   { 400,  false, 0, MI_OPTION(retry_on_oom) },
   { 0,    false, 0, MI_OPTION(visit_abandoned) },
   { 0,    false, 0, MI_OPTION(guarded_min) },
-  { 0,    false, 0, MI_OPTION(guarded_max) },
+  { 1L << 30, false, 0, MI_OPTION(guarded_max) },   /* bytes: 1 GiB, as mimalloc */
   { 0,    false, 0, MI_OPTION(guarded_precise) },
   { 0,    false, 0, MI_OPTION(guarded_sample_rate) },
   { 0,    false, 0, MI_OPTION(guarded_sample_seed) },

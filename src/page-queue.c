@@ -14,16 +14,23 @@ mi_page_queue_t* _mi_page_queue_of(const mi_page_t* page) {
 
 static bool mi_page_queue_is_full(const mi_page_queue_t* pq)  { return pq->block_size == MI_FULL_QUEUE_SIZE; }
 
-/* Keep pages_free_direct in step with the first page of a small queue. */
+/* Keep pages_free_direct in step with the first page of a small queue; a
+   heap that samples (guarded.c) keeps it empty, so that every allocation
+   takes the generic path and is counted. */
 static void mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* pq) {
   const size_t size = pq->block_size;
   if (size > MI_SMALL_SIZE_MAX) return;
-  mi_page_t* page = (pq->first != NULL ? pq->first : (mi_page_t*)&_mi_page_empty);
+  mi_page_t* page = (pq->first != NULL && heap->guarded_sample_rate == 0 ? pq->first : (mi_page_t*)&_mi_page_empty);
   const size_t idx = (size_t)(pq - heap->pages);   /* the bin */
   const size_t end = size >> MI_GRANULE_SHIFT;
   const size_t start = (idx <= 1 ? 0 : (_mi_bin_size(idx - 1) >> MI_GRANULE_SHIFT) + 1);
   if (heap->pages_free_direct[end] == page) return;   /* already right */
   for (size_t g = start; g <= end; g++) heap->pages_free_direct[g] = page;
+}
+
+/* After the heap's sample rate changed: every pages_free_direct entry again. */
+void _mi_page_queue_direct_reset(mi_heap_t* heap) {
+  for (size_t bin = 0; bin < MI_BIN_FULL; bin++) mi_heap_queue_first_update(heap, &heap->pages[bin]);
 }
 
 void _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page) {

@@ -109,12 +109,14 @@ static void mi_page_extend_free(mi_page_t* page) {
   page->capacity = (uint16_t)(page->capacity + extend);
 }
 
-static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
+/* `single`: one block only, whatever fits (a guarded block's page: the
+   rest of the area is its guard page and slack). */
+static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size, bool single) {
   mi_segment_t* segment = _mi_page_segment(page);
   size_t page_size;
   uint8_t* const start = _mi_segment_page_start(segment, page, &page_size);
   page->xblock_size = (segment->page_kind == MI_PAGE_HUGE ? MI_HUGE_BLOCK_SIZE : (uint32_t)block_size);
-  const size_t reserved = page_size / block_size;
+  const size_t reserved = (single ? 1 : page_size / block_size);
   page->reserved = (uint16_t)(reserved > UINT16_MAX ? UINT16_MAX : reserved);
   mi_assert_internal(page->reserved > 0);
   /* a checker reports reads of blocks never handed out (a page's only
@@ -190,7 +192,8 @@ void _mi_page_retire(mi_page_t* page) {
     return;
   }
   mi_page_queue_t* pq = _mi_page_queue_of(page);
-  if (pq->first == page && pq->last == page && mi_page_block_size(page) <= MI_MEDIUM_OBJ_SIZE_MAX && !mi_page_is_full(page) && !mi_page_is_huge(page)) {
+  if (pq->first == page && pq->last == page && mi_page_block_size(page) <= MI_MEDIUM_OBJ_SIZE_MAX && !mi_page_is_full(page) &&
+      !mi_page_is_huge(page) && !mi_page_has_flag(page, MI_PAGE_GUARDED)) {
     mi_heap_t* heap = mi_page_heap(page);
     page->retire_expire = (mi_page_block_size(page) <= MI_SMALL_OBJ_SIZE_MAX ? MI_RETIRE_CYCLES : MI_RETIRE_CYCLES / 4);
     const size_t bin = (size_t)(pq - heap->pages);
@@ -303,7 +306,7 @@ void _mi_page_delayed_free_all(mi_heap_t* heap) {
 static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t block_size, bool* reclaimed) {
   mi_page_t* page = _mi_segment_page_alloc(heap, block_size, 0, reclaimed, heap->tld);
   if (page == NULL) return NULL;
-  mi_page_init(heap, page, block_size);
+  mi_page_init(heap, page, block_size, false);
   _mi_page_queue_push(heap, pq, page);
   mi_assert_expensive(_mi_page_is_valid(page));
   return page;
@@ -347,15 +350,23 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
 
 /* A page of its own for one large, huge or huge-aligned block: a span of
    slices in a sliced segment, or a huge segment. It is full as soon as its
-   block is handed out (see _mi_page_malloc_generic). */
-static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment) {
+   block is handed out (see _mi_page_malloc_generic). The block is the
+   whole area, or `block_size` bytes at its start if that is not 0 (NULL
+   if the area is smaller). */
+static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment, size_t block_size) {
   /* a zero-byte request still gets a block: a page area of size 0 has no room */
-  const size_t block_size = (size == 0 ? MI_GRANULE_SIZE : _mi_align_up(size, MI_GRANULE_SIZE));
-  mi_page_t* page = _mi_segment_page_alloc(heap, block_size, page_alignment, NULL, heap->tld);
+  const size_t area_size = (size == 0 ? MI_GRANULE_SIZE : _mi_align_up(size, MI_GRANULE_SIZE));
+  mi_page_t* page = _mi_segment_page_alloc(heap, area_size, page_alignment, NULL, heap->tld);
   if (page == NULL) return NULL;
   size_t page_size;
   (void)_mi_segment_page_start(_mi_page_segment(page), page, &page_size);
-  mi_page_init(heap, page, page_size);   /* the whole area is usable */
+  if (block_size != 0 && page_size < area_size) {   /* a guard page of MI_SECURE took room */
+    mi_page_init(heap, page, page_size, true);   /* a descriptor the queue and free path accept */
+    _mi_page_queue_push(heap, _mi_page_queue_in(heap, page), page);
+    _mi_page_free(page, _mi_page_queue_in(heap, page), false);
+    return NULL;
+  }
+  mi_page_init(heap, page, (block_size != 0 ? block_size : page_size), true);
   _mi_page_queue_push(heap, _mi_page_queue_in(heap, page), page);
   mi_assert_expensive(_mi_page_is_valid(page));
   if (mi_page_is_huge(page)) _mi_stats_increase(&_mi_stats.huge, mi_page_block_size(page));
@@ -369,7 +380,7 @@ static mi_page_t* mi_find_page(mi_heap_t* heap, size_t size, size_t huge_alignme
       return NULL;
     }
     MI_HOOK_HEAP_COLLECT(heap);   /* pages whose grace period is over, before more memory is taken */
-    return mi_single_page_alloc(heap, size, huge_alignment);
+    return mi_single_page_alloc(heap, size, huge_alignment, 0);
   }
   mi_page_queue_t* pq = &heap->pages[_mi_bin(size)];
   return mi_page_queue_find_free(heap, pq);
@@ -394,6 +405,37 @@ void* _mi_page_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t hu
     mi_page_to_full(page, _mi_page_queue_in(heap, page));
   }
   return p;
+}
+
+/* One block of `block_size` bytes at the start of a page of its own whose
+   area has at least `min_area` bytes, in slices (64 KiB aligned, so whole
+   OS pages), handed out: guarded sampling (guarded.c) puts a guard page
+   after it. A medium request takes a span too (a medium page is not
+   aligned to more than 4 KiB). NULL if there is no memory. */
+void* _mi_page_malloc_single(mi_heap_t* heap, size_t min_area, size_t block_size, bool zero) {
+  mi_assert_internal(block_size < min_area && min_area <= MI_LARGE_OBJ_SIZE_MAX);
+  const size_t request = (min_area <= MI_SMALL_OBJ_SIZE_MAX || min_area > MI_MEDIUM_OBJ_SIZE_MAX ? min_area : MI_MEDIUM_OBJ_SIZE_MAX + 1);
+  mi_page_t* page = mi_single_page_alloc(heap, request, 0, block_size);
+  if (page == NULL) return NULL;
+  void* p = mi_page_hand_out(page, mi_page_free_first(page), block_size, zero);
+  mi_page_to_full(page, _mi_page_queue_in(heap, page));
+  return p;
+}
+
+/* A block from the first page of its size's queue if that has one at hand
+   (its free or local_free list), else NULL: the generic path of a heap
+   that samples, whose pages_free_direct is empty (guarded.c). */
+void* _mi_page_malloc_queued(mi_heap_t* heap, size_t size, bool zero) {
+  if (size > MI_MEDIUM_OBJ_SIZE_MAX) return NULL;
+  mi_page_t* page = heap->pages[_mi_bin(size)].first;
+  if (page == NULL) return NULL;
+  mi_block_t* block = mi_page_free_first(page);
+  if (block == NULL) {
+    block = page->local_free;
+    if (block == NULL) return NULL;
+    page->local_free = NULL;
+  }
+  return mi_page_hand_out(page, block, size, zero);
 }
 
 /* Block start of an interior pointer handed out by an aligned allocation. */
@@ -437,9 +479,14 @@ bool _mi_page_visit(const mi_heap_t* heap, mi_page_t* page, bool visit_blocks, m
   const size_t bsize = mi_page_block_size(page);
   mi_heap_area_t area;
   mi_page_area_init(&area, page);
+  void* block = mi_page_start(page);
+  size_t size = bsize;
+  /* a guarded block: the program's pointer and size; while quarantined it
+     is free to the program, and its page is not shown */
+  if (mi_page_has_flag(page, MI_PAGE_GUARDED) && !_mi_guarded_block_of(page, &block, &size)) return true;
   if (!visitor(heap, &area, NULL, area.block_size, arg)) return false;
   if (!visit_blocks || page->used == 0) return true;
-  if (page->capacity == 1) return visitor(heap, &area, mi_page_start(page), bsize, arg);
+  if (page->capacity == 1) return visitor(heap, &area, block, size, arg);
   /* mark the free blocks, then visit the others */
   uintptr_t free_map[(MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE) / MI_INTPTR_BITS + 1];
   const size_t map_words = (page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS;
@@ -484,7 +531,8 @@ const mi_page_t _mi_page_empty;   /* all zero: no free blocks */
        _mi_page_queue_in(heap, page), with neighbours of the same queue: so
        MI_PAGE_IN_FULL  <=>  the page is in pages[MI_BIN_FULL], and otherwise
        it is in the queue of its bin; the first page of a small bin is the
-       one pages_free_direct leads to
+       one pages_free_direct leads to (no page if the heap samples)
+     MI_PAGE_GUARDED  =>  reserved == 1, MI_PAGE_HAS_ALIGNED
 --------------------------------------------------------------------------- */
 #if MI_DEBUG > 0
 #define MI_PAGE_MAX_BLOCKS (MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE)   /* 8-byte blocks in a small page */
@@ -556,6 +604,9 @@ bool _mi_page_is_valid(const mi_page_t* page) {
   if (page->reserved > 1 && bsize != _mi_bin_size(_mi_bin(bsize))) {
     return _mi_message_invalid("page", page, "a page of several blocks has a bin's block size (%zu)", bsize);
   }
+  if (mi_page_has_flag(page, MI_PAGE_GUARDED) && (page->reserved != 1 || !mi_page_has_aligned(page))) {
+    return _mi_message_invalid("page", page, "MI_PAGE_GUARDED => one block, MI_PAGE_HAS_ALIGNED (reserved %u)", (unsigned)page->reserved);
+  }
   if (page->capacity > MI_PAGE_MAX_BLOCKS) {
     return _mi_message_invalid("page", page, "capacity <= %zu (%u)", (size_t)MI_PAGE_MAX_BLOCKS, (unsigned)page->capacity);
   }
@@ -595,8 +646,10 @@ bool _mi_page_is_valid(const mi_page_t* page) {
     return _mi_message_invalid("page", page, "linked in the queue its flags and bin name (%s queue of heap %p)",
                                mi_page_is_full(page) ? "the full" : "its bin's", (const void*)heap);
   }
-  if (pq->first == page && pq->block_size <= MI_SMALL_SIZE_MAX && heap->pages_free_direct[pq->block_size >> MI_GRANULE_SHIFT] != page) {
-    return _mi_message_invalid("page", page, "pages_free_direct[%zu] leads to the first page of its bin", pq->block_size >> MI_GRANULE_SHIFT);
+  if (pq->first == page && pq->block_size <= MI_SMALL_SIZE_MAX &&
+      heap->pages_free_direct[pq->block_size >> MI_GRANULE_SHIFT] != (heap->guarded_sample_rate == 0 ? page : &_mi_page_empty)) {
+    return _mi_message_invalid("page", page, "pages_free_direct[%zu] leads to the first page of its bin (to no page in a heap that samples)",
+                               pq->block_size >> MI_GRANULE_SHIFT);
   }
   return true;
 }

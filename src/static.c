@@ -24,6 +24,7 @@
 #include "alloc-aligned.c"
 #include "alloc-posix.c"
 #include "free.c"
+#include "guarded.c"
 #include "alloc-new.c"
 #include "compat.c"
 #include "process.c"

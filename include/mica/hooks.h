@@ -7,6 +7,8 @@
 #ifndef MICA_HOOKS_H
 #define MICA_HOOKS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "arch.h"
 
@@ -14,6 +16,7 @@ MI_HIDDEN_BEGIN
 MI_EXTERN_C_BEGIN
 
 struct mi_heap_s;
+struct mi_page_s;
 
 /* prim -> thread.c: the calling thread exits (with the heap it associated,
    _mi_prim_thread_associate_heap); tears down its heaps. */
@@ -27,6 +30,15 @@ void _mi_process_done(void);
 /* segment.c -> heap.c: a reclaimed page goes to the heap of the reclaiming
    thread that has the page's tag and may take pages (NULL: none). */
 struct mi_heap_s* _mi_heap_by_tag(struct mi_heap_s* heap, uint8_t tag);
+
+/* prim -> guarded.c: a SIGSEGV or SIGBUS at `addr` (the handler that
+   _mi_prim_fault_report_install installs): print a line naming the
+   guarded block it hit, if it hit one. Async-signal context. */
+void _mi_guarded_fault_report(void* addr);
+
+/* page.c -> guarded.c: the program's pointer and size of the block of a
+   guarded page, for heap visits; false while the block is quarantined. */
+bool _mi_guarded_block_of(const struct mi_page_s* page, void** p, size_t* size);
 
 MI_EXTERN_C_END
 MI_HIDDEN_END

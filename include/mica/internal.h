@@ -73,6 +73,14 @@ size_t _mi_alloc_usable_size(const void* p, const char* func);
 /* ---- free.c: the slow paths of _mi_free_inline (below) --------------- */
 mi_decl_noinline mi_decl_cold void _mi_free_invalid(void* p);
 mi_decl_noinline void _mi_free_generic_ptr(void* p);
+void   _mi_free_block(mi_page_t* page, mi_block_t* block);   /* checked already: from any thread */
+
+/* ---- guarded.c: guarded sampling ------------------------------------- */
+void   _mi_guarded_heap_init(mi_heap_t* heap);
+void*  _mi_guarded_alloc(mi_heap_t* heap, size_t size, bool zero);
+void   _mi_guarded_free(mi_page_t* page, void* p);
+void   _mi_guarded_moved(mi_page_t* page, void* p);
+void   _mi_guarded_page_release(mi_page_t* page);
 
 /* ---- heap.c --------------------------------------------------------- */
 extern mi_thread_local mi_heap_t* _mi_heap_default;   /* never NULL: &_mi_heap_empty before init */
@@ -103,12 +111,15 @@ void       _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* queue, mi_pag
 void       _mi_page_queue_enqueue_from(mi_heap_t* heap, mi_page_queue_t* to, mi_page_queue_t* from, mi_page_t* page);
 void       _mi_page_queue_move_to_front(mi_heap_t* heap, mi_page_queue_t* queue, mi_page_t* page);
 size_t     _mi_page_queue_append(mi_heap_t* heap, mi_page_queue_t* to, mi_page_queue_t* from);
+void       _mi_page_queue_direct_reset(mi_heap_t* heap);
 mi_page_queue_t* _mi_page_queue_of(const mi_page_t* page);
 mi_page_queue_t* _mi_page_queue_in(mi_heap_t* heap, const mi_page_t* page);
 
 /* ---- page.c --------------------------------------------------------- */
 extern const mi_page_t _mi_page_empty;
 void*      _mi_page_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
+void*      _mi_page_malloc_single(mi_heap_t* heap, size_t min_area, size_t block_size, bool zero);
+void*      _mi_page_malloc_queued(mi_heap_t* heap, size_t size, bool zero);
 void       _mi_page_free_collect(mi_page_t* page, bool force);
 void       _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force);
 void       _mi_page_retire(mi_page_t* page);

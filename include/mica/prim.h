@@ -91,6 +91,7 @@ typedef enum mi_lock_id_e {
   MI_LOCK_ABANDONED,   /* the abandoned segment list */
   MI_LOCK_ARENA,       /* publishing a new arena */
   MI_LOCK_THREAD_DATA, /* the cache of thread data */
+  MI_LOCK_GUARDED,     /* the quarantine of freed guarded blocks */
   MI_LOCK_COUNT
 } mi_lock_id_t;
 void _mi_prim_lock(mi_lock_id_t id);
@@ -103,6 +104,11 @@ void _mi_prim_unlock(mi_lock_id_t id);
    first: threads exiting later skip it. */
 void _mi_prim_thread_init_auto_done(void);   /* once per process */
 void _mi_prim_thread_associate_heap(void* heap);
+
+/* Faults: from the first call on, a SIGSEGV or SIGBUS first calls the hook
+   _mi_guarded_fault_report(address) (hooks.h), then the handler the
+   program had (or the default action: the process dies of the signal). */
+void _mi_prim_fault_report_install(void);
 
 /* Process start and exit hooks: prim calls _mi_process_load() as early as
    it can and _mi_process_done() at exit (both declared in internal.h). */

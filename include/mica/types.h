@@ -121,6 +121,7 @@ typedef enum mi_delayed_e {
 #define MI_PAGE_IN_FULL      0x01   /* page is in the heap's full queue */
 #define MI_PAGE_HAS_ALIGNED  0x02   /* some block was handed out at an interior (aligned) pointer */
 #define MI_PAGE_UNUSED       0x04   /* no page: an unclaimed unit or slice (frees into it take the slow path, which reports them) */
+#define MI_PAGE_GUARDED      0x08   /* one sampled block against a guard page (guarded.c); set with HAS_ALIGNED */
 
 /* The list node in each page descriptor that an embedder's page-reuse hooks
    use (qsbr_node). An embedder may name its own type of two pointers with
@@ -174,7 +175,7 @@ typedef struct mi_page_s {
   uint8_t   is_purged : 1;       /* memory was returned to the OS since last use */
   uint8_t   retire_expire : 5;   /* >0: empty but kept for this many more collections */
   /* owner heap */
-  mi_atomic(uint8_t) xflags;     /* MI_PAGE_IN_FULL | HAS_ALIGNED | UNUSED: the free fast path tests all at once */
+  mi_atomic(uint8_t) xflags;     /* MI_PAGE_IN_FULL | HAS_ALIGNED | UNUSED | GUARDED: the free fast path tests all at once */
   uint8_t   slice_offset;        /* sliced segments: >0 in the continuation slices of a span (distance to its page) */
   uint16_t  capacity;            /* blocks carved into lists so far */
   uint16_t  reserved;            /* blocks that fit in the page */
@@ -330,6 +331,13 @@ struct mi_heap_s {
   uint8_t          debug_offset;       /* copied into its pages: debug fills skip a block's first bytes (runtime support) */
   bool             page_use_qsbr;      /* copied into its pages as use_qsbr (runtime support) */
   bool             no_reclaim;         /* may be destroyed: does not take pages from abandoned segments */
+  /* guarded sampling (guarded.c). Owner thread only. While the rate is not
+     0, pages_free_direct leads only to &_mi_page_empty, so every
+     allocation takes the generic path, which counts down. */
+  size_t           guarded_sample_rate;   /* one allocation in this many is sampled; 0: none */
+  size_t           guarded_sample_count;  /* allocations until the next sample (1: the next one) */
+  size_t           guarded_size_min;      /* sampled sizes: [min, max] */
+  size_t           guarded_size_max;
 };
 
 /* ---------------------------------------------------------------------------

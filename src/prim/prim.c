@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -296,9 +297,9 @@ void _mi_prim_thread_yield(void) {
    inherits one held by a thread that does not exist there.
 --------------------------------------------------------------------------- */
 static pthread_mutex_t mi_locks[MI_LOCK_COUNT] = {
-  PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER
+  PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER
 };
-_Static_assert(MI_LOCK_COUNT == 3, "one initializer per lock");
+_Static_assert(MI_LOCK_COUNT == 4, "one initializer per lock");
 
 void _mi_prim_lock(mi_lock_id_t id)     { pthread_mutex_lock(&mi_locks[id]); }
 void _mi_prim_unlock(mi_lock_id_t id)   { pthread_mutex_unlock(&mi_locks[id]); }
@@ -312,6 +313,46 @@ static void mi_fork_parent(void) {
 static void mi_fork_child(void) {
   /* the forking thread held them, and it is this thread in the child */
   for (int i = MI_LOCK_COUNT - 1; i >= 0; i--) pthread_mutex_unlock(&mi_locks[i]);
+}
+
+/* ---------------------------------------------------------------------------
+   Fault reports: a SIGSEGV/SIGBUS handler (on the alternate stack if the
+   thread has one) that lets guarded.c name the block, then hands the
+   signal on: to the program's handler from before, or to the default
+   action, by restoring it and returning, so that the access faults again
+   and the process dies of the signal as it would have (POSIX sigaction;
+   a return from a fault handler re-executes the instruction on Linux).
+--------------------------------------------------------------------------- */
+static struct sigaction mi_fault_prev[2];   /* SIGSEGV, SIGBUS */
+static mi_atomic(uintptr_t) mi_fault_installed;
+
+static void mi_fault_handler(int sig, siginfo_t* info, void* context) {
+  _mi_guarded_fault_report(info->si_addr);
+  const struct sigaction* prev = &mi_fault_prev[sig == SIGBUS ? 1 : 0];
+  if ((prev->sa_flags & SA_SIGINFO) != 0 && prev->sa_sigaction != NULL) {
+    prev->sa_sigaction(sig, info, context);
+    return;
+  }
+  if ((prev->sa_flags & SA_SIGINFO) == 0 && prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+    prev->sa_handler(sig);
+    return;
+  }
+  struct sigaction dfl;   /* a fault cannot be ignored: SIG_IGN would spin */
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, NULL);
+}
+
+void _mi_prim_fault_report_install(void) {
+  uintptr_t expected = 0;
+  if (!mi_atomic_cas_strong_acq_rel(&mi_fault_installed, &expected, 1)) return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = &mi_fault_handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGSEGV, &sa, &mi_fault_prev[0]);
+  sigaction(SIGBUS, &sa, &mi_fault_prev[1]);
 }
 
 /* ---------------------------------------------------------------------------

@@ -232,8 +232,8 @@ static void test_stats(void) {
   mi_free(json);
 }
 
-/* accepted, not active yet (guarded objects) or without effect on mica's
-   policy (thread pool): allocation goes on as before */
+/* guarded sampling (its own tests: test/guarded/) and the thread-pool hint,
+   without effect on mica's policy: allocation and free go on as before */
 static void test_hints(void) {
   mi_heap_t* heap = mi_heap_new();
   mi_heap_guarded_set_sample_rate(heap, 1, 42);
