@@ -255,6 +255,19 @@ int main(void)
 {
   os_page = (size_t)sysconf(_SC_PAGESIZE);
   mi_register_error(wrong_on_error, NULL);
+#if GUARDED_TRACKED
+  /* MI_TRACK_ASAN / MI_TRACK_VALGRIND: the checker watches every block,
+     and mica never samples (doc/security.md) */
+  mi_heap_t* heap = mi_heap_new();
+  mi_heap_guarded_set_sample_rate(heap, 1, 0);
+  void* p = mi_heap_malloc(heap, 1000);
+  const bool sampled = is_guarded(p, 1000, false);
+  mi_free(p);
+  mi_heap_delete(heap);
+  if (sampled) CHECKF(!sampled, "a build with a memory checker sampled a block");
+  else test_skip("a build with a memory checker (MI_TRACK_*) never samples (checked): the rest does not apply");
+  return test_report();
+#endif
   test_sampling_rate();
   test_layout_and_faults(false);
   test_layout_and_faults(true);
