@@ -355,8 +355,15 @@ static void run_op(input_t* in, uint32_t op, uint32_t tag)
       }
       break;
     case OP_OPTION: {
-      static const long delays[4] = { -1, 0, 1, 10 };
-      mi_option_set(mi_option_purge_delay, delays[a % 4]);
+      if ((a & 4) == 0) {
+        static const long delays[4] = { -1, 0, 1, 10 };
+        mi_option_set(mi_option_purge_delay, delays[a % 4]);
+      } else if (heaps[(a >> 3) % HEAPS] != NULL) {
+        /* guarded sampling on one heap (a no-op in MI_TRACK_* builds: the
+           replay test, without a checker, runs it) */
+        static const size_t rates[4] = { 0, 1, 3, 50 };
+        mi_heap_guarded_set_sample_rate(heaps[(a >> 3) % HEAPS], rates[a % 4], a >> 5);
+      }
       break;
     }
     case OP_COLLECT:

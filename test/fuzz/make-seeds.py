@@ -32,6 +32,10 @@ seeds = {
     "huge": op(MALLOC, 1, HUGE) + op(REWRITE, 1) + op(REALLOC, 1, SMALL) + op(FREE, 1),
     "options": op(OPTION, 1) + op(MALLOC, 1, MEDIUM) + op(FREE, 1) + op(COLLECT, 1) + op(OPTION, 3)
                + op(HEAP_NEW, 2) + op(HEAP_COLLECT, 6),
+    # heap 0 samples every allocation (OPTION with bit 2: a guarded sample rate)
+    "guarded": op(HEAP_NEW, 0) + op(OPTION, 5) + op(HEAP_MALLOC, 1, SMALL) + op(HEAP_MALLOC, 2, MEDIUM)
+               + op(REWRITE, 1) + op(REALLOC, 2, SMALL) + op(FREE, 1) + op(HEAP_MALLOC, 3, 0x0100)
+               + op(FREE_REMOTE, 2) + op(HEAP_DESTROY, 0),
 }
 
 here = os.path.dirname(os.path.abspath(__file__))
