@@ -91,7 +91,12 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
   } else if (force) {
     mi_block_t* tail = page->local_free;
     mi_block_t* next;
-    while ((next = mi_block_next(page, tail)) != NULL) tail = next;
+    while ((next = mi_block_next(page, tail)) != NULL) {
+#if MI_SECURE
+      if (mi_unlikely(!mi_page_link_is_valid(page, next))) { (void)_mi_page_free_corrupt(page, tail, next); break; }   /* cut below */
+#endif
+      tail = next;
+    }
     mi_block_set_next(page, tail, page->free);
     page->free = page->local_free;
     page->local_free = NULL;
