@@ -71,7 +71,8 @@ static inline bool mi_free_mt_is_double(const mi_page_t* page, const mi_block_t*
 
 /* A pointer inside a known segment that is not a live block: in no page
    in use (a block of a freed large page freed again, or a wild pointer),
-   before the page's blocks, or (MI_DEBUG >= 2) not at a block start. Any
+   before the page's blocks, or (MI_DEBUG >= 2, MI_SECURE >= 1) not at a
+   block start (the fast path lets only block starts through at MI_SECURE). Any
    thread may ask: "in use" is read from the atomic flags byte (the
    segment_in_use bit shares a byte with fields the owner writes). A page's
    blocks start at its first unit, except where the segment header comes
@@ -86,7 +87,7 @@ static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page
     _mi_message_error(EINVAL, "mi_free: invalid pointer %p (in no page in use: freed twice, or not a mica block)\n", p);
     return true;
   }
-#if MI_DEBUG > 1
+#if MI_DEBUG > 1 || MI_SECURE
   if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_segment_cookie) ||
       (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - mi_page_start(page)) % mi_page_block_size(page)) != 0)) {
     _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);

@@ -49,6 +49,12 @@ static void mi_page_thread_free_collect(mi_page_t* page) {
   mi_block_t* tail = head;
   mi_block_t* next;
   while ((next = mi_block_next(page, tail)) != NULL && count <= page->capacity) {
+#if MI_SECURE
+    if (mi_unlikely(!mi_page_link_is_valid(page, next))) {   /* cut the list: the blocks after it leak */
+      (void)_mi_page_free_corrupt(page, tail, next);
+      break;
+    }
+#endif
     count++;
     tail = next;
   }
@@ -60,6 +66,17 @@ static void mi_page_thread_free_collect(mi_page_t* page) {
   mi_block_set_next(page, tail, page->local_free);
   page->local_free = head;
   page->used = (uint16_t)(page->used - count);
+}
+
+/* MI_SECURE: the link of `block`, a free block of `page`, decodes to
+   `next`, which is neither the list end nor a block of the page: a heap
+   overflow or a use after free wrote over it. Report it, and end the list
+   at `block` (its successors leak) so nothing outside the page is handed
+   out. Returns the list end, the new head after `block`. */
+mi_decl_noinline mi_block_t* _mi_page_free_corrupt(mi_page_t* page, const mi_block_t* block, const mi_block_t* next) {
+  _mi_message_error(EFAULT, "corrupted free list entry of page %p: block %p links to %p, outside the page (heap overflow or use after free?); the list is cut there\n",
+                    (void*)page, (const void*)block, (const void*)next);
+  return mi_list_end(page);
 }
 
 /* Move freed blocks to the free list: thread-free into local-free, and
@@ -74,7 +91,12 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
   } else if (force) {
     mi_block_t* tail = page->local_free;
     mi_block_t* next;
-    while ((next = mi_block_next(page, tail)) != NULL) tail = next;
+    while ((next = mi_block_next(page, tail)) != NULL) {
+#if MI_SECURE
+      if (mi_unlikely(!mi_page_link_is_valid(page, next))) { (void)_mi_page_free_corrupt(page, tail, next); break; }   /* cut below */
+#endif
+      tail = next;
+    }
     mi_block_set_next(page, tail, page->free);
     page->free = page->local_free;
     page->local_free = NULL;
@@ -84,6 +106,37 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
 /* ---------------------------------------------------------------------------
    Initialising and extending pages
 --------------------------------------------------------------------------- */
+#if MI_SECURE >= 2
+/* MI_SECURE 2: a few blocks at least per extension, so that even pages of
+   large blocks get an order to shuffle */
+#define MI_PAGE_MIN_EXTEND 8
+#define MI_PAGE_SHUFFLE_MAX (MI_MAX_EXTEND_SIZE / sizeof(mi_block_t))
+mi_static_assert(MI_PAGE_MIN_EXTEND <= MI_PAGE_SHUFFLE_MAX && MI_PAGE_SHUFFLE_MAX <= UINT16_MAX + 1, "shuffle indices fit");
+
+/* Link the `extend` new blocks from `first` in a random order (a
+   Fisher-Yates shuffle with the owner heap's generator) before the current
+   free list, so that the addresses of consecutive allocations do not
+   follow each other: an overflow or a use after free cannot count on
+   which block lies next to its target. */
+static void mi_page_link_shuffled(mi_page_t* page, uint8_t* first, size_t extend, size_t bsize) {
+  uint16_t order[MI_PAGE_SHUFFLE_MAX];
+  mi_assert_internal(extend <= MI_PAGE_SHUFFLE_MAX);
+  mi_random_ctx_t* const rnd = &mi_page_heap(page)->random;
+  for (size_t i = 0; i < extend; i++) order[i] = (uint16_t)i;
+  for (size_t i = extend - 1; i > 0; i--) {
+    const size_t j = (size_t)(_mi_random_next(rnd) % (i + 1));
+    const uint16_t t = order[i]; order[i] = order[j]; order[j] = t;
+  }
+  for (size_t i = 0; i + 1 < extend; i++) {
+    mi_block_set_next_raw(page, (mi_block_t*)(first + order[i] * bsize), (mi_block_t*)(first + order[i + 1] * bsize));
+  }
+  mi_block_set_next(page, (mi_block_t*)(first + order[extend - 1] * bsize), page->free);
+  page->free = (mi_block_t*)(first + order[0] * bsize);
+}
+#else
+#define MI_PAGE_MIN_EXTEND MI_MIN_EXTEND
+#endif
+
 /* Carve more blocks into the free list: about MI_MAX_EXTEND_SIZE bytes at
    a time so that memory is touched only as it is needed. */
 static void mi_page_extend_free(mi_page_t* page) {
@@ -91,10 +144,17 @@ static void mi_page_extend_free(mi_page_t* page) {
   const size_t bsize = mi_page_block_size(page);
   size_t extend = page->reserved - page->capacity;
   size_t max_extend = MI_MAX_EXTEND_SIZE / bsize;
-  if (max_extend < MI_MIN_EXTEND) max_extend = MI_MIN_EXTEND;
+  if (max_extend < MI_PAGE_MIN_EXTEND) max_extend = MI_PAGE_MIN_EXTEND;
   if (extend > max_extend) extend = max_extend;
   mi_assert(extend > 0 && page->capacity + extend <= page->reserved);
   uint8_t* const first = mi_page_start(page) + page->capacity * bsize;
+#if MI_SECURE >= 2
+  if (extend > 1) {
+    mi_page_link_shuffled(page, first, extend, bsize);
+    page->capacity = (uint16_t)(page->capacity + extend);
+    return;
+  }
+#endif
   uint8_t* const last = first + (extend - 1) * bsize;
   /* the links of fresh blocks are never NULL: raw, no end test; each
      block is written through its successor's address (6 instructions a

@@ -77,7 +77,23 @@ static void mi_segment_queue_push_front(mi_segment_queue_t* queue, mi_segment_t*
 /* ---------------------------------------------------------------------------
    Geometry
 --------------------------------------------------------------------------- */
-uint8_t* _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size) {
+/* MI_SECURE 3: how many bytes at the end of a page area of `area_size`
+   bytes are its guard (inaccessible): one OS page, queried at run time,
+   unless that would take more than half the area (a 64 KiB OS page and a
+   64 KiB slice: such pages go without). Depends only on the area's size,
+   so the page geometry and the protect/unprotect calls agree. */
+static size_t mi_segment_guard_size(size_t area_size) {
+#if MI_SECURE >= 3
+  const size_t guard = _mi_os_page_size();
+  return (guard <= area_size / 2 ? guard : 0);
+#else
+  (void)area_size;
+  return 0;
+#endif
+}
+
+/* A page's whole area: its blocks, then (MI_SECURE 3) its guard */
+static uint8_t* mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* page, size_t* area_size) {
   size_t psize;
   uint8_t* start;
   if (segment->page_kind == MI_PAGE_MEDIUM) {
@@ -91,8 +107,43 @@ uint8_t* _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* pa
     start = (uint8_t*)segment + segment->segment_info_size;
     psize = segment->segment_size - segment->segment_info_size;
   }
-  if (page_size != NULL) *page_size = psize;
+  *area_size = psize;
   return start;
+}
+
+uint8_t* _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size) {
+  size_t psize;
+  uint8_t* const start = mi_segment_page_area(segment, page, &psize);
+  if (page_size != NULL) *page_size = psize - mi_segment_guard_size(psize);
+  return start;
+}
+
+/* MI_SECURE 3: make the guard at the end of a page's area inaccessible
+   (when the page is claimed) or accessible again (when it is given back:
+   the next page there may have another layout, and the memory may be
+   purged or leave the segment). */
+static void mi_segment_page_guard(const mi_segment_t* segment, const mi_page_t* page, bool protect) {
+#if MI_SECURE >= 3
+  size_t psize;
+  uint8_t* const start = mi_segment_page_area(segment, page, &psize);
+  const size_t guard = mi_segment_guard_size(psize);
+  if (guard > 0) (void)_mi_os_protect(start + psize - guard, guard, protect);
+#else
+  (void)segment; (void)page; (void)protect;
+#endif
+}
+
+/* MI_SECURE 3: the guard between the segment header and the first page
+   area, the last OS page of segment_info_size (mi_segment_info_size makes
+   room for it), when there is room (header_guard). */
+static void mi_segment_header_guard(const mi_segment_t* segment, bool protect) {
+#if MI_SECURE >= 3
+  if (!segment->header_guard) return;
+  const size_t guard = _mi_os_page_size();
+  (void)_mi_os_protect((uint8_t*)segment + segment->segment_info_size - guard, guard, protect);
+#else
+  (void)segment; (void)protect;
+#endif
 }
 
 /* The memory of purge unit `i`: a medium page, or a slice of a sliced segment. */
@@ -149,8 +200,19 @@ static size_t mi_segment_span_count(const mi_page_t* page) {
   return page->slice_count;
 }
 
-static size_t mi_segment_info_size(size_t capacity) {
+/* The header and page descriptors; MI_SECURE 3: and a guard page after
+   them, if that still fits the first slice (a sliced segment's header
+   slice; a 64 KiB OS page does not leave room) */
+static size_t mi_segment_info_size_raw(size_t capacity) {
   return _mi_align_up(sizeof(mi_segment_t) + (capacity - 1) * sizeof(mi_page_t), MI_SEGMENT_INFO_ALIGN);
+}
+static size_t mi_segment_info_size(size_t capacity) {
+  const size_t size = mi_segment_info_size_raw(capacity);
+#if MI_SECURE >= 3
+  const size_t guarded = _mi_align_up(size, _mi_os_page_size()) + _mi_os_page_size();
+  if (guarded <= MI_SLICE_SIZE) return guarded;
+#endif
+  return size;
 }
 
 /* ---------------------------------------------------------------------------
@@ -422,7 +484,8 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
     } else {
       info_size = mi_segment_info_size(1);
     }
-    segment_size = _mi_align_up(info_size + required, _mi_os_page_size());
+    /* MI_SECURE 3: and the huge block's guard page after it */
+    segment_size = _mi_align_up(info_size + required, _mi_os_page_size()) + (MI_SECURE >= 3 ? _mi_os_page_size() : 0);
     if (segment_size < required) return NULL;   /* overflow */
   }
   mi_memid_t memid;
@@ -454,6 +517,8 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   segment->segment_size = segment_size;
   segment->segment_info_size = info_size;
   segment->cookie = (uintptr_t)segment ^ _mi_segment_cookie;
+  segment->header_guard = (MI_SECURE >= 3 && (info_size == MI_SEGMENT_SIZE || info_size != mi_segment_info_size_raw(capacity)));
+  mi_segment_header_guard(segment, true);
   segment->capacity = capacity;
   segment->page_shift = page_shift;
   segment->page_kind = kind;
@@ -487,6 +552,9 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   }
   _mi_segment_map_freed_at(segment);
   _mi_stats_decrease(&_mi_stats.segments, 1);
+  /* the guards go before the memory does (an abandoned huge segment's page is still claimed) */
+  if (segment->page_kind == MI_PAGE_HUGE && segment->pages[0].segment_in_use) mi_segment_page_guard(segment, &segment->pages[0], false);
+  mi_segment_header_guard(segment, false);
   mi_memid_t memid = segment->memid;
   memid.is_committed = (segment->commit_mask == mi_slice_mask(0, segment->capacity));
   const size_t size = segment->segment_size;
@@ -649,6 +717,7 @@ static mi_page_t* mi_segment_page_claim(mi_segment_t* segment, mi_page_t* page, 
   segment->purge_due &= ~((uintptr_t)1 << page->segment_idx);
   segment->dirty_mask &= ~((uintptr_t)1 << page->segment_idx);
   page->is_purged = 0;
+  mi_segment_page_guard(segment, page, true);
   mi_segment_after_claim(segment, tld);
   return page;
 }
@@ -677,6 +746,7 @@ static mi_page_t* mi_segment_span_claim(mi_segment_t* segment, size_t idx, size_
   page->is_zero_init = is_zero;
   page->slice_count = (uint8_t)count;
   segment->used++;
+  mi_segment_page_guard(segment, page, true);
   mi_segment_after_claim(segment, tld);
   return page;
 }
@@ -720,6 +790,7 @@ static void mi_segment_find_span(mi_segment_t* segment, size_t count, mi_span_fi
    Whether the segment stays, goes on a queue or is freed is the caller's. */
 static void mi_segment_page_clear(mi_segment_t* segment, mi_page_t* page, size_t* unit_idx, size_t* unit_count) {
   mi_assert(page->segment_in_use && segment->used > 0);
+  mi_segment_page_guard(segment, page, false);   /* before the span's size is cleared */
   const uint8_t idx = page->segment_idx;
   size_t count = 1;
   if (segment->page_kind == MI_PAGE_SLICED) {
@@ -775,7 +846,26 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
 /* A free page, preferring one whose memory is resident (used before and
    not purged) to one never touched or purged: reusing it costs no page
    faults and no new resident memory. */
-static mi_page_t* mi_segment_find_free_page(mi_segment_t* segment) {
+#if MI_SECURE >= 2
+/* MI_SECURE 2: a random one of the units set in `mask` (not 0) */
+static size_t mi_segment_random_unit(uintptr_t mask, mi_heap_t* heap) {
+  for (size_t k = (size_t)(_mi_random_next(&heap->random) % mi_popcount(mask)); k > 0; k--) mask &= mask - 1;
+  return mi_bsf(mask);
+}
+#endif
+
+static mi_page_t* mi_segment_find_free_page(mi_segment_t* segment, mi_heap_t* heap) {
+#if MI_SECURE >= 2
+  /* among the resident free pages, else among all free ones: where the
+     next page lies is not known in advance */
+  uintptr_t free_units = 0;
+  for (size_t i = 0; i < segment->capacity; i++) {
+    if (!segment->pages[i].segment_in_use) free_units |= (uintptr_t)1 << i;
+  }
+  if (free_units != 0) return &segment->pages[mi_segment_random_unit(segment->dirty_mask != 0 ? segment->dirty_mask : free_units, heap)];
+#else
+  (void)heap;
+#endif
   if (segment->dirty_mask != 0) return &segment->pages[mi_bsf(segment->dirty_mask)];
   for (size_t i = 0; i < segment->capacity; i++) {
     if (!segment->pages[i].segment_in_use) return &segment->pages[i];
@@ -854,7 +944,7 @@ static mi_page_t* mi_segment_medium_page_alloc(mi_heap_t* heap, size_t block_siz
     if (segment == NULL) return NULL;
     mi_segment_queue_push(queue, segment);
   }
-  mi_page_t* page = mi_segment_find_free_page(segment);
+  mi_page_t* page = mi_segment_find_free_page(segment, heap);
   mi_assert_internal(page != NULL);
   return mi_segment_page_claim(segment, page, tld);
 }
@@ -873,6 +963,14 @@ static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, size_t bl
       if (best.dirty == count && best.run_len == count) break;   /* cannot do better */
       if (++scanned >= MI_SEGMENT_DIRTY_SCAN && best.segment != NULL) break;
     }
+#if MI_SECURE >= 2
+    /* MI_SECURE 2: a small page goes to a random one of the segment's
+       resident free slices (the fit's own rule when none is resident: a
+       run's end, which keeps long runs for long spans) */
+    if (best.segment != NULL && count == 1 && best.dirty == 1) {
+      best.idx = mi_segment_random_unit(best.segment->dirty_mask & ~best.segment->slice_map, heap);
+    }
+#endif
     if (best.segment != NULL) return mi_segment_span_claim(best.segment, best.idx, count, tld);
     const mi_page_request_t want = { block_size, MI_PAGE_SLICED, count };
     if (attempt > 0 || !mi_segments_reclaim_for(heap, &want, reclaimed, tld)) break;
@@ -899,7 +997,11 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
     mi_segment_t* segment = mi_segment_alloc(block_size, page_alignment, MI_PAGE_HUGE, heap, tld);
     return (segment == NULL ? NULL : mi_segment_page_claim(segment, &segment->pages[0], tld));
   }
-  if (block_size > MI_MEDIUM_OBJ_SIZE_MAX) return mi_segment_span_alloc(heap, _mi_divide_up(block_size, MI_SLICE_SIZE), block_size, reclaimed, tld);
+  if (block_size > MI_MEDIUM_OBJ_SIZE_MAX) {
+    /* MI_SECURE 3: the span holds the block and its guard page */
+    const size_t area = block_size + (MI_SECURE >= 3 ? _mi_os_page_size() : 0);
+    return mi_segment_span_alloc(heap, _mi_divide_up(area, MI_SLICE_SIZE), block_size, reclaimed, tld);
+  }
   if (block_size <= MI_SMALL_OBJ_SIZE_MAX) return mi_segment_span_alloc(heap, 1, block_size, reclaimed, tld);
   return mi_segment_medium_page_alloc(heap, block_size, reclaimed, tld);
 }

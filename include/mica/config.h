@@ -45,12 +45,28 @@
                                to 8), with exact classes in 8-byte steps up to 128 bytes (doc/embedding.md) */
 #define MI_BLOCK_ALIGN 0
 #endif
-#ifndef MI_SECURE           /* 1: encode free-list pointers (room for further hardening levels) */
+/* MI_SECURE: hardening level (doc/security.md, "MI_SECURE levels"); each
+   level includes the ones below it.
+     0: free-list links xor a fixed key (release default)
+     1: links encoded with per-page random keys; every link popped from a
+        free list is checked (NULL, or a block boundary of the same page's
+        block area: otherwise an EFAULT report and the list is cut); a free
+        of a pointer that is not a block start is reported (EINVAL) and
+        ignored, on the fast path too
+     2: a page's new blocks enter its free list in random order, and a
+        segment hands out a random one of its free pages
+     3: guard pages: the last OS page of every page's area (and of a huge
+        block's span) is inaccessible, and so is one after the segment
+        header, so a linear overflow off a page faults (ON in CMake) */
+#ifndef MI_SECURE
 #define MI_SECURE 0
 #endif
 
 #if MI_DEBUG < 0 || MI_DEBUG > 3
 #error "MI_DEBUG must be 0..3"
+#endif
+#if MI_SECURE < 0 || MI_SECURE > 3
+#error "MI_SECURE must be 0..3"
 #endif
 #if (MI_LIBC_MUSL != 0 && MI_LIBC_MUSL != 1) || (MI_THREAD_ID_TLS != 0 && MI_THREAD_ID_TLS != 1) || \
     (MI_OVERRIDE != 0 && MI_OVERRIDE != 1) || (MI_TRACK_VALGRIND != 0 && MI_TRACK_VALGRIND != 1)

@@ -123,6 +123,7 @@ void*      _mi_page_malloc_queued(mi_heap_t* heap, size_t size, bool zero);
 void       _mi_page_free_collect(mi_page_t* page, bool force);
 void       _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force);
 void       _mi_page_retire(mi_page_t* page);
+mi_decl_noinline mi_block_t* _mi_page_free_corrupt(mi_page_t* page, const mi_block_t* block, const mi_block_t* next);   /* MI_SECURE */
 mi_decl_noinline void _mi_page_retire_of(const void* p);
 void       _mi_page_unfull(mi_page_t* page);
 void       _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq);
@@ -484,6 +485,31 @@ static inline void mi_block_set_next(const mi_page_t* page, mi_block_t* block, c
   mi_block_set_next_raw(page, block, next == NULL ? mi_list_end(page) : next);
 }
 
+/* The start of a page's block area: _mi_segment_page_start inline, for the
+   checks on the fast paths (the page's unit, after the header in unit 0). */
+static inline uint8_t* mi_page_area_start(const mi_page_t* page) {
+  const mi_segment_t* const segment = _mi_page_segment(page);
+  uint8_t* start = (uint8_t*)segment + ((uintptr_t)page->segment_idx << segment->page_shift);
+  if (page->segment_idx == 0) start += segment->segment_info_size;
+  return start;
+}
+/* MI_SECURE: may `next`, read from the link of a block of `page`'s free
+   list, become the list's head? The list end, or a block boundary of the
+   page's carved area. A corrupted link (a heap overflow wrote over a free
+   block, or a use after free) fails this with near certainty: it decodes
+   with the page's random keys into a random address. */
+static inline bool mi_page_link_is_valid(const mi_page_t* page, const mi_block_t* next) {
+  if (next == mi_list_end(page)) return true;
+  const size_t offset = (size_t)((const uint8_t*)next - mi_page_area_start(page));
+  const size_t bsize = page->xblock_size;
+  return (offset < (size_t)page->capacity * bsize && offset % bsize == 0);
+}
+/* MI_SECURE: is `p`, freed into a page without aligned blocks, a block's start? */
+static inline bool mi_page_is_block_start(const mi_page_t* page, const void* p) {
+  const size_t offset = (size_t)((const uint8_t*)p - mi_page_area_start(page));
+  return (page->xblock_size == MI_HUGE_BLOCK_SIZE ? offset == 0 : offset % page->xblock_size == 0);
+}
+
 /* Could `block` (being freed, so still the user's) be on a free list of
    `page`? True for every block that is (but a block at a segment boundary,
    which huge alignment places: its page never takes the fast path, and
@@ -533,7 +559,12 @@ static inline void mi_debug_fill(const mi_page_t* page, void* block, int byte, s
    atomic operation. */
 static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, size_t size, bool zero) {
   (void)size;
-  page->free = mi_block_next_raw(page, block);
+  mi_block_t* const next = mi_block_next_raw(page, block);
+#if MI_SECURE
+  page->free = (mi_likely(mi_page_link_is_valid(page, next)) ? next : _mi_page_free_corrupt(page, block, next));
+#else
+  page->free = next;
+#endif
   page->used++;
   if (mi_likely(!zero) || (page->is_zero_init && page->reserved == 1)) {
     /* no stale link, so a later free cannot take the block for a free one
@@ -602,7 +633,7 @@ static inline void _mi_free_inline(void* p) {
   mi_block_t* const block = (mi_block_t*)p;
   /* our page, in use, not full, no aligned blocks: one load (types.h) */
   if (mi_likely(_mi_thread_id() == mi_atomic_load_relaxed(&page->xfast_tid) && MI_DEBUG < 2 &&
-                !mi_block_looks_free(page, block))) {
+                !mi_block_looks_free(page, block) && (MI_SECURE == 0 || mi_page_is_block_start(page, p)))) {
     mi_track_free(p, mi_page_block_size(page));
     mi_block_set_next_raw(page, block, page->free);
     page->free = block;

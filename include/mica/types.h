@@ -273,6 +273,7 @@ typedef struct mi_segment_s {
   uintptr_t  dirty_mask;         /* free units (pages; sliced: slices) whose memory is not known zero (used, not purged since): claimed first */
   struct mi_subproc_s* subproc;  /* whose abandoned list it joins (set at allocation) */
   bool       dont_free;          /* being abandoned by force: page frees neither free nor abandon it */
+  bool       header_guard;       /* MI_SECURE 3: the last OS page of segment_info_size is inaccessible */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
 #if MI_LANG_CXX
   mi_atomic(uintptr_t) xthread_id;
