@@ -75,6 +75,17 @@ static inline void misuse_keep(void* p, size_t size, size_t seed)
   misuse_kept_count++;
 }
 
+/* A live 32-byte block, kept (misuse_keep), followed by free ones: the 7
+   blocks allocated after it, freed again. Returned opaque, for the misuse. */
+static inline unsigned char* misuse_live_before_free(void)
+{
+  unsigned char* p[8];
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char*)mi_malloc(32);
+  for (int i = 1; i < 8; i++) mi_free(p[i]);
+  misuse_keep(p[0], 32, 1);
+  return (unsigned char*)misuse_opaque(p[0]);
+}
+
 /* The misuse is done: what follows is the heap's check. */
 static inline void misuse_done(void)
 {
