@@ -34,7 +34,10 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   if (alignment <= MI_BLOCK_ALIGN_SIZE && (offset & align_mask) == 0) {
     if (size >= alignment) return _mi_alloc_zero(heap, size, zero);
     void* p = _mi_alloc_zero(heap, alignment, zero);
-    if (p != NULL) mi_track_resize(p, size, alignment);   /* the program asked for `size` */
+    if (p != NULL) {
+      mi_padding_resize(p, size);
+      mi_track_resize(p, size, alignment);   /* the program asked for `size` */
+    }
     return p;
   }
   if (alignment > MI_HUGE_ALIGN_MIN) {
@@ -52,6 +55,7 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   if (p == NULL) return NULL;
   const size_t adjust = (alignment - (((uintptr_t)p + offset) & align_mask)) & align_mask;
   if (adjust == 0) {
+    mi_padding_resize(p, size);
     mi_track_resize(p, size, oversize);   /* the program asked for `size` */
     return p;
   }
@@ -59,6 +63,9 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   mi_page_t* page = _mi_ptr_page(p);
   mi_assert_internal(adjust + size <= mi_page_block_size(page) && (((uintptr_t)aligned + offset) & align_mask) == 0);
   mi_page_set_has_aligned(page, true);
+#if MI_PADDING
+  mi_padding_set(page, (mi_block_t*)p, aligned, size);   /* the canary after `size` bytes at `aligned` */
+#endif
   mi_track_free(p, mi_page_block_size(page));
   mi_track_malloc(aligned, size, mi_page_block_size(page) - adjust, zero);
   return aligned;
@@ -102,6 +109,7 @@ static void* mi_heap_realloc_zero_aligned_at(mi_heap_t* heap, void* p, size_t ne
   const size_t size = _mi_alloc_usable_size(p, "mi_realloc_aligned");
   if (size == 0) return NULL;   /* invalid pointer, already reported */
   if (newsize <= size && newsize >= size / 2 && (((uintptr_t)p + offset) & (alignment - 1)) == 0) {
+    mi_padding_resize(p, newsize);
     mi_track_resize(p, newsize, size);
     return p;
   }
