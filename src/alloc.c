@@ -178,8 +178,7 @@ size_t mi_usable_size(const void* p) {
 void* mi_expand(void* p, size_t newsize) {
   if (p == NULL) return NULL;
   const size_t size = _mi_alloc_usable_size(p, "mi_expand");
-  if (newsize > size) return NULL;
-  mi_padding_resize(p, newsize);
+  if (newsize > size) return NULL;   /* the usable size stays: the block is the caller's to that size */
   mi_track_resize(p, newsize, size);
   return p;
 }

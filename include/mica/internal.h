@@ -607,7 +607,7 @@ static inline size_t mi_padding_size(const mi_page_t* page, const mi_block_t* bl
   return (delta <= room ? room - delta : room);
 }
 #endif
-/* A request shrinks in its block (realloc in place, mi_expand, an aligned
+/* A request shrinks in its block (realloc in place, an aligned
    allocation's extra bytes): the canary moves to its new end, so that
    mi_usable_size says `newsize`. Nothing without padding. */
 static inline void mi_padding_resize(void* p, size_t newsize) {
