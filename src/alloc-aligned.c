@@ -33,7 +33,10 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
      MI_BLOCK_ALIGN_SIZE (see the size classes in types.h) */
   if (alignment <= MI_BLOCK_ALIGN_SIZE && (offset & align_mask) == 0) {
     void* p = _mi_alloc_zero(heap, (size >= alignment ? size : alignment), zero);
-    if (p != NULL && size < alignment) mi_track_resize(p, size, alignment);   /* the program asked for `size` */
+    if (p != NULL && size < alignment) {
+      mi_padding_resize(p, size);
+      mi_track_resize(p, size, alignment);   /* the program asked for `size` */
+    }
     /* a guarded block placed precisely (guarded_precise) may not be aligned:
        then over-allocate below, which the next sample may serve again */
     if (mi_likely(((uintptr_t)p & align_mask) == 0)) return p;
@@ -54,6 +57,7 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   if (p == NULL) return NULL;
   const size_t adjust = (alignment - (((uintptr_t)p + offset) & align_mask)) & align_mask;
   if (adjust == 0) {
+    mi_padding_resize(p, size);
     mi_track_resize(p, size, oversize);   /* the program asked for `size` */
     return p;
   }
@@ -62,6 +66,9 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   mi_assert_internal(adjust + size <= mi_page_block_size(page) && (((uintptr_t)aligned + offset) & align_mask) == 0);
   mi_page_set_has_aligned(page, true);
   if (mi_page_has_flag(page, MI_PAGE_GUARDED)) _mi_guarded_moved(page, aligned);   /* free checks the pointer it was given */
+#if MI_PADDING
+  mi_padding_set(page, _mi_page_block_start(page, p), aligned, size);   /* the canary after `size` bytes at `aligned` (a guarded block's p is inside its block) */
+#endif
   mi_track_free(p, mi_page_block_size(page));
   mi_track_malloc(aligned, size, mi_page_block_size(page) - adjust, zero);
   return aligned;
@@ -105,6 +112,7 @@ static void* mi_heap_realloc_zero_aligned_at(mi_heap_t* heap, void* p, size_t ne
   const size_t size = _mi_alloc_usable_size(p, "mi_realloc_aligned");
   if (size == 0) return NULL;   /* invalid pointer, already reported */
   if (newsize <= size && newsize >= size / 2 && (((uintptr_t)p + offset) & (alignment - 1)) == 0) {
+    mi_padding_resize(p, newsize);
     mi_track_resize(p, newsize, size);
     return p;
   }

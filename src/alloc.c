@@ -134,13 +134,52 @@ static mi_decl_noinline void mi_invalid_pointer(const void* p, const char* func)
   _mi_message_error(EINVAL, "%s: invalid pointer %p (not allocated by mica, or already returned to the OS)\n", func, p);
 }
 
+#if MI_PADDING
+/* Check the canary and the filled slack after the request at `p` in
+   `block` (internal.h, "padding"); report the first byte written there,
+   then put the padding right, so that one overflow is reported once.
+   Returns the requested size. */
+size_t _mi_alloc_padding_check(const mi_page_t* page, const mi_block_t* block, void* p) {
+  const size_t size = mi_padding_size(page, block, p);
+  const uint8_t* const q = (const uint8_t*)p + size;
+  const size_t room = (size_t)(mi_padding_delta_at(page, block) - q);   /* canary and slack */
+  size_t delta;
+  memcpy(&delta, mi_padding_delta_at(page, block), sizeof(delta));
+  size_t bad = room;   /* the delta record itself, when it is out of range */
+  if (delta == room - sizeof(uint32_t)) {
+    const uint32_t canary = mi_padding_canary(block);
+    const size_t checked = sizeof(uint32_t) + (delta < MI_PADDING_FILL_MAX ? delta : MI_PADDING_FILL_MAX);
+    bad = checked;
+    for (size_t i = 0; i < checked; i++) {
+      const uint8_t expect = (i < sizeof(uint32_t) ? ((const uint8_t*)&canary)[i] : (uint8_t)MI_DEBUG_PADDING);
+      if (q[i] != expect) { bad = i; break; }
+    }
+    if (mi_likely(bad == checked)) return size;
+  }
+  _mi_message_error(EFAULT, "buffer overflow in heap block %p of size %zu: write after %zu bytes\n", p, size, size + bad);
+  mi_padding_set(page, block, p, size);
+  return size;
+}
+#endif
+
+static inline size_t mi_alloc_usable_of(const mi_page_t* page, const void* p) {
+#if MI_PADDING
+  const mi_block_t* block = _mi_page_block_start(page, p);
+  if (mi_block_looks_free(page, block)) return mi_padding_size(page, block, p);   /* freed (a use after free): its padding is gone */
+  return _mi_alloc_padding_check(page, block, (void*)p);
+#else
+  return _mi_page_usable_size(page, p);
+#endif
+}
+
 /* The usable size of a live block, or 0 for NULL or a pointer mica does
-   not know (reported). Asks nothing of a memory checker. */
+   not know (reported). Asks nothing of a memory checker. With MI_PADDING,
+   the requested size, after a check of the canary. */
 size_t _mi_alloc_usable_size(const void* p, const char* func) {
   if (p == NULL) return 0;
   const mi_segment_t* segment = _mi_ptr_segment(p);
   if (mi_unlikely(!_mi_segment_is_known(segment))) { mi_invalid_pointer(p, func); return 0; }
-  return _mi_page_usable_size(_mi_segment_page_of(segment, p), p);
+  return mi_alloc_usable_of(_mi_segment_page_of(segment, p), p);
 }
 
 /* A program may use all of the usable size it is told (malloc_usable_size
@@ -161,7 +200,7 @@ size_t mi_usable_size(const void* p) {
 void* mi_expand(void* p, size_t newsize) {
   if (p == NULL) return NULL;
   const size_t size = _mi_alloc_usable_size(p, "mi_expand");
-  if (newsize > size) return NULL;
+  if (newsize > size) return NULL;   /* the usable size stays: the block is the caller's to that size */
   mi_track_resize(p, newsize, size);
   return p;
 }
@@ -187,8 +226,9 @@ void* _mi_alloc_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero
     errno = EINVAL;
     return NULL;   /* the caller keeps `p`: nothing is lost */
   }
-  const size_t size = _mi_page_usable_size(_mi_segment_page_of(segment, p), p);
+  const size_t size = mi_alloc_usable_of(_mi_segment_page_of(segment, p), p);
   if (newsize <= size && newsize >= size / 2 && newsize > 0) {
+    mi_padding_resize(p, newsize);
     mi_track_resize(p, newsize, size);   /* fits, and not much space would be wasted */
     return p;
   }

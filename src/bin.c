@@ -31,7 +31,9 @@ size_t _mi_bin_size(size_t bin) {
   return (((size_t)1 << b) + ((k + 1) << (b - 3))) * MI_GRANULE_SIZE;
 }
 
+/* the largest request that takes the same block (MI_PADDING: the block's
+   padding is not the program's) */
 size_t mi_good_size(size_t size) {
-  if (size <= MI_LARGE_OBJ_SIZE_MAX) return _mi_bin_size(_mi_bin(size));
+  if (size <= MI_LARGE_OBJ_SIZE_MAX - MI_PADDING_SIZE) return _mi_bin_size(_mi_bin(size + MI_PADDING_SIZE)) - MI_PADDING_SIZE;
   return _mi_align_up(size, _mi_os_page_size());
 }

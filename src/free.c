@@ -115,7 +115,7 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
   }
   if (mi_free_mt_is_double(page, block)) return;
 #if MI_DEBUG_FILL
-  mi_debug_fill(page, block, MI_DEBUG_FREED, sizeof(mi_block_t));   /* before the release CAS publishes it */
+  mi_debug_fill_freed(page, block);   /* before the release CAS publishes it */
 #endif
   uintptr_t tfree = mi_atomic_load_relaxed(&page->xthread_free);
   uintptr_t tfreex;
@@ -152,7 +152,7 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
 static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool check_double) {
   if (check_double && mi_free_is_double(page, block)) return;
 #if MI_DEBUG_FILL
-  mi_debug_fill(page, block, MI_DEBUG_FREED, sizeof(mi_block_t));   /* the link word follows */
+  mi_debug_fill_freed(page, block);   /* the link word follows */
 #endif
   mi_page_free_block_local(page, block);
 }
@@ -162,6 +162,13 @@ static inline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool 
   if (mi_check_is_invalid_block(segment, page, p)) return;
   if (mi_unlikely(mi_page_has_flag(page, MI_PAGE_GUARDED))) { _mi_guarded_free(page, p); return; }   /* quarantined */
   mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_block_start(page, p) : (mi_block_t*)p);
+#if MI_PADDING
+  /* an overflow is reported and the block freed all the same: the canary
+     and slack are its own bytes (one that ran past the block's end has
+     hit its neighbour's, which no check here can mend). Not for a block
+     that looks free: a double free, confirmed and reported below. */
+  if (!mi_block_looks_free(page, block)) (void)_mi_alloc_padding_check(page, block, p);
+#endif
   mi_track_free(p, _mi_page_usable_size(page, p));
   if (mi_likely(local)) mi_free_block_local(page, block, true);
   else mi_free_block_mt(segment, page, block);

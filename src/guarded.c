@@ -83,8 +83,10 @@ void* _mi_guarded_alloc(mi_heap_t* heap, size_t size, bool zero) {
   const size_t os_page = _mi_os_page_size();
   const size_t header = sizeof(mi_guarded_header_t);
   if (size > MI_LARGE_OBJ_SIZE_MAX - header - 2 * os_page) return NULL;   /* a page of its own, never a huge segment */
-  size_t asize = (mi_option_is_enabled(mi_option_guarded_precise) ? size : _mi_align_up(size, MI_MAX_ALIGN_SIZE));
-  if (asize == 0) asize = 1;   /* p must lie inside its block, before the guard */
+  /* with MI_PADDING the canary and its record come between the block and
+     the guard: a small overflow is reported at free, a larger one faults */
+  const size_t need = (size == 0 ? 1 : size) + MI_PADDING_SIZE;   /* p must lie inside its block, before the guard */
+  const size_t asize = (mi_option_is_enabled(mi_option_guarded_precise) ? need : _mi_align_up(need, MI_MAX_ALIGN_SIZE));
   const size_t body = _mi_align_up(header + asize, os_page);
   uint8_t* const start = (uint8_t*)_mi_page_malloc_single(heap, body + os_page, body, zero);
   if (start == NULL) return NULL;
@@ -97,6 +99,9 @@ void* _mi_guarded_alloc(mi_heap_t* heap, size_t size, bool zero) {
   mi_guarded_header_t* const hdr = mi_guarded_header(page);
   hdr->user = (uintptr_t)p ^ _mi_segment_cookie;
   hdr->size = size;
+#if MI_PADDING
+  mi_padding_set(page, (mi_block_t*)start, p, size);
+#endif
   mi_page_set_has_aligned(page, true);   /* frees take the slow path (free.c), which comes here */
   mi_page_set_flag(page, MI_PAGE_GUARDED, true);
   _mi_prim_fault_report_install();
@@ -124,22 +129,32 @@ static void mi_guarded_unprotect(mi_page_t* page) {
 }
 
 /* Free `p` of a guarded page: checked, made inaccessible and quarantined;
-   the oldest quarantined block is freed for good. Any thread. */
+   the oldest quarantined block is freed for good. Any thread. The checks
+   read the quarantine without the lock (its entries are atomic) and report
+   with no lock held (an error handler may allocate); a double free racing
+   with the first free from another thread may fault on the header. */
+static void mi_guarded_report_double(const mi_guarded_entry_t* queued, void* p) {
+  _mi_message_error(EAGAIN, "double free detected of guarded block %p (given %p; the second free is ignored)\n",
+                    (void*)(queued->user ^ _mi_segment_cookie), p);
+}
+
 void _mi_guarded_free(mi_page_t* page, void* p) {
-  _mi_prim_lock(MI_LOCK_GUARDED);
-  const mi_guarded_entry_t* const queued = mi_guarded_find(page);
-  if (queued != NULL) {
-    const uintptr_t user = queued->user;
-    _mi_prim_unlock(MI_LOCK_GUARDED);
-    _mi_message_error(EAGAIN, "double free detected of guarded block %p (given %p; the second free is ignored)\n",
-                      (void*)(user ^ _mi_segment_cookie), p);
-    return;
-  }
+  const mi_guarded_entry_t* queued = mi_guarded_find(page);
+  if (queued != NULL) { mi_guarded_report_double(queued, p); return; }
   const mi_guarded_header_t hdr = *mi_guarded_header(page);
   if ((hdr.user ^ _mi_segment_cookie) != (uintptr_t)p) {
-    _mi_prim_unlock(MI_LOCK_GUARDED);
     _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not the start of guarded block %p of %zu bytes)\n",
                       p, (void*)(hdr.user ^ _mi_segment_cookie), hdr.size);
+    return;
+  }
+#if MI_PADDING
+  (void)_mi_alloc_padding_check(page, (mi_block_t*)mi_page_start(page), p);   /* reported; the guard page caught what went further */
+#endif
+  _mi_prim_lock(MI_LOCK_GUARDED);
+  queued = mi_guarded_find(page);   /* freed by another thread meanwhile */
+  if (queued != NULL) {
+    _mi_prim_unlock(MI_LOCK_GUARDED);
+    mi_guarded_report_double(queued, p);
     return;
   }
   (void)_mi_os_protect(mi_page_start(page), mi_page_block_size(page), true);

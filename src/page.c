@@ -450,7 +450,8 @@ static mi_page_t* mi_find_page(mi_heap_t* heap, size_t size, size_t huge_alignme
    path: see _mi_alloc_generic); NULL when there is no memory. */
 void* _mi_page_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
   _mi_page_delayed_free_partial(heap);
-  mi_page_t* page = mi_find_page(heap, size, huge_alignment);
+  /* a block with room for the padding (MI_PADDING); a size too large stays too large */
+  mi_page_t* page = mi_find_page(heap, (size <= MI_MAX_ALLOC_SIZE ? size + MI_PADDING_SIZE : size), huge_alignment);
   if (mi_unlikely(page == NULL)) return NULL;
   mi_block_t* block = mi_page_free_first(page);
   if (block == NULL) {   /* a found page has a block on one of its owner's lists */
@@ -477,7 +478,7 @@ void* _mi_page_malloc_single(mi_heap_t* heap, size_t min_area, size_t block_size
   const size_t request = (min_area <= MI_SMALL_OBJ_SIZE_MAX || min_area > MI_MEDIUM_OBJ_SIZE_MAX ? min_area : MI_MEDIUM_OBJ_SIZE_MAX + 1);
   mi_page_t* page = mi_single_page_alloc(heap, request, 0, block_size);
   if (page == NULL) return NULL;
-  void* p = mi_page_hand_out(page, mi_page_free_first(page), block_size, zero);
+  void* p = mi_page_hand_out(page, mi_page_free_first(page), block_size - MI_PADDING_SIZE, zero);   /* the caller places its request */
   mi_page_to_full(page, _mi_page_queue_in(heap, page));
   return p;
 }
@@ -522,9 +523,22 @@ static void mi_page_area_init(mi_heap_area_t* area, mi_page_t* page) {
   area->reserved = (size_t)page->reserved * bsize;
   area->committed = (size_t)page->capacity * bsize;
   area->used = page->used;
-  area->block_size = bsize;
+  area->block_size = bsize - MI_PADDING_SIZE;   /* the largest request a block takes */
   area->full_block_size = bsize;
   area->heap_tag = page->heap_tag;
+}
+
+/* The size a visitor is told for a live block: with MI_PADDING, what was
+   asked for (from the block's start, for an aligned block), else the
+   block size. */
+static size_t mi_page_visit_size(const mi_page_t* page, void* block, size_t bsize) {
+#if MI_PADDING
+  (void)bsize;
+  return mi_padding_size(page, (const mi_block_t*)block, block);
+#else
+  (void)page; (void)block;
+  return bsize;
+#endif
 }
 
 /* Show `visitor` the page as an area (block NULL) and, if `visit_blocks`,
@@ -546,7 +560,10 @@ bool _mi_page_visit(const mi_heap_t* heap, mi_page_t* page, bool visit_blocks, m
   if (mi_page_has_flag(page, MI_PAGE_GUARDED) && !_mi_guarded_block_of(page, &block, &size)) return true;
   if (!visitor(heap, &area, NULL, area.block_size, arg)) return false;
   if (!visit_blocks || page->used == 0) return true;
-  if (page->capacity == 1) return visitor(heap, &area, block, size, arg);
+  if (page->capacity == 1) {
+    if (!mi_page_has_flag(page, MI_PAGE_GUARDED)) size = mi_page_visit_size(page, block, bsize);
+    return visitor(heap, &area, block, size, arg);
+  }
   /* mark the free blocks, then visit the others */
   uintptr_t free_map[(MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE) / MI_INTPTR_BITS + 1];
   const size_t map_words = (page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS;
@@ -558,12 +575,22 @@ bool _mi_page_visit(const mi_heap_t* heap, mi_page_t* page, bool visit_blocks, m
   }
   for (size_t i = 0; i < page->capacity; i++) {
     if ((free_map[i / MI_INTPTR_BITS] >> (i % MI_INTPTR_BITS)) & 1) continue;
-    if (!visitor(heap, &area, mi_page_start(page) + i * bsize, bsize, arg)) return false;
+    uint8_t* const block = mi_page_start(page) + i * bsize;
+    if (!visitor(heap, &area, block, mi_page_visit_size(page, block, bsize), arg)) return false;
   }
   return true;
 }
 
 const mi_page_t _mi_page_empty;   /* all zero: no free blocks */
+
+/* A block handed out again had bytes written after its free (internal.h,
+   mi_debug_check_freed, MI_DEBUG >= 2): reported; the block is handed out
+   all the same. Defined in every build: an embedder's debug build may
+   include the headers and link a release library. */
+void _mi_page_report_freed_write(const mi_page_t* page, const mi_block_t* block, size_t offset) {
+  _mi_message_error(EFAULT, "use after free: block %p of size %zu was written after it was freed (at offset %zu)\n",
+                    (const void*)block, mi_page_block_size(page), offset);
+}
 
 /* ---------------------------------------------------------------------------
    Validity (compiled in debug builds; MI_DEBUG=3 checks it at every page

@@ -35,6 +35,9 @@
 #ifndef MI_DEBUG_FREED      /* MI_DEBUG >= 2: byte that fills a block (after its link word) when it is freed */
 #define MI_DEBUG_FREED 0xDF
 #endif
+#ifndef MI_DEBUG_PADDING    /* MI_PADDING: byte that fills a block's slack between its canary and its end */
+#define MI_DEBUG_PADDING 0xDE
+#endif
 /* The thread id function: MI_THREAD_ID_FUNC, or mimalloc's name for it,
    MI_PRIM_THREAD_ID (an embedder's configuration written for mimalloc). */
 #if !defined(MI_THREAD_ID_FUNC) && defined(MI_PRIM_THREAD_ID)
@@ -58,6 +61,11 @@
      3: guard pages: the last OS page of every page's area (and of a huge
         block's span) is inaccessible, and so is one after the segment
         header, so a linear overflow off a page faults (ON in CMake) */
+#ifndef MI_PADDING          /* 1: a canary right after each block's requested bytes, checked on free (doc/security.md);
+                               by default at MI_DEBUG >= 2, unless a checker tracks the bytes, under TSan,
+                               or with MI_BLOCK_ALIGN (whose exact size classes an embedder chose) */
+#define MI_PADDING (MI_DEBUG >= 2 && !MI_TRACK_VALGRIND && !MI_TRACK_ASAN && !MI_TSAN && MI_BLOCK_ALIGN == 0)
+#endif
 #ifndef MI_SECURE
 #define MI_SECURE 0
 #endif
@@ -87,8 +95,15 @@
 #if MI_OVERRIDE && MI_BLOCK_ALIGN != 0
 #error "MI_BLOCK_ALIGN: malloc and operator new must give the fundamental alignment, so the override needs MI_BLOCK_ALIGN 0"
 #endif
-#if MI_DEBUG_UNINIT < 0 || MI_DEBUG_UNINIT > 255 || MI_DEBUG_FREED < 0 || MI_DEBUG_FREED > 255
-#error "MI_DEBUG_UNINIT and MI_DEBUG_FREED are byte values"
+#if MI_DEBUG_UNINIT < 0 || MI_DEBUG_UNINIT > 255 || MI_DEBUG_FREED < 0 || MI_DEBUG_FREED > 255 || \
+    MI_DEBUG_PADDING < 0 || MI_DEBUG_PADDING > 255
+#error "MI_DEBUG_UNINIT, MI_DEBUG_FREED and MI_DEBUG_PADDING are byte values"
+#endif
+#if MI_PADDING != 0 && MI_PADDING != 1
+#error "MI_PADDING takes 0 or 1"
+#endif
+#if MI_PADDING && (MI_TRACK_VALGRIND || MI_TRACK_ASAN)
+#error "MI_PADDING: a memory checker sees mica write the canary past the requested bytes; build without one"
 #endif
 
 #endif

@@ -69,6 +69,7 @@ void*  _mi_alloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_al
 void*  _mi_alloc_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero);
 void   _mi_alloc_zero_tail(void* newp, size_t old_size, size_t newsize);
 size_t _mi_alloc_usable_size(const void* p, const char* func);
+size_t _mi_alloc_padding_check(const mi_page_t* page, const mi_block_t* block, void* p);   /* MI_PADDING */
 
 /* ---- free.c: the slow paths of _mi_free_inline (below) --------------- */
 mi_decl_noinline mi_decl_cold void _mi_free_invalid(void* p);
@@ -136,6 +137,7 @@ mi_block_t* _mi_page_block_start(const mi_page_t* page, const void* p);
 size_t     _mi_page_usable_size(const mi_page_t* page, const void* p);
 bool       _mi_page_visit(const mi_heap_t* heap, mi_page_t* page, bool visit_blocks, mi_block_visit_fun* visitor, void* arg);
 bool       _mi_page_is_valid(const mi_page_t* page);   /* MI_DEBUG > 0 builds; reports the first broken invariant */
+mi_decl_noinline void _mi_page_report_freed_write(const mi_page_t* page, const mi_block_t* block, size_t offset);   /* MI_DEBUG >= 2 */
 
 /* ---- segment.c ------------------------------------------------------ */
 extern mi_subproc_t _mi_segment_subproc_main;
@@ -291,7 +293,14 @@ static inline mi_heap_t* mi_get_default_heap(void) { return _mi_heap_default; }
 static inline bool mi_heap_is_initialized(const mi_heap_t* heap) { return heap != &_mi_heap_empty; }
 static inline bool mi_heap_is_backing(const mi_heap_t* heap) { return heap->tld->heap_backing == heap; }
 
+/* The page for a request of `size` (<= MI_SMALL_SIZE_MAX) bytes. With
+   MI_PADDING its block takes MI_PADDING_SIZE more; the last few sizes,
+   whose block is past the direct pointers, go the generic way. */
 static inline mi_page_t* _mi_heap_get_free_small_page(mi_heap_t* heap, size_t size) {
+#if MI_PADDING
+  if (mi_unlikely(size > MI_SMALL_SIZE_MAX - MI_PADDING_SIZE)) return (mi_page_t*)&_mi_page_empty;
+  size += MI_PADDING_SIZE;
+#endif
   return heap->pages_free_direct[(size + MI_GRANULE_SIZE - 1) >> MI_GRANULE_SHIFT];
 }
 
@@ -552,13 +561,109 @@ static inline void mi_debug_fill(const mi_page_t* page, void* block, int byte, s
   if (offset < page->debug_offset) offset = page->debug_offset;   /* bytes a lock-free reader may still look at */
   if (!mi_page_is_huge(page) && offset < size) memset((uint8_t*)block + offset, byte, size - offset);
 }
+
+/* Use after free, where cheap: a freed block is filled with MI_DEBUG_FREED
+   after its link (and the debug_offset bytes) and stamped, in its last
+   word, with a value keyed by its address; when a stamped block is handed
+   out again, the first MI_DEBUG_FREED_CHECK filled bytes must still hold
+   the fill (page.c reports the first that does not). The stamp tells a
+   freed block from one never handed out, whose bytes are anything; stale
+   bytes cannot take it for one, as the stamp's key is random per process. */
+#define MI_DEBUG_FREED_CHECK 64
+static inline size_t mi_debug_fill_start(const mi_page_t* page) {
+  return (page->debug_offset > sizeof(mi_block_t) ? page->debug_offset : sizeof(mi_block_t));
+}
+static inline uintptr_t mi_debug_freed_stamp(const mi_page_t* page, const void* block) {
+  return ((uintptr_t)block ^ _mi_segment_cookie ^ page->debug_offset) * (uintptr_t)UINT64_C(0x9E3779B97F4A7C15);
+}
+/* the stamp's place, or NULL when the block has no room for it (or is huge: not filled) */
+static inline uint8_t* mi_debug_freed_stamp_at(const mi_page_t* page, const void* block) {
+  const size_t size = mi_page_block_size(page);
+  if (mi_page_is_huge(page) || size < mi_debug_fill_start(page) + sizeof(uintptr_t)) return NULL;
+  return (uint8_t*)block + size - sizeof(uintptr_t);
+}
+static inline void mi_debug_fill_freed(const mi_page_t* page, mi_block_t* block) {
+  mi_debug_fill(page, block, MI_DEBUG_FREED, sizeof(mi_block_t));
+  uint8_t* const at = mi_debug_freed_stamp_at(page, block);
+  if (at != NULL) { const uintptr_t stamp = mi_debug_freed_stamp(page, block); memcpy(at, &stamp, sizeof(stamp)); }
+}
+static inline void mi_debug_check_freed(const mi_page_t* page, const mi_block_t* block) {
+  const uint8_t* const at = mi_debug_freed_stamp_at(page, block);
+  if (at == NULL) return;
+  uintptr_t stamp;
+  memcpy(&stamp, at, sizeof(stamp));
+  if (stamp != mi_debug_freed_stamp(page, block)) return;   /* not freed since it was carved */
+  const size_t start = mi_debug_fill_start(page);
+  size_t end = (size_t)(at - (const uint8_t*)block);
+  if (end > start + MI_DEBUG_FREED_CHECK) end = start + MI_DEBUG_FREED_CHECK;
+  for (size_t i = start; i < end; i++) {
+    if (mi_unlikely(((const uint8_t*)block)[i] != MI_DEBUG_FREED)) { _mi_page_report_freed_write(page, block, i); return; }
+  }
+}
 #endif
+
+/* ---- padding (MI_PADDING) -----------------------------------------------
+   A block of a request of `size` bytes at `p` (the block start, or inside
+   the block for an aligned request) is laid out as
+     [p, p + size)            the program's bytes: mi_usable_size is `size`
+     [p + size, + 4)          canary: keyed by the block's address and the
+                              process's random key, unaligned; its bytes are
+                              never 0, so a stray string terminator shows
+     [.., end - word)         slack, `delta` bytes; the first
+                              MI_PADDING_FILL_MAX of them are MI_DEBUG_PADDING
+     [end - word, end)        delta (a size_t), read back from the end
+   so the request's end is end - MI_PADDING_SIZE - delta. Checked on free
+   and by mi_usable_size (alloc.c). */
+#if MI_PADDING
+#define MI_PADDING_FILL_MAX 4096   /* a huge block's slack is up to a segment: check a bounded part */
+static inline uint32_t mi_padding_canary(const mi_block_t* block) {
+  const uintptr_t x = ((uintptr_t)block ^ _mi_segment_cookie) * (uintptr_t)UINT64_C(0xBF58476D1CE4E5B9);
+  return (uint32_t)(x >> (MI_INTPTR_BITS - 32)) | 0x01010101u;
+}
+static inline uint8_t* mi_padding_delta_at(const mi_page_t* page, const mi_block_t* block) {
+  return (uint8_t*)block + mi_page_block_size(page) - sizeof(size_t);
+}
+/* Place the canary right after `size` bytes at `p`, in `block`. */
+static inline void mi_padding_set(const mi_page_t* page, const mi_block_t* block, void* p, size_t size) {
+  uint8_t* const delta_at = mi_padding_delta_at(page, block);
+  uint8_t* const canary_at = (uint8_t*)p + size;
+  mi_assert_internal(canary_at + sizeof(uint32_t) <= delta_at);
+  const uint32_t canary = mi_padding_canary(block);
+  memcpy(canary_at, &canary, sizeof(canary));
+  const size_t delta = (size_t)(delta_at - canary_at) - sizeof(uint32_t);
+  memset(canary_at + sizeof(uint32_t), MI_DEBUG_PADDING, (delta < MI_PADDING_FILL_MAX ? delta : MI_PADDING_FILL_MAX));
+  memcpy(delta_at, &delta, sizeof(delta));
+}
+/* The requested size recorded for `p` in `block`, unchecked; at most what
+   the block has room for (the record may be overwritten). */
+static inline size_t mi_padding_size(const mi_page_t* page, const mi_block_t* block, const void* p) {
+  const uint8_t* const delta_at = mi_padding_delta_at(page, block);
+  const size_t room = (size_t)(delta_at - (const uint8_t*)p) - sizeof(uint32_t);
+  size_t delta;
+  memcpy(&delta, delta_at, sizeof(delta));
+  return (delta <= room ? room - delta : room);
+}
+#endif
+/* A request shrinks in its block (realloc in place, an aligned
+   allocation's extra bytes): the canary moves to its new end, so that
+   mi_usable_size says `newsize`. Nothing without padding. */
+static inline void mi_padding_resize(void* p, size_t newsize) {
+#if MI_PADDING
+  const mi_page_t* page = _mi_ptr_page(p);
+  mi_padding_set(page, _mi_page_block_start(page, p), p, newsize);
+#else
+  (void)p; (void)newsize;
+#endif
+}
 
 /* Hand out `block`, the head of the page's `free` list, for a request of
    `size` bytes (what a memory checker lets the program touch). No lock, no
    atomic operation. */
 static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, size_t size, bool zero) {
   (void)size;
+#if MI_DEBUG_FILL
+  mi_debug_check_freed(page, block);
+#endif
   mi_block_t* const next = mi_block_next_raw(page, block);
 #if MI_SECURE
   page->free = (mi_likely(mi_page_link_is_valid(page, next)) ? next : _mi_page_free_corrupt(page, block, next));
@@ -578,6 +683,9 @@ static inline void* mi_page_hand_out(mi_page_t* page, mi_block_t* block, size_t 
     mi_track_mem_undefined(block, mi_page_block_size(page));
     memset(block, 0, mi_page_block_size(page));
   }
+#if MI_PADDING
+  mi_padding_set(page, block, block, size);
+#endif
   mi_track_malloc(block, size, mi_page_block_size(page), zero);
   return block;
 }
@@ -632,7 +740,7 @@ static inline void _mi_free_inline(void* p) {
   mi_page_t* const page = (mi_page_t*)&segment->pages[((uintptr_t)p & MI_SEGMENT_MASK) >> shift];
   mi_block_t* const block = (mi_block_t*)p;
   /* our page, in use, not full, no aligned blocks: one load (types.h) */
-  if (mi_likely(_mi_thread_id() == mi_atomic_load_relaxed(&page->xfast_tid) && MI_DEBUG < 2 &&
+  if (mi_likely(_mi_thread_id() == mi_atomic_load_relaxed(&page->xfast_tid) && MI_DEBUG < 2 && MI_PADDING == 0 &&
                 !mi_block_looks_free(page, block) && (MI_SECURE == 0 || mi_page_is_block_start(page, p)))) {
     mi_track_free(p, mi_page_block_size(page));
     mi_block_set_next_raw(page, block, page->free);

@@ -58,6 +58,14 @@
 #define MI_HUGE_ALIGN_MIN      (MI_SEGMENT_SIZE / 2)       /* alignments above this get their own segment */
 #define MI_ALIGNMENT_MAX       ((size_t)1 << 30)                 /* 1 GiB; on 32-bit such a request may fail with ENOMEM */
 #define MI_MAX_ALLOC_SIZE      ((size_t)PTRDIFF_MAX)
+/* MI_PADDING (config.h): every block has room after the requested bytes
+   for a 4-byte canary and, in its last bytes, the distance from the
+   canary's end to them (internal.h, "padding") */
+#if MI_PADDING
+#define MI_PADDING_SIZE        (sizeof(uint32_t) + sizeof(size_t))
+#else
+#define MI_PADDING_SIZE        ((size_t)0)
+#endif
 
 /* Fundamental alignment (C17 7.22.3): a block of at least this many bytes
    must be aligned to it, a smaller one to the largest power of two that

@@ -27,6 +27,7 @@
 #define MI_DEBUG        2
 #define MI_DEBUG_UNINIT 0xCD   /* CPython's PYMEM_CLEANBYTE */
 #define MI_DEBUG_FREED  0xDD   /* CPython's PYMEM_DEADBYTE */
+#define MI_DEBUG_PADDING 0xFD  /* CPython's PYMEM_FORBIDDENBYTE */
 #define MI_PRIM_THREAD_ID embed_thread_id   /* mimalloc's name for MI_THREAD_ID_FUNC */
 #endif
 #define MI_EMBED 1
@@ -131,9 +132,11 @@ int main(void) {
     CHECKF(mi_usable_size(b) == n, "MI_BLOCK_ALIGN 8: mi_malloc(%zu) has %zu usable bytes", n, mi_usable_size(b));
     CHECKF(((uintptr_t)b & (n % 16 == 0 ? 15 : 7)) == 0, "mi_malloc(%zu) = %p", n, b);
 #else
+    /* a padded block (MI_PADDING, MI_DEBUG 2) has exactly the bytes asked for */
     const size_t fundamental = _Alignof(max_align_t);
-    CHECKF(((uintptr_t)b & (fundamental - 1)) == 0 && mi_usable_size(b) % fundamental == 0,
-           "mi_malloc(%zu) = %p with %zu usable bytes", n, b, mi_usable_size(b));
+    const size_t usable = mi_usable_size(b);
+    CHECKF(((uintptr_t)b & (fundamental - 1)) == 0 && (MI_PADDING ? usable == n : usable % fundamental == 0 && usable >= n),
+           "mi_malloc(%zu) = %p with %zu usable bytes", n, b, usable);
 #endif
     mi_free(b);
   }
@@ -149,6 +152,13 @@ int main(void) {
      rest the freed pattern (mica's own memory: still mapped) */
   CHECK(q[sizeof(void*)] == 0xDD && q[63] == 0xDD);
   mi_free(keep);
+#if MI_PADDING
+  /* the slack after a padded block's canary is the embedder's byte: 40
+     bytes, the canary, then the slack up to the 64-byte block's last word */
+  unsigned char* s = (unsigned char*)mi_malloc(40);
+  CHECK(s != NULL && mi_usable_size(s) == 40 && s[44] == 0xFD && s[64 - sizeof(size_t) - 1] == 0xFD);
+  mi_free(s);
+#endif
   unsigned char* c = (unsigned char*)mi_calloc(1, 64);
   CHECK(c != NULL && c[0] == 0 && c[63] == 0);
   mi_free(c);

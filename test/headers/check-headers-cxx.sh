@@ -39,9 +39,13 @@ for h in mica.h mica/arch.h mica/config.h mica/atomic.h mica/types.h mica/track.
   fi
 done
 
+# MI_PADDING is the library's (a debug library's defines the canary check):
+# the inline fast paths write the padding that the library reads back
+padding=0
+if nm "$lib" 2>/dev/null | grep " T _mi_alloc_padding_check\$" > /dev/null; then padding=1; fi
 for debug in 0 2; do
   for embed in 0 1; do
-    defs="-DMI_DEBUG=$debug"
+    defs="-DMI_DEBUG=$debug -DMI_PADDING=$padding"
     [ $embed = 1 ] && defs="$defs -DMI_EMBED=1"
     cobj=$work/layout-d$debug-e$embed.o
     if ! "$cc" -std=c11 -O2 $warn -Wstrict-prototypes $defs $inc -c "$src/test/headers/layout-c.c" -o "$cobj" 2> "$work/cc.log"; then

@@ -393,10 +393,11 @@ int main(void) {
 
   /* one page with blocks on free, local_free and thread_free (local_free
      holds the blocks collected from other threads' frees): 48-byte
-     blocks are carved 4 KiB at a time, so 64 leave room on free */
+     blocks are carved 4 KiB at a time, so 64 leave room on free (a
+     request of 48 less the debug padding, which the block holds too) */
   enum { N = 64 };
   void* small[N];
-  for (size_t i = 0; i < N; i++) small[i] = mi_heap_malloc(heap, 48);
+  for (size_t i = 0; i < N; i++) small[i] = mi_heap_malloc(heap, 48 - MI_PADDING_SIZE);
   mi_page_t* page = _mi_ptr_page(small[0]);
   CHECK(_mi_ptr_page(small[N - 1]) == page);
   free_in_thread(&small[0], N / 4);      /* collected below into local_free (free is not empty) */
