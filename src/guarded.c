@@ -189,7 +189,11 @@ bool _mi_guarded_block_of(const mi_page_t* page, void** p, size_t* size) {
   if (mi_guarded_find(page) != NULL) return false;
   const mi_guarded_header_t* hdr = mi_guarded_header(page);
   *p = (void*)(hdr->user ^ _mi_segment_cookie);
+#if MI_PADDING
+  *size = mi_padding_size(page, (const mi_block_t*)hdr, *p);   /* the usable size: the request */
+#else
   *size = (size_t)(mi_guarded_guard(page) - (uint8_t*)*p);
+#endif
   return true;
 }
 

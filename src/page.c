@@ -487,8 +487,8 @@ void* _mi_page_malloc_single(mi_heap_t* heap, size_t min_area, size_t block_size
    (its free or local_free list), else NULL: the generic path of a heap
    that samples, whose pages_free_direct is empty (guarded.c). */
 void* _mi_page_malloc_queued(mi_heap_t* heap, size_t size, bool zero) {
-  if (size > MI_MEDIUM_OBJ_SIZE_MAX) return NULL;
-  mi_page_t* page = heap->pages[_mi_bin(size)].first;
+  if (size > MI_MEDIUM_OBJ_SIZE_MAX - MI_PADDING_SIZE) return NULL;
+  mi_page_t* page = heap->pages[_mi_bin(size + MI_PADDING_SIZE)].first;   /* as _mi_page_malloc_generic */
   if (page == NULL) return NULL;
   mi_block_t* block = mi_page_free_first(page);
   if (block == NULL) {

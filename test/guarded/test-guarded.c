@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 static size_t os_page;
+static bool padded;   /* the library has MI_PADDING (MI_DEBUG >= 2): seen in a usable size */
 
 /* A sampled block: its usable size ends exactly at an OS page boundary,
    and is the request rounded to 16 (8 on 32-bit ARM) or, precise, exactly
@@ -28,8 +29,27 @@ static bool is_guarded(const void* p, size_t size, bool precise)
 {
   const size_t usable = mi_usable_size(p);
   const size_t align = _Alignof(max_align_t);
+  if (padded) {
+    /* MI_PADDING: the usable size is the request, and its canary (4 bytes)
+       and record (a size_t) come before the guard */
+    const size_t need = (size == 0 ? 1 : size) + 4 + sizeof(size_t);
+    const size_t span = precise ? need : (need + align - 1) / align * align;
+    return usable == size && ((uintptr_t)p + span) % os_page == 0;
+  }
   const size_t expect = precise ? size : (size + align - 1) / align * align;
   return usable == (expect == 0 ? (precise ? 1 : align) : expect) && ((uintptr_t)p + usable) % os_page == 0;
+}
+
+/* Where the guard page starts, from p: right after the usable size, or
+   (MI_PADDING) after the canary and its record too. */
+static size_t guard_offset(const void* p, size_t size, bool precise)
+{
+  if (padded) {
+    const size_t align = _Alignof(max_align_t);
+    const size_t need = (size == 0 ? 1 : size) + 4 + sizeof(size_t);
+    return precise ? need : (need + align - 1) / align * align;
+  }
+  return mi_usable_size(p);
 }
 
 /* Run `fn(p, n)` in a forked child, stderr captured: returns the signal it
@@ -96,7 +116,7 @@ static void test_layout_and_faults(bool precise)
     memset(p, 0xab, mi_usable_size(p));
     if (i % 3 == 0 || n == 13) {
       char out[512], expect[200];
-      const size_t usable = mi_usable_size(p);
+      const size_t usable = guard_offset(p, n, precise);
       const int sig = in_child(write_past_end, p, usable, out, sizeof out);
       snprintf(expect, sizeof expect, "buffer overflow of guarded block %p of %zu bytes (allocated), %zu bytes past its end", (void*)p, n, usable - n);
       CHECKF(sig == SIGSEGV && strstr(out, expect) != NULL, "%zu bytes: a write at p[%zu] died of signal %d, report \"%s\"", n, usable, sig, expect);
@@ -261,6 +281,9 @@ static void test_cross_thread(void)
 int main(void)
 {
   os_page = (size_t)sysconf(_SC_PAGESIZE);
+  void* probe = mi_malloc(1000);   /* a 1024-byte block without padding */
+  padded = (mi_usable_size(probe) == 1000);
+  mi_free(probe);
   mi_register_error(wrong_on_error, NULL);
 #if defined(GUARDED_TRACKED)
   /* MI_TRACK_ASAN / MI_TRACK_VALGRIND: the checker watches every block,
