@@ -1,26 +1,26 @@
 /* SPDX-License-Identifier: MIT */
-/* A free of a block another allocator handed out: glibc's own malloc
-   (__libc_malloc; elsewhere a block of a private bump allocator). */
+/* A free of a block another allocator handed out: a minimal allocator on
+   the program break (sbrk, where a brk-based malloc keeps its heap; musl
+   refuses to grow the break, and then its blocks come from a static
+   arena). Not glibc's __libc_malloc: mica exports that name too. */
 #include "misuse.h"
 
-#if defined(__GLIBC__)
-extern void* __libc_malloc(size_t size);
-static void* other_malloc(size_t size) { return __libc_malloc(size); }
-#else
+#include <unistd.h>
+
 static void* other_malloc(size_t size)
 {
   static _Alignas(16) unsigned char arena[1 << 16];
   static size_t used;
-  void* p = arena + used;
+  void* p = sbrk((intptr_t)((size + 15) & ~(size_t)15));
+  if (p != (void*)-1) return p;
+  p = arena + used;
   used += (size + 15) & ~(size_t)15;
   return p;
 }
-#endif
 
 int main(void)
 {
   void* p = other_malloc(100);
-  if (p == NULL) return 2;
   memset(p, 1, 100);
   mi_free(misuse_opaque(p));
   misuse_done();
