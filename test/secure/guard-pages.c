@@ -23,7 +23,7 @@
 #define SLICE ((uintptr_t)64 * 1024)   /* a small page's area: one 64 KiB slice (doc/design.md) */
 #define BLOCK 48                       /* 65536 % 48 == 16: at level 0 the last block leaves 16 bytes of slack */
 
-static inline uintptr_t align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
+__attribute__((unused)) static inline uintptr_t align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
 
 /* Runs `write` in a child and returns its wait status. */
 static int in_child(void (*write)(uint8_t*, size_t), uint8_t* from, size_t n)
