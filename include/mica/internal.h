@@ -740,8 +740,11 @@ static inline void _mi_free_inline(void* p) {
   mi_page_t* const page = (mi_page_t*)&segment->pages[((uintptr_t)p & MI_SEGMENT_MASK) >> shift];
   mi_block_t* const block = (mi_block_t*)p;
   /* our page, in use, not full, no aligned blocks: one load (types.h) */
+  /* MI_SECURE: the block-start check first, so that a refused interior
+     pointer is never peeked at (with MI_TRACK_ASAN the peek leaves the
+     word it read poisoned, in a block that stays live) */
   if (mi_likely(_mi_thread_id() == mi_atomic_load_relaxed(&page->xfast_tid) && MI_DEBUG < 2 && MI_PADDING == 0 &&
-                !mi_block_looks_free(page, block) && (MI_SECURE == 0 || mi_page_is_block_start(page, p)))) {
+                (MI_SECURE == 0 || mi_page_is_block_start(page, p)) && !mi_block_looks_free(page, block))) {
     mi_track_free(p, mi_page_block_size(page));
     mi_block_set_next_raw(page, block, page->free);
     page->free = block;
