@@ -11,11 +11,14 @@
 # fails the run and leaves the input in WORK_DIR (libFuzzer: crash-*;
 # AFL++: out/default/crashes/). To replay one: fuzz-ops FILE (libFuzzer)
 # or the replay build of ctest, `test-fuzz-replay FILE`.
+# MICA_FUZZ_TRACK=0 builds mica without MI_TRACK_ASAN (ASan still checks
+# mica's own code): then guarded sampling, which a tracked build never does,
+# is fuzzed too (the OPTION operation sets a heap's sample rate).
 # usage: run-fuzz.sh ENGINE SECONDS SOURCE_DIR WORK_DIR
 set -eu
 engine=$1 seconds=$2 src=$3 work=$4
 mkdir -p "$work/corpus"
-common="-g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -I$src/include -I$src/src -DMI_TRACK_ASAN=1 -DMI_OVERRIDE=0"
+common="-g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -I$src/include -I$src/src -DMI_TRACK_ASAN=${MICA_FUZZ_TRACK:-1} -DMI_OVERRIDE=0"
 case $engine in
   libfuzzer)
     clang $common -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -c "$src/src/static.c" -o "$work/mica.o"
