@@ -105,6 +105,7 @@ void* _mi_guarded_alloc(mi_heap_t* heap, size_t size, bool zero) {
   mi_page_set_has_aligned(page, true);   /* frees take the slow path (free.c), which comes here */
   mi_page_set_flag(page, MI_PAGE_GUARDED, true);
   _mi_prim_fault_report_install();
+  _mi_stats_increase(&_mi_stats.guarded, 1);
   return p;
 }
 
@@ -166,6 +167,7 @@ void _mi_guarded_free(mi_page_t* page, void* p) {
   slot->size = hdr.size;
   mi_atomic_store_release(&slot->xpage, (uintptr_t)page);
   _mi_prim_unlock(MI_LOCK_GUARDED);
+  _mi_stats_decrease(&_mi_stats.guarded, 1);
   if (evicted != NULL) {
     mi_guarded_unprotect(evicted);
     _mi_free_block(evicted, (mi_block_t*)mi_page_start(evicted));
@@ -179,6 +181,7 @@ void _mi_guarded_page_release(mi_page_t* page) {
   mi_guarded_entry_t* const slot = mi_guarded_find(page);
   if (slot != NULL) mi_atomic_store_release(&slot->xpage, 0);
   _mi_prim_unlock(MI_LOCK_GUARDED);
+  if (slot == NULL) _mi_stats_decrease(&_mi_stats.guarded, 1);   /* a live block */
   mi_guarded_unprotect(page);
 }
 
@@ -198,7 +201,8 @@ bool _mi_guarded_block_of(const mi_page_t* page, void** p, size_t* size) {
 }
 
 /* In the fault handler: reads only the segment map, the page descriptor,
-   the quarantine and (for a live block) its header, all accessible. */
+   the quarantine and (for a live block) its header, all accessible, and
+   writes with the async-signal-safe formatter. */
 void _mi_guarded_fault_report(void* addr) {
   if (!_mi_ptr_is_known(addr)) return;
   const mi_page_t* page = _mi_ptr_page(addr);
@@ -211,10 +215,10 @@ void _mi_guarded_fault_report(void* addr) {
   const size_t size = (queued != NULL ? queued->size : mi_guarded_header(page)->size);
   const char* state = (queued != NULL ? "freed" : "allocated");
   if (a >= guard) {
-    _mi_message_fprintf(NULL, NULL, "mica: fault at %p: buffer overflow of guarded block %p of %zu bytes (%s), %zu bytes past its end\n",
-                        addr, (void*)user, size, state, (size_t)(a - (const uint8_t*)user) - size);
+    _mi_message_signal_safe("mica: fault at %p: buffer overflow of guarded block %p of %zu bytes (%s), %zu bytes past its end\n",
+                            addr, (void*)user, size, state, (size_t)(a - (const uint8_t*)user) - size);
   } else {
-    _mi_message_fprintf(NULL, NULL, "mica: fault at %p: use after free of guarded block %p of %zu bytes (%s), at offset %td\n",
-                        addr, (void*)user, size, state, a - (const uint8_t*)user);
+    _mi_message_signal_safe("mica: fault at %p: use after free of guarded block %p of %zu bytes (%s), at offset %td\n",
+                            addr, (void*)user, size, state, a - (const uint8_t*)user);
   }
 }

@@ -107,6 +107,53 @@ void _mi_message_assert_fail(const char* assertion, const char* fname, unsigned 
   __builtin_trap();
 }
 
+/* ---------------------------------------------------------------------------
+   Async-signal-safe output, for the fault handler: formats %s, %p, %zu and
+   %td itself (vsnprintf is not on POSIX's list of async-signal-safe
+   functions) and writes to stderr, never to a registered output function.
+--------------------------------------------------------------------------- */
+typedef struct mi_safe_buf_s { char* p; char* end; } mi_safe_buf_t;
+
+static void mi_safe_put(mi_safe_buf_t* b, char c) { if (b->p < b->end) *b->p++ = c; }
+
+static void mi_safe_unsigned(mi_safe_buf_t* b, uintptr_t v, unsigned base) {
+  char digits[2 * sizeof(uintptr_t) * 4];
+  size_t n = 0;
+  do { digits[n++] = "0123456789abcdef"[v % base]; v /= base; } while (v != 0);
+  while (n > 0) mi_safe_put(b, digits[--n]);
+}
+
+void _mi_message_signal_safe(const char* fmt, ...) {
+  char buf[256];
+  mi_safe_buf_t b = { buf, buf + sizeof(buf) - 1 };
+  va_list args;
+  va_start(args, fmt);
+  for (const char* f = fmt; *f != 0; f++) {
+    if (f[0] != '%') { mi_safe_put(&b, f[0]); continue; }
+    if (f[1] == 's') {
+      for (const char* s = va_arg(args, const char*); *s != 0; s++) mi_safe_put(&b, *s);
+      f += 1;
+    } else if (f[1] == 'p') {
+      mi_safe_put(&b, '0'); mi_safe_put(&b, 'x');
+      mi_safe_unsigned(&b, (uintptr_t)va_arg(args, void*), 16);
+      f += 1;
+    } else if (f[1] == 'z' && f[2] == 'u') {
+      mi_safe_unsigned(&b, va_arg(args, size_t), 10);
+      f += 2;
+    } else if (f[1] == 't' && f[2] == 'd') {
+      const ptrdiff_t v = va_arg(args, ptrdiff_t);
+      if (v < 0) mi_safe_put(&b, '-');
+      mi_safe_unsigned(&b, (v < 0 ? (uintptr_t)0 - (uintptr_t)v : (uintptr_t)v), 10);
+      f += 2;
+    } else {
+      mi_safe_put(&b, '%');   /* not a conversion this formatter knows: shown as it is */
+    }
+  }
+  va_end(args);
+  *b.p = 0;
+  _mi_prim_out_stderr(buf);
+}
+
 void _mi_message_fmt(char* buf, size_t size, const char* fmt, ...) {
   va_list args;
   va_start(args, fmt);

@@ -55,6 +55,7 @@ void mi_stats_print_out(mi_output_fun* out, void* arg) {
   mi_stat_print(out, arg, "reclaimed", &s->reclaimed, false);
   mi_stat_print(out, arg, "mmap-calls", &s->mmap_calls, false);
   mi_stat_print(out, arg, "purged", &s->purges, true);
+  mi_stat_print(out, arg, "guarded", &s->guarded, false);
   size_t elapsed, utime, stime, rss, peak_rss, commit, peak_commit, faults;
   mi_process_info(&elapsed, &utime, &stime, &rss, &peak_rss, &commit, &peak_commit, &faults);
   char b1[32], b2[32];
@@ -119,6 +120,7 @@ static void mi_stats_fill(mi_public_stats_t* st) {
   st->arena_count.total = (int64_t)_mi_arena_count();
   mi_stat_get(&st->segments, &s->segments);
   mi_stat_get(&st->segments_abandoned, &s->abandoned);
+  st->malloc_guarded_count.total = (int64_t)mi_atomic_load_relaxed(&s->guarded.xtotal);
 }
 
 /* The caller's structure must be this version; a smaller (older, same

@@ -221,6 +221,7 @@ void _mi_options_init(void);
 void _mi_message_fputs(mi_output_fun* out, void* arg, const char* prefix, const char* message);
 void _mi_message_fprintf(mi_output_fun* out, void* arg, const char* fmt, ...);
 void _mi_message_fmt(char* buf, size_t size, const char* fmt, ...);
+void _mi_message_signal_safe(const char* fmt, ...);   /* %s %p %zu %td only; to stderr; async-signal-safe */
 void _mi_message_verbose(const char* fmt, ...);
 void _mi_message_warning(const char* fmt, ...);
 void _mi_message_error(int err, const char* fmt, ...);

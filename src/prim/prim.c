@@ -327,7 +327,9 @@ static struct sigaction mi_fault_prev[2];   /* SIGSEGV, SIGBUS */
 static mi_atomic(uintptr_t) mi_fault_installed;
 
 static void mi_fault_handler(int sig, siginfo_t* info, void* context) {
+  const int saved_errno = errno;   /* the report's write may set it */
   _mi_guarded_fault_report(info->si_addr);
+  errno = saved_errno;
   const struct sigaction* prev = &mi_fault_prev[sig == SIGBUS ? 1 : 0];
   if ((prev->sa_flags & SA_SIGINFO) != 0 && prev->sa_sigaction != NULL) {
     prev->sa_sigaction(sig, info, context);

@@ -12,6 +12,7 @@
      thread and mi_heap_destroy work on sampled blocks.
    Run against the release library, and the MI_DEBUG=3 variant (walkers). */
 #include "../wrong/wrong.h"
+#include "mimalloc-stats.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -70,10 +71,21 @@ static int in_child(void (*fn)(unsigned char*, size_t), unsigned char* p, size_t
 }
 
 static void write_past_end(unsigned char* p, size_t n) { ((volatile unsigned char*)p)[n] = 1; }
-static void read_after_free(unsigned char* p, size_t n) { (void)n; (void)((volatile unsigned char*)p)[3]; }
+/* at offset 3, or (n == 70000) 8 bytes before the block: a negative offset in the report */
+static ptrdiff_t uaf_offset(size_t n) { return (n == 70000 ? -8 : 3); }
+static void read_after_free(unsigned char* p, size_t n) { (void)((volatile unsigned char*)p)[uaf_offset(n)]; }
+
+/* mi_stats_get's count of sampled allocations so far */
+static long long guarded_count(void)
+{
+  mi_stats_t_decl(st);
+  CHECK(mi_stats_get(&st));
+  return (long long)st.malloc_guarded_count.total;
+}
 
 static void test_sampling_rate(void)
 {
+  const long long count0 = guarded_count();
   mi_heap_t* heap = mi_heap_new();
   mi_heap_guarded_set_sample_rate(heap, 10, 0);   /* seed 0: the 1st, 11th, 21st, ... */
   void* blocks[100];
@@ -83,6 +95,7 @@ static void test_sampling_rate(void)
     if (is_guarded(blocks[i], 200, false)) { guarded++; if (first < 0) first = i; }
   }
   CHECKF(guarded == 10 && first == 0, "rate 10, seed 0: %d of 100 sampled, the first at %d", guarded, first);
+  CHECKF(guarded_count() == count0 + 10, "malloc_guarded_count: %lld, was %lld", guarded_count(), count0);
   for (int i = 0; i < 100; i++) mi_free(blocks[i]);
 
   /* size bounds: only [300, 5000] */
@@ -129,9 +142,9 @@ static void test_layout_and_faults(bool precise)
          the translation-exception identification holds a page address) */
 #if defined(__s390x__)
       snprintf(expect, sizeof expect, "use after free of guarded block %p of %zu bytes (freed), at offset %td", (void*)p, n,
-               (unsigned char*)((uintptr_t)p & ~(uintptr_t)(os_page - 1)) - p);
+               (unsigned char*)(((uintptr_t)p + uaf_offset(n)) & ~(uintptr_t)(os_page - 1)) - p);
 #else
-      snprintf(expect, sizeof expect, "use after free of guarded block %p of %zu bytes (freed), at offset 3", (void*)p, n);
+      snprintf(expect, sizeof expect, "use after free of guarded block %p of %zu bytes (freed), at offset %td", (void*)p, n, uaf_offset(n));
 #endif
       CHECKF(sig == SIGSEGV && strstr(out, expect) != NULL, "%zu bytes: a read after free died of signal %d, report \"%s\"", n, sig, expect);
     }
