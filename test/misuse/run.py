@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: MIT
 """The misuse suite's runner (test/misuse/, issue 14).
 
-  run.py run OUTCOMES MISUSE MODE PROGRAM [EMULATOR...]
+  run.py run OUTCOMES MISUSE MODE PLATFORM [EMULATOR...] PROGRAM
       runs PROGRAM (under EMULATOR, if given) with MODE's environment,
-      classifies the outcome and compares it with OUTCOMES' cell: exit 0 if
-      it is the one written there, 1 if not (saying what was seen).
+      classifies the outcome and compares it with OUTCOMES' cell (or the
+      cell's exception for PLATFORM, a processor name): exit 0 if it is the
+      one written there, 1 if not (saying what was seen).
   run.py skip REASON
       says why and exits 77 (ctest's SKIP_RETURN_CODE: skipped, not passed).
   run.py markdown [OUTCOMES]
@@ -35,6 +36,7 @@ class Table:
         self.reports = {}    # misuse -> regex
         self.rows = []       # (misuse, [cell per mode])
         self.platforms = []
+        self.exceptions = {}  # (misuse, mode) -> [(platforms, outcome, why)]
         with open(path) as f:
             for n, line in enumerate(f, 1):
                 words = line.split()
@@ -46,6 +48,11 @@ class Table:
                     self.modes.append((words[1], words[2], words[3], env))
                 elif kind == "platform":
                     self.platforms += words[1:]
+                elif kind == "except" and len(words) >= 5:
+                    if not set(words[4].split("|")) <= KINDS:
+                        raise SystemExit(f"{path}:{n}: unknown outcome {words[4]}")
+                    why = line.split("#", 1)[1].strip() if "#" in line else ""
+                    self.exceptions.setdefault((words[2], words[3]), []).append((words[1].split(","), words[4], why))
                 elif kind == "report" and len(words) >= 3:
                     self.reports[words[1]] = line.split(None, 2)[2].rstrip("\n")
                 elif kind == "outcome" and len(words) >= 2:
@@ -54,12 +61,21 @@ class Table:
                             raise SystemExit(f"{path}:{n}: unknown outcome {cell}")
                     self.rows.append((words[1], words[2:]))
                 else:
-                    raise SystemExit(f"{path}:{n}: not a mode, platform, report or outcome line")
+                    raise SystemExit(f"{path}:{n}: not a mode, platform, report, outcome or except line")
         for misuse, cells in self.rows:
             if len(cells) != len(self.modes):
                 raise SystemExit(f"{path}: {misuse} has {len(cells)} cells for {len(self.modes)} modes")
+        for (misuse, mode), excs in self.exceptions.items():
+            if misuse not in (r[0] for r in self.rows) or mode not in (m[0] for m in self.modes):
+                raise SystemExit(f"{path}: an except line for {misuse} {mode}, which is no cell")
+            for platforms, _, _ in excs:
+                if not set(platforms) <= set(self.platforms):
+                    raise SystemExit(f"{path}: an except line for {platforms}, not all on the platform line")
 
-    def cell(self, misuse, mode):
+    def cell(self, misuse, mode, platform=None):
+        for platforms, outcome, _ in self.exceptions.get((misuse, mode), []):
+            if platform in platforms:
+                return outcome
         names = [m[0] for m in self.modes]
         for name, cells in self.rows:
             if name == misuse:
@@ -98,9 +114,9 @@ def classify(proc, report):
     return "reported", f"{len(mica_lines)} report(s), heap check passed"
 
 
-def run(table_path, misuse, mode, argv):
+def run(table_path, misuse, mode, platform, argv):
     table = Table(table_path)
-    expected = table.cell(misuse, mode)
+    expected = table.cell(misuse, mode, platform)
     env = dict(os.environ)
     env.update(table.env(mode))
     try:
@@ -113,7 +129,7 @@ def run(table_path, misuse, mode, argv):
     sys.stdout.write("--- stderr ---\n" + proc.stderr + "--- end ---\n")
     outcome, why = classify(proc, table.reports.get(misuse))
     ok = outcome in expected.split("|")
-    print(f"misuse {misuse}, mode {mode}: {outcome} ({why}); outcomes.txt: {expected}: {'as expected' if ok else 'MISMATCH'}")
+    print(f"misuse {misuse}, mode {mode}, {platform}: {outcome} ({why}); outcomes.txt: {expected}: {'as expected' if ok else 'MISMATCH'}")
     print(f"{int(ok)} passed, {int(not ok)} failed")
     return 0 if ok else 1
 
@@ -123,9 +139,20 @@ def markdown(table_path):
     names = [m[0] for m in table.modes]
     lines = ["| misuse | " + " | ".join(f"`{n}`" for n in names) + " |",
              "| --- |" + " --- |" * len(names)]
+    notes = []
     for misuse, cells in table.rows:
-        lines.append(f"| `{misuse}` | " + " | ".join(c.replace("|", " or ") for c in cells) + " |")
-    return "\n".join([DOC_BEGIN, ""] + lines + ["", DOC_END]) + "\n"
+        shown = []
+        for mode, c in zip(names, cells):
+            text = c.replace("|", " or ")
+            for platforms, outcome, why in table.exceptions.get((misuse, mode), []):
+                notes.append(f"{len(notes) + 1}. `{misuse}`, `{mode}` on {', '.join(platforms)}: "
+                             f"{outcome.replace('|', ' or ')}: {why}")
+                text += f" ({len(notes)})"
+            shown.append(text)
+        lines.append(f"| `{misuse}` | " + " | ".join(shown) + " |")
+    if notes:
+        lines += ["", "Elsewhere than on the first platform:", ""] + notes
+    return "\n".join([DOC_BEGIN, "", "Observed on: " + ", ".join(table.platforms) + ".", ""] + lines + ["", DOC_END]) + "\n"
 
 
 def check_doc(table_path, doc_path):
@@ -141,8 +168,8 @@ def check_doc(table_path, doc_path):
 
 
 def main(args):
-    if len(args) >= 5 and args[0] == "run":
-        return run(args[1], args[2], args[3], args[4:])
+    if len(args) >= 6 and args[0] == "run":
+        return run(args[1], args[2], args[3], args[4], args[5:])
     if len(args) >= 2 and args[0] == "skip":
         print("skipped: " + " ".join(args[1:]))
         return SKIP
