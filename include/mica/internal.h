@@ -433,19 +433,29 @@ static inline mi_block_t* mi_page_thread_free(const mi_page_t* page) {
    release builds too (see free.c).
    Release builds xor with a fixed odd constant: correctness never depends
    on it (a look-alike only costs a list walk), and a constant needs no
-   initialisation order. MI_SECURE uses per-page random keys and rotation. */
+   initialisation order.
+   MI_SECURE: per-page random keys around a multiplication by an odd
+   constant (invertible modulo 2^bits), which spreads any change of the
+   stored word over the decoded one's high bits: a one-byte overflow into
+   a link (or any small change) decodes far outside the page, so the check
+   on every pop (mi_page_link_is_valid) catches it. A rotation spread
+   nothing: a flipped low byte came out as a few flipped bits elsewhere,
+   in about one page of ten inside the page's block area, and the list
+   then handed a block out twice (test/misuse: overflow-1-free, secure3). */
 #if MI_SECURE
-static inline uintptr_t mi_rotl(uintptr_t x, uintptr_t s) {
-  s %= MI_INTPTR_BITS; return s == 0 ? x : ((x << s) | (x >> (MI_INTPTR_BITS - s)));
-}
-static inline uintptr_t mi_rotr(uintptr_t x, uintptr_t s) {
-  s %= MI_INTPTR_BITS; return s == 0 ? x : ((x >> s) | (x << (MI_INTPTR_BITS - s)));
-}
+#if MI_INTPTR_SIZE == 8
+#define MI_LINK_MUL      ((uintptr_t)0x9e3779b97f4a7c15ULL)   /* 2^64 / golden ratio, odd */
+#define MI_LINK_MUL_INV  ((uintptr_t)0xf1de83e19937733dULL)   /* its inverse modulo 2^64 */
+#else
+#define MI_LINK_MUL      ((uintptr_t)0x9e3779b9UL)
+#define MI_LINK_MUL_INV  ((uintptr_t)0x144cbc89UL)
+#endif
+mi_static_assert((uintptr_t)(MI_LINK_MUL * MI_LINK_MUL_INV) == 1, "MI_LINK_MUL_INV is MI_LINK_MUL's inverse");
 static inline mi_block_t* mi_link_decode_raw(const mi_page_t* page, mi_encoded_t link) {
-  return (mi_block_t*)(mi_rotr(link - page->keys[0], page->keys[0]) ^ page->keys[1]);
+  return (mi_block_t*)(((link - page->keys[0]) * MI_LINK_MUL_INV) ^ page->keys[1]);
 }
 static inline mi_encoded_t mi_link_encode_raw(const mi_page_t* page, const mi_block_t* next) {
-  return mi_rotl((uintptr_t)next ^ page->keys[1], page->keys[0]) + page->keys[0];
+  return (((uintptr_t)next ^ page->keys[1]) * MI_LINK_MUL) + page->keys[0];
 }
 #else
 /* The upper 32 bits set: a link xor the key is never a user-space address,
