@@ -11,8 +11,11 @@
       says why and exits 77 (ctest's SKIP_RETURN_CODE: skipped, not passed).
   run.py markdown [OUTCOMES]
       prints the table as Markdown, for doc/security.md.
+  run.py write-doc OUTCOMES DOC
+      replaces the text between DOC's two marker lines with the table.
   run.py check-doc OUTCOMES DOC
-      exit 0 if DOC holds that table between its two marker lines.
+      exit 0 if DOC holds that table between its two marker lines, and
+      each marker line once.
 
 The outcomes and what they mean are described in outcomes.txt."""
 
@@ -155,16 +158,44 @@ def markdown(table_path):
     return "\n".join([DOC_BEGIN, "", "Observed on: " + ", ".join(table.platforms) + ".", ""] + lines + ["", DOC_END]) + "\n"
 
 
+def doc_markers(doc, doc_path):
+    """(begin, end) offsets of the table in doc, or a message why not"""
+    counts = (doc.count(DOC_BEGIN), doc.count(DOC_END))
+    if counts != (1, 1):
+        return None, (f"{doc_path} holds the begin and end marker lines {counts[0]} and "
+                      f"{counts[1]} times; each must be there once")
+    begin, end = doc.index(DOC_BEGIN), doc.index(DOC_END) + len(DOC_END) + 1
+    if end < begin:
+        return None, f"{doc_path}: the end marker comes before the begin marker"
+    return (begin, end), None
+
+
 def check_doc(table_path, doc_path):
     with open(doc_path) as f:
         doc = f.read()
+    where, why = doc_markers(doc, doc_path)
+    if why:
+        print(why + "\n0 passed, 1 failed")
+        return 1
     want = markdown(table_path)
-    if want in doc:
+    if doc[where[0]:where[1]] == want:
         print(f"{doc_path} holds the table of {table_path}\n1 passed, 0 failed")
         return 0
     print(f"{doc_path} does not hold the table of {table_path}; regenerate it with\n"
-          f"  python3 test/misuse/run.py markdown\nand paste it over the old one:\n{want}0 passed, 1 failed")
+          f"  python3 test/misuse/run.py write-doc {table_path} {doc_path}\n0 passed, 1 failed")
     return 1
+
+
+def write_doc(table_path, doc_path):
+    with open(doc_path) as f:
+        doc = f.read()
+    where, why = doc_markers(doc, doc_path)
+    if why:
+        sys.stderr.write(why + "\n")
+        return 1
+    with open(doc_path, "w") as f:
+        f.write(doc[:where[0]] + markdown(table_path) + doc[where[1]:])
+    return 0
 
 
 def main(args):
@@ -176,6 +207,8 @@ def main(args):
     if args[:1] == ["markdown"]:
         sys.stdout.write(markdown(args[1] if len(args) > 1 else os.path.join(HERE, "outcomes.txt")))
         return 0
+    if len(args) == 3 and args[0] == "write-doc":
+        return write_doc(args[1], args[2])
     if len(args) == 3 and args[0] == "check-doc":
         return check_doc(args[1], args[2])
     sys.stderr.write(__doc__)
