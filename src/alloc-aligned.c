@@ -50,12 +50,17 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
     }
     return _mi_alloc_zero_ex(heap, size, zero, alignment);
   }
-  /* over-allocate and align inside the block */
-  const size_t oversize = size + alignment - 1;
+  /* over-allocate and align inside the block (with room for the aligned
+     mark before the pointer, where free checks pointers) */
+  const size_t mark_size = (MI_ALIGNED_MARK ? sizeof(uintptr_t) : 0);
+  const size_t oversize = size + alignment - 1 + mark_size;
   if (oversize < size) { errno = ENOMEM; return NULL; }
   uint8_t* p = (uint8_t*)_mi_alloc_zero(heap, oversize, zero);
   if (p == NULL) return NULL;
-  const size_t adjust = (alignment - (((uintptr_t)p + offset) & align_mask)) & align_mask;
+  size_t adjust = (alignment - (((uintptr_t)p + offset) & align_mask)) & align_mask;
+  if (adjust != 0 && adjust < mark_size) {
+    adjust = mark_size + ((alignment - (((uintptr_t)p + mark_size + offset) & align_mask)) & align_mask);
+  }
   if (adjust == 0) {
     mi_padding_resize(p, size);
     mi_track_resize(p, size, oversize);   /* the program asked for `size` */
@@ -65,6 +70,9 @@ static void* mi_aligned_at_generic(mi_heap_t* heap, size_t size, size_t alignmen
   mi_page_t* page = _mi_ptr_page(p);
   mi_assert_internal(adjust + size <= mi_page_block_size(page) && (((uintptr_t)aligned + offset) & align_mask) == 0);
   mi_page_set_has_aligned(page, true);
+#if MI_ALIGNED_MARK
+  mi_aligned_mark_set(aligned, true);
+#endif
   if (mi_page_has_flag(page, MI_PAGE_GUARDED)) _mi_guarded_moved(page, aligned);   /* free checks the pointer it was given */
 #if MI_PADDING
   mi_padding_set(page, _mi_page_block_start(page, p), aligned, size);   /* the canary after `size` bytes at `aligned` (a guarded block's p is inside its block) */

@@ -48,11 +48,15 @@ static mi_decl_noinline bool mi_check_is_double_free(const mi_page_t* page, cons
   return false;
 }
 
-/* A block at a segment boundary (huge alignment) and its list end lie in
-   different segment units: its end link is tested apart. */
+/* The block's first word is a free-list link: of its own segment, or the
+   list end (a block at a segment boundary, huge alignment, and its list
+   end lie in different segment units: the end is tested apart). */
+static inline bool mi_block_may_be_free(const mi_page_t* page, const mi_block_t* block) {
+  return (mi_block_looks_free(page, block) || mi_block_link_peek(block) == mi_link_encode(page, NULL));
+}
+
 static inline bool mi_free_is_double(const mi_page_t* page, const mi_block_t* block) {
-  return ((MI_DEBUG > 1 || mi_block_looks_free(page, block) || mi_block_link_peek(block) == mi_link_encode(page, NULL)) &&
-          mi_check_is_double_free(page, block));
+  return ((MI_DEBUG > 1 || mi_block_may_be_free(page, block)) && mi_check_is_double_free(page, block));
 }
 
 /* From a thread that does not own the page the walk reads the owner's
@@ -87,9 +91,16 @@ static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page
     _mi_message_error(EINVAL, "mi_free: invalid pointer %p (in no page in use: freed twice, or not a mica block)\n", p);
     return true;
   }
-#if MI_DEBUG > 1 || MI_SECURE
+#if MI_ALIGNED_MARK
+  /* in a page with aligned blocks: the block's start, or an aligned
+     allocation's pointer (its mark), or a double free (the block looks
+     free: confirmed and reported as one by the caller); a guarded block
+     is checked by guarded.c */
+  const mi_block_t* block;
   if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_segment_cookie) ||
-      (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - mi_page_start(page)) % mi_page_block_size(page)) != 0)) {
+      (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - mi_page_start(page)) % mi_page_block_size(page)) != 0) ||
+      (mi_page_has_aligned(page) && !mi_page_has_flag(page, MI_PAGE_GUARDED) &&
+       !mi_aligned_is_marked(block = _mi_page_block_start(page, p), p) && !mi_block_may_be_free(page, block))) {
     _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
     return true;
   }
@@ -162,6 +173,11 @@ static inline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool 
   if (mi_check_is_invalid_block(segment, page, p)) return;
   if (mi_unlikely(mi_page_has_flag(page, MI_PAGE_GUARDED))) { _mi_guarded_free(page, p); return; }   /* quarantined */
   mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_block_start(page, p) : (mi_block_t*)p);
+#if MI_ALIGNED_MARK
+  /* its pointer can no longer be freed; not written in a double free (no
+     mark: the word may be the free block's link) */
+  if ((void*)block != p && mi_aligned_is_marked(block, p)) mi_aligned_mark_set(p, false);
+#endif
 #if MI_PADDING
   /* an overflow is reported and the block freed all the same: the canary
      and slack are its own bytes (one that ran past the block's end has

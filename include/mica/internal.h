@@ -667,6 +667,38 @@ static inline void mi_padding_resize(void* p, size_t newsize) {
 #endif
 }
 
+/* The aligned mark (MI_DEBUG >= 2 and MI_SECURE, whose frees refuse
+   interior pointers): an aligned allocation that places its pointer inside
+   its block puts this word just before it (alloc-aligned.c), so that free
+   can tell that pointer from an interior one of the same block (free.c).
+   Keyed by the address and the process's random key, like the canary: a
+   copy from another block never matches, program data by chance only.
+   The word lies in the block's bytes before the pointer, which the program
+   does not own; it is cleared when the block is freed. */
+#define MI_ALIGNED_MARK (MI_DEBUG > 1 || MI_SECURE)
+#if MI_ALIGNED_MARK
+static inline uintptr_t mi_aligned_mark(const void* p) {
+  return ((uintptr_t)p ^ _mi_segment_cookie) * (uintptr_t)UINT64_C(0xD6E8FEB86659FD93);
+}
+static inline void mi_aligned_mark_set(void* p, bool on) {
+  uintptr_t* const at = (uintptr_t*)p - 1;
+  mi_track_mem_undefined(at, sizeof(*at));
+  *at = (on ? mi_aligned_mark(p) : 0);
+  mi_track_mem_noaccess(at, sizeof(*at));
+}
+/* `p`, in `block` of a page with aligned blocks, is its block's start or
+   a pointer an aligned allocation handed out */
+static inline bool mi_aligned_is_marked(const mi_block_t* block, const void* p) {
+  if (p == (const void*)block) return true;
+  if ((size_t)((const uint8_t*)p - (const uint8_t*)block) < sizeof(uintptr_t)) return false;
+  const uintptr_t* const at = (const uintptr_t*)p - 1;
+  mi_track_mem_defined(at, sizeof(*at));
+  const uintptr_t mark = *at;
+  mi_track_mem_noaccess(at, sizeof(*at));
+  return (mark == mi_aligned_mark(p));
+}
+#endif
+
 /* Hand out `block`, the head of the page's `free` list, for a request of
    `size` bytes (what a memory checker lets the program touch). No lock, no
    atomic operation. */

@@ -3,8 +3,11 @@
    is the start of a block. A pointer into the middle of a small, medium or
    large block is reported through mi_register_error as EINVAL and ignored:
    the block stays live and intact, is freed normally afterwards, and is
-   never handed out twice. Linked with the MI_DEBUG=2 variant (a release
-   build would take the pointer at its word). */
+   never handed out twice. The same for pointers into aligned blocks whose
+   aligned pointer lies inside the block (the aligned mark tells the two
+   apart), and a double free of an aligned pointer is still reported as
+   one. Linked with the MI_DEBUG=2 variant and the MI_SECURE ones (a
+   release build would take the pointer at its word). */
 #include "wrong.h"
 
 #include <errno.h>
@@ -38,6 +41,44 @@ int main(void)
     wrong_reset();
     mi_free(p);
     CHECKF(wrong_count == 0, "the real free of the %zu-byte block reported %d errors", n, wrong_count);
+  }
+
+  /* aligned blocks: 8 of each kind, so that some lie inside their blocks
+     (aligned_at with offset 8 always does) */
+  static const struct { size_t align, offset; } kinds[] = { { 4096, 0 }, { 8192, 0 }, { 4096, 8 }, { 256, 24 } };
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    unsigned char* p[8];
+    for (int j = 0; j < 8; j++) {
+      p[j] = (unsigned char*)mi_malloc_aligned_at(200, kinds[i].align, kinds[i].offset);
+      CHECK(p[j] != NULL && ((uintptr_t)(p[j] + kinds[i].offset) % kinds[i].align) == 0);
+      if (p[j] != NULL) memset(p[j], 0x5a, 200);
+    }
+    for (int j = 0; j < 8; j++) {
+      if (p[j] == NULL) continue;
+      wrong_reset();
+      capture_begin();
+      mi_free(p[j] + 16);
+      mi_free(p[j] + 64);
+      char out[512];
+      capture_end(out, sizeof out);
+      CHECKF(wrong_with(EINVAL) == 2, "frees 16 and 64 bytes into block %d aligned to %zu at %zu: %d EINVAL reports",
+             j, kinds[i].align, kinds[i].offset, wrong_with(EINVAL));
+      bool intact = true;
+      for (size_t k = 0; k < 200; k++) intact = intact && (p[j][k] == 0x5a);
+      CHECKF(intact, "aligned block %d was changed by the refused frees", j);
+    }
+    for (int j = 0; j < 8; j++) {
+      if (p[j] == NULL) continue;
+      wrong_reset();
+      mi_free(p[j]);
+      CHECKF(wrong_count == 0, "the real free of aligned block %d reported %d errors", j, wrong_count);
+      /* a double free: EAGAIN, "double free detected ...", or EINVAL, "in
+         no page in use", once the page's last block was freed */
+      mi_free(p[j]);
+      CHECKF(wrong_count == 1 && wrong_with(EAGAIN) + wrong_with(EINVAL) == 1,
+             "a double free of block %d aligned to %zu at %zu: %d reports, %d of them EAGAIN or EINVAL",
+             j, kinds[i].align, kinds[i].offset, wrong_count, wrong_with(EAGAIN) + wrong_with(EINVAL));
+    }
   }
   return test_report();
 }
