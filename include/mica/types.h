@@ -229,6 +229,9 @@ typedef struct mi_page_s {
      tld != NULL (owned)  =>  in tld's free queue of its kind <=> a unit is free
      purge_mask | purge_due  names free units only;  commit_mask covers units in use
      dirty_mask == the free units with !is_zero_init (0 in huge segments)
+     guard_mask (MI_SECURE 3, medium and sliced) within commit_mask: the
+                  last unit of each page in use that has a guard, none of
+                  its other units; free units keep theirs (segment.c)
      page_kind == HUGE  =>  capacity == 1
      page_kind == SLICED =>  capacity == MI_SLICES_PER_SEGMENT, a page is a span of
                             slices [i, i+n), n == pages[i].slice_count (a small page:
@@ -282,6 +285,7 @@ typedef struct mi_segment_s {
   struct mi_subproc_s* subproc;  /* whose abandoned list it joins (set at allocation) */
   bool       dont_free;          /* being abandoned by force: page frees neither free nor abandon it */
   bool       header_guard;       /* MI_SECURE 3: the last OS page of segment_info_size is inaccessible */
+  uintptr_t  guard_mask;         /* MI_SECURE 3, medium and sliced: units whose last OS page is inaccessible */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
 #if MI_LANG_CXX
   mi_atomic(uintptr_t) xthread_id;
