@@ -51,8 +51,11 @@ static mi_decl_noinline bool mi_check_is_double_free(const mi_page_t* page, cons
 /* The block's first word is a free-list link: of its own segment, or the
    list end (a block at a segment boundary, huge alignment, and its list
    end lie in different segment units: the end is tested apart). */
+static inline bool mi_link_may_be_free(const mi_page_t* page, const mi_block_t* block, mi_encoded_t link) {
+  return (mi_link_looks_free(page, block, link) || link == mi_link_encode(page, NULL));
+}
 static inline bool mi_block_may_be_free(const mi_page_t* page, const mi_block_t* block) {
-  return (mi_block_looks_free(page, block) || mi_block_link_peek(block) == mi_link_encode(page, NULL));
+  return mi_link_may_be_free(page, block, mi_block_link_peek(block));
 }
 
 static inline bool mi_free_is_double(const mi_page_t* page, const mi_block_t* block) {
@@ -100,7 +103,8 @@ static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page
   if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_segment_cookie) ||
       (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - mi_page_start(page)) % mi_page_block_size(page)) != 0) ||
       (mi_page_has_aligned(page) && !mi_page_has_flag(page, MI_PAGE_GUARDED) &&
-       !mi_aligned_is_marked(block = _mi_page_block_start(page, p), p) && !mi_block_may_be_free(page, block))) {
+       !mi_aligned_is_marked(block = _mi_page_block_start(page, p), p) &&
+       !mi_link_may_be_free(page, block, (mi_encoded_t)mi_track_peek_word(block)))) {   /* the block may stay live */
     _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
     return true;
   }

@@ -542,8 +542,8 @@ static inline mi_encoded_t mi_block_link_peek(const mi_block_t* block) {
   mi_track_mem_noaccess(block, sizeof(mi_block_t));  /* a live block: mi_track_free follows (or it is invalid) */
   return link;
 }
-static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
-  const mi_encoded_t link = mi_block_link_peek(block);
+/* ... given the block's first word */
+static inline bool mi_link_looks_free(const mi_page_t* page, const mi_block_t* block, mi_encoded_t link) {
 #if MI_SECURE
   return ((((uintptr_t)mi_link_decode_raw(page, link) ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == 0);
 #else
@@ -553,6 +553,9 @@ static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* 
      constant that costs one more instruction) */
   return (((intptr_t)(link ^ (uintptr_t)block) >> MI_SEGMENT_SHIFT) == ((intptr_t)MI_LINK_KEY >> MI_SEGMENT_SHIFT));
 #endif
+}
+static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
+  return mi_link_looks_free(page, block, mi_block_link_peek(block));
 }
 
 /* ---- the fast paths, shared by the mi_ API and the override exports ---- */
@@ -691,11 +694,7 @@ static inline void mi_aligned_mark_set(void* p, bool on) {
 static inline bool mi_aligned_is_marked(const mi_block_t* block, const void* p) {
   if (p == (const void*)block) return true;
   if ((size_t)((const uint8_t*)p - (const uint8_t*)block) < sizeof(uintptr_t)) return false;
-  const uintptr_t* const at = (const uintptr_t*)p - 1;
-  mi_track_mem_defined(at, sizeof(*at));
-  const uintptr_t mark = *at;
-  mi_track_mem_noaccess(at, sizeof(*at));
-  return (mark == mi_aligned_mark(p));
+  return (mi_track_peek_word((const uintptr_t*)p - 1) == mi_aligned_mark(p));   /* an interior pointer's word is the program's */
 }
 #endif
 

@@ -27,6 +27,8 @@
 
 #include "config.h"
 
+#include <stdint.h>
+
 #if MI_TRACK_VALGRIND
 #include <valgrind/valgrind.h>
 #include <valgrind/memcheck.h>
@@ -59,5 +61,24 @@
 #define mi_track_mem_undefined(p,size)      ((void)0)
 #define mi_track_mem_noaccess(p,size)       ((void)0)
 #endif
+
+/* The word at p, whatever the checker says of it, which is left as it was
+   (ASan): a refused free reads words of a block that stays live, and the
+   program may go on using them. Memcheck's is left inaccessible, as by a
+   bracket of mi_track_mem_defined and mi_track_mem_noaccess. */
+static inline uintptr_t mi_track_peek_word(const void* p) {
+#if MI_TRACK_ASAN
+  void* const poisoned = __asan_region_is_poisoned((void*)(uintptr_t)p, sizeof(uintptr_t));
+  __asan_unpoison_memory_region(p, sizeof(uintptr_t));
+  const uintptr_t w = *(const uintptr_t*)p;
+  if (poisoned != NULL) __asan_poison_memory_region(poisoned, (size_t)((const char*)p + sizeof(uintptr_t) - (const char*)poisoned));
+  return w;
+#else
+  mi_track_mem_defined(p, sizeof(uintptr_t));
+  const uintptr_t w = *(const uintptr_t*)p;
+  mi_track_mem_noaccess(p, sizeof(uintptr_t));
+  return w;
+#endif
+}
 
 #endif
