@@ -125,6 +125,7 @@ bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
   if (end <= start) return false;
   const size_t len = (size_t)(end - start);
   _mi_stats_increase(&_mi_stats.purges, len);
+  _mi_stats_increase(&_mi_stats.purge_calls, 1);
   const bool decommit = allow_decommit && (mi_option_is_enabled(mi_option_purge_decommits) || !_mi_os_has_overcommit());
   int err = (decommit ? _mi_prim_decommit(start, len) : _mi_prim_reset(start, len));
   if (err != 0) _mi_message_warning("unable to purge OS memory at %p of %zu bytes (error %d)\n", (void*)start, len, err);

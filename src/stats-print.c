@@ -55,6 +55,7 @@ void mi_stats_print_out(mi_output_fun* out, void* arg) {
   mi_stat_print(out, arg, "reclaimed", &s->reclaimed, false);
   mi_stat_print(out, arg, "mmap-calls", &s->mmap_calls, false);
   mi_stat_print(out, arg, "purged", &s->purges, true);
+  mi_stat_print(out, arg, "purge-calls", &s->purge_calls, false);
   mi_stat_print(out, arg, "guarded", &s->guarded, false);
   size_t elapsed, utime, stime, rss, peak_rss, commit, peak_commit, faults;
   mi_process_info(&elapsed, &utime, &stime, &rss, &peak_rss, &commit, &peak_commit, &faults);
@@ -114,6 +115,7 @@ static void mi_stats_fill(mi_public_stats_t* st) {
   mi_stat_get(&st->reserved, &s->reserved);
   mi_stat_get(&st->committed, &s->committed);
   st->purged.total = (int64_t)mi_atomic_load_relaxed(&s->purges.xtotal);
+  st->purge_calls.total = (int64_t)mi_atomic_load_relaxed(&s->purge_calls.xtotal);
   mi_stat_get(&st->threads, &s->threads);
   mi_stat_get(&st->malloc_huge, &s->huge);
   st->mmap_calls.total = (int64_t)mi_atomic_load_relaxed(&s->mmap_calls.xtotal);

@@ -373,6 +373,7 @@ typedef struct mi_stats_s {
   mi_stat_count_t abandoned;     /* segments on the abandoned list */
   mi_stat_count_t mmap_calls;
   mi_stat_count_t purges;        /* bytes returned to the OS */
+  mi_stat_count_t purge_calls;   /* OS calls that returned them */
   mi_stat_count_t reclaimed;     /* abandoned segments taken over */
   mi_stat_count_t guarded;       /* sampled blocks (guarded.c): live, and total allocated */
 } mi_stats_t;

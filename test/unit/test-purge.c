@@ -8,6 +8,9 @@
       returned at least 75% of it.
    2. One huge 256 MiB block, touched, freed: returned after the delay.
    3. purge_delay = 0: returned by mi_collect(false) right after the free.
+   3b. purge_delay = 0: a freed 1 MiB block (a span of 16 slices) goes back
+      in one OS call, not one per slice (each call of a threaded process
+      costs a TLB shootdown), as the purge_calls statistic counts.
    4. purge_delay = 5 s: still resident 300 ms after the free (the delay set
       is the one that counts), returned by mi_collect(true) at once.
    5. Bursts: with the default delays (10 ms; 10 x 10 ms rounds while the
@@ -34,6 +37,7 @@
       skipped. */
 #define _GNU_SOURCE   /* RUSAGE_THREAD */
 #include "mica.h"
+#include "mimalloc-stats.h"
 #include "test.h"
 
 #include <stdint.h>
@@ -197,6 +201,37 @@ static void test_immediate(void)
   report("freed, mi_collect(false) at once", base, low);
   CHECKF(high >= low + 48 * MiB, "purge_delay 0: rss dropped by only %zu KiB of 64 MiB",
          high > low ? (high - low) / 1024 : 0);
+}
+
+static void purge_stats(int64_t* calls, int64_t* bytes)
+{
+  mi_stats_t st;
+  st.size = sizeof(st);
+  st.version = MI_STAT_VERSION;
+  CHECKF(mi_stats_get(&st), "mi_stats_get failed");
+  *calls = st.purge_calls.total;
+  *bytes = st.purged.total;
+}
+
+static void test_coalesced(void)
+{
+  printf("purge_delay 0, one 1 MiB block:\n");
+  mi_option_set(mi_option_purge_delay, 0);
+  void* keep = mi_malloc(1024);   /* keeps a sliced segment in use */
+  char* big = (char*)mi_malloc(MiB);
+  CHECKF(big != NULL && keep != NULL, "out of memory");
+  if (big == NULL || keep == NULL) return;
+  touch(big, MiB);
+  int64_t calls0, bytes0, calls1, bytes1;
+  purge_stats(&calls0, &bytes0);
+  mi_free(big);
+  purge_stats(&calls1, &bytes1);
+  printf("  %lld purge calls, %lld KiB purged\n", (long long)(calls1 - calls0), (long long)((bytes1 - bytes0) / 1024));
+  CHECKF(bytes1 - bytes0 >= (int64_t)(MiB - 64 * 1024), "a freed 1 MiB block was not purged at once: %lld bytes",
+         (long long)(bytes1 - bytes0));
+  CHECKF(calls1 - calls0 >= 1 && calls1 - calls0 <= 2, "a 1 MiB span was purged in %lld OS calls (one per run of slices expected)",
+         (long long)(calls1 - calls0));
+  mi_free(keep);
 }
 
 static void test_long_delay(void)
@@ -406,6 +441,7 @@ int main(void)
   test_delayed();
   test_huge();
   test_immediate();
+  test_coalesced();
   test_long_delay();
   test_burst_reuse(10000);
   test_burst_reuse(1);
