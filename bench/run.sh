@@ -16,6 +16,9 @@
 #                      (bench/chart.py; needs python3-matplotlib)
 #       --no-callgrind skip the instruction counts
 #       --no-timing    skip the timed workloads (instruction counts only)
+#       --no-floor     skip the floor (each workload's live bytes at its peak,
+#                      bench/live-peak.c: the least peak RSS any allocator
+#                      could have)
 #   -h, --help
 # Environment:
 #   MICA_LIB           use this libmica.so instead of building one
@@ -51,6 +54,7 @@ works_sel=prodcons,churn,server,objects,objects24,huge,threadchurn,mstress,tiny
 chart=
 do_callgrind=1
 do_timing=1
+do_floor=1
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 die() { echo "bench: $*" >&2; exit 1; }
@@ -66,6 +70,7 @@ while [ $# -gt 0 ]; do
     --chart) [ $# -ge 2 ] || die "$1 needs a file"; chart=$2; shift 2 ;;
     --no-callgrind) do_callgrind=0; shift ;;
     --no-timing) do_timing=0; shift ;;
+    --no-floor) do_floor=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -141,6 +146,11 @@ for p in bench-prodcons bench-churn bench-server bench-objects bench-pair \
   "$cc" -O2 -g -Wall -Wextra -o "$out/bin/$p" "$here/$p.c" -pthread \
     || die "cannot compile $here/$p.c"
 done
+
+[ $do_timing = 1 ] || do_floor=0
+if [ $do_floor = 1 ] && ! "$cc" -O2 -Wall -Wextra -shared -fPIC -o "$out/live-peak.so" "$here/live-peak.c" -ldl; then
+  note "no floor: cannot compile $here/live-peak.c"; do_floor=0
+fi
 
 mica_note=
 mica_lib=
@@ -393,6 +403,27 @@ if [ $do_timing = 1 ]; then
 fi
 
 # ---------------------------------------------------------------------------
+# The floor: each workload's live bytes at its peak (bench/live-peak.c, over
+# glibc), plus the peak RSS of the same process with no heap at all
+# (bench-tiny 1 on glibc: program, C library, stack, 1 KiB of heap). No
+# allocator can keep a workload's peak RSS below that sum; thread stacks are
+# left out, so it is a little low for the threaded workloads, never high.
+# ---------------------------------------------------------------------------
+floor=$out/floor.txt        # workload live-bytes | "base" kib
+: >"$floor"
+if [ $do_floor = 1 ]; then
+  if /usr/bin/time -f '%M' -o "$out/logs/time.tmp" "$out/bin/bench-tiny" 1 >/dev/null 2>&1; then
+    echo "base $(cat "$out/logs/time.tmp")" >>"$floor"
+  fi
+  for w in "${works[@]}"; do
+    read -r -a args <<<"${work_args[$w]}"
+    live=$(env LD_PRELOAD="$out/live-peak.so" timeout "$timeout_s" "$out/bin/${work_prog[$w]}" "${args[@]}" 2>&1 >/dev/null \
+           | awk '$1 == "live-peak:" { print $2 }' | tail -n 1 || true)
+    if [ -n "$live" ]; then echo "$w $live" >>"$floor"; note "floor $w: $live bytes live at the peak"; else note "floor $w: FAILED"; fi
+  done
+fi
+
+# ---------------------------------------------------------------------------
 # Instruction counts (callgrind), one run per allocator and pattern
 # ---------------------------------------------------------------------------
 cg=$out/callgrind.txt      # allocator pattern ir-per-pair|status
@@ -590,6 +621,44 @@ report() {
     for w in "${works[@]}"; do
       echo "- \`${work_prog[$w]} ${work_args[$w]}\`: ${work_desc[$w]}"
     done
+  fi
+
+  local base_kib
+  base_kib=$(awk '$1 == "base" { print $2 }' "$floor")
+  if [ $do_floor = 1 ] && [ -n "$base_kib" ]; then
+    echo
+    echo "### The floor: the least peak RSS any allocator could have"
+    echo
+    local head="| workload | live at the peak (MiB) | floor (MiB)" rule="|---|---:|---:"
+    for b in "${bases[@]}"; do head+=" | floor / $b"; rule+="|---:"; done
+    [[ " ${allocs[*]} " != *" mica "* ]] || { head+=" | mica / floor"; rule+="|---:"; }
+    echo "$head |"
+    echo "$rule|"
+    local fm
+    declare -A floor_mib=()
+    for w in "${works[@]}"; do
+      local live
+      live=$(awk -v w="$w" '$1 == w { print $2 }' "$floor")
+      [ -n "$live" ] || continue
+      fm=$(awk -v l="$live" -v b="$base_kib" 'BEGIN { printf "%.1f", l / 1048576 + b / 1024 }')
+      floor_mib[$w]=$fm
+      local row
+      row="| $w | $(awk -v l="$live" 'BEGIN { printf "%.1f", l / 1048576 }') | $fm"
+      for b in "${bases[@]}"; do row+=" | $(ratio "$fm" "${med_m[$w,$b]:--}")"; done
+      [[ " ${allocs[*]} " != *" mica "* ]] || row+=" | $(ratio "${med_m[$w,mica]:--}" "$fm")"
+      echo "$row |"
+    done
+    local row="| **geometric mean** | | "
+    for b in "${bases[@]}"; do
+      row+=" | **$(for w in "${!floor_mib[@]}"; do ratio "${floor_mib[$w]}" "${med_m[$w,$b]:--}"; done | geomean)**"
+    done
+    [[ " ${allocs[*]} " != *" mica "* ]] || row+=" | **$(for w in "${!floor_mib[@]}"; do ratio "${med_m[$w,mica]:--}" "${floor_mib[$w]}"; done | geomean)**"
+    echo "$row |"
+    echo
+    echo "floor: the workload's live bytes at its peak (the sum of the sizes asked"
+    echo "for, counted by bench/live-peak.c) plus the peak RSS of a process with no"
+    echo "heap ($(awk -v b="$base_kib" 'BEGIN { printf "%.1f", b / 1024 }') MiB: \`bench-tiny 1\` on glibc, 1 KiB live). No allocator's peak RSS"
+    echo "can be below it; floor / B is the least RSS ratio to B any allocator could reach."
   fi
 
   if [ $do_callgrind = 1 ]; then
