@@ -280,7 +280,7 @@ void _mi_heap_collect_abandon(mi_heap_t* heap) {
        pages[MI_BIN_FULL], and otherwise in the queue of their bin
        (_mi_page_queue_in); each page is valid
      page_count == the pages in all queues
-     pages_free_direct[g] == the first page of the queue of bin(g * 8), or
+     pages_free_direct[g] == the first page of the queue of bin(g * MI_DIRECT_UNIT), or
        &_mi_page_empty when that queue is empty or the heap samples
        (guarded_sample_rate != 0: guarded.c)
      the delayed-free list (a snapshot: other threads push onto it; the
@@ -343,10 +343,10 @@ bool _mi_heap_is_valid(const mi_heap_t* heap) {
   if (count != heap->page_count) return _mi_message_invalid("heap", heap, "page_count == the pages in its queues (%zu != %zu)", heap->page_count, count);
 
   for (size_t g = 0; g < MI_PAGES_DIRECT; g++) {
-    const mi_page_t* first = heap->pages[_mi_bin(g * MI_GRANULE_SIZE)].first;
+    const mi_page_t* first = heap->pages[_mi_bin(g * MI_DIRECT_UNIT)].first;
     if (heap->pages_free_direct[g] != (first != NULL && heap->guarded_sample_rate == 0 ? first : &_mi_page_empty)) {
       return _mi_message_invalid("heap", heap, "pages_free_direct[%zu] == the first page of bin %zu, or &_mi_page_empty (also in a heap that samples)",
-                                 g, _mi_bin(g * MI_GRANULE_SIZE));
+                                 g, _mi_bin(g * MI_DIRECT_UNIT));
     }
   }
 

@@ -734,9 +734,9 @@ bool _mi_page_is_valid(const mi_page_t* page) {
                                mi_page_is_full(page) ? "the full" : "its bin's", (const void*)heap);
   }
   if (pq->first == page && pq->block_size <= MI_SMALL_SIZE_MAX &&
-      heap->pages_free_direct[pq->block_size >> MI_GRANULE_SHIFT] != (heap->guarded_sample_rate == 0 ? page : &_mi_page_empty)) {
+      heap->pages_free_direct[pq->block_size >> MI_DIRECT_SHIFT] != (heap->guarded_sample_rate == 0 ? page : &_mi_page_empty)) {
     return _mi_message_invalid("page", page, "pages_free_direct[%zu] leads to the first page of its bin (to no page in a heap that samples)",
-                               pq->block_size >> MI_GRANULE_SHIFT);
+                               pq->block_size >> MI_DIRECT_SHIFT);
   }
   return true;
 }

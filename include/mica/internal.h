@@ -302,7 +302,7 @@ static inline mi_page_t* _mi_heap_get_free_small_page(mi_heap_t* heap, size_t si
   if (mi_unlikely(size > MI_SMALL_SIZE_MAX - MI_PADDING_SIZE)) return (mi_page_t*)&_mi_page_empty;
   size += MI_PADDING_SIZE;
 #endif
-  return heap->pages_free_direct[(size + MI_GRANULE_SIZE - 1) >> MI_GRANULE_SHIFT];
+  return heap->pages_free_direct[(size + MI_DIRECT_UNIT - 1) >> MI_DIRECT_SHIFT];
 }
 
 /* ---- segments and pages -------------------------------------------------- */

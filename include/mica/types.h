@@ -92,8 +92,14 @@
 #define MI_BIN_HUGE          ((unsigned)((((MI_SEGMENT_SHIFT - 1 - MI_GRANULE_SHIFT) - 1 - 4) << 3) + 7 + (MI_BIN_EXACT + 1) + 1))
 #define MI_BIN_FULL          (MI_BIN_HUGE + 1)
 #define MI_FULL_QUEUE_SIZE   (MI_LARGE_OBJ_SIZE_MAX + 2 * MI_GRANULE_SIZE)  /* pseudo block size of the full queue */
-/* malloc fast path: one page pointer per granule up to MI_SMALL_SIZE_MAX */
-#define MI_PAGES_DIRECT      (MI_SMALL_SIZE_MAX / MI_GRANULE_SIZE + 1)
+/* malloc fast path: one page pointer per request size up to
+   MI_SMALL_SIZE_MAX, so the size is the index as it is (per granule, the
+   fast path rounded and shifted it: 2 of its 16 instructions). The table
+   is 8 KiB on 64-bit where it was 1 KiB (doc/benchmarks.md, twelfth
+   session). */
+#define MI_DIRECT_SHIFT      0
+#define MI_DIRECT_UNIT       ((size_t)1 << MI_DIRECT_SHIFT)
+#define MI_PAGES_DIRECT      (MI_SMALL_SIZE_MAX / MI_DIRECT_UNIT + 1)
 
 #define MI_HUGE_BLOCK_SIZE   UINT32_MAX   /* xblock_size of huge pages: the size is the page area's */
 #define MI_MAX_EXTEND_SIZE   (4 * 1024)   /* bytes of free list built at a time (touches memory lazily) */
@@ -309,7 +315,7 @@ typedef struct mi_segment_queue_s {
    xthread_delayed_free (any thread pushes with CAS release; the owner takes
    the whole list with an exchange).
    Invariants (checked by _mi_heap_is_valid):
-     pages_free_direct[g] == first page of the queue for bin(g * 8), or
+     pages_free_direct[g] == first page of the queue for bin(g * MI_DIRECT_UNIT), or
                              &_mi_page_empty when that queue is empty
      a small or medium page in pages[b] (b < MI_BIN_FULL) has block_size ==
        _mi_bin_size(b); a large page (one block, its span) is in

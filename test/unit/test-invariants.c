@@ -158,7 +158,7 @@ static void test_page(mi_heap_t* heap, mi_page_t* page) {
   /* the fast path's pointer skips the first page of the bin */
   mi_page_queue_t* pq = _mi_page_queue_in(heap, page);
   if (pq->first == page && pq->block_size <= MI_SMALL_SIZE_MAX) {
-    const size_t g = pq->block_size >> MI_GRANULE_SHIFT;
+    const size_t g = pq->block_size >> MI_DIRECT_SHIFT;
     mi_page_t* direct = heap->pages_free_direct[g];
     heap->pages_free_direct[g] = (mi_page_t*)&_mi_page_empty;
     const bool v = _mi_page_is_valid(page);
