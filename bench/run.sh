@@ -32,9 +32,10 @@
 # The timed workloads run through LD_PRELOAD, interleaved: in each round every
 # workload runs once under every allocator (the allocator order rotates from
 # round to round), so slow drifts of the machine hit all allocators alike.
-# Reported: median wall time, peak RSS and minor page faults (from
-# /usr/bin/time), the ratios of time and RSS to mimalloc (and to mimalloc3),
-# and their geometric means over the workloads. Instruction counts come from
+# Reported: median wall time, CPU time (user + system), peak RSS and minor
+# page faults (from /usr/bin/time), the ratios of time, CPU and RSS to
+# mimalloc (and to mimalloc3), their geometric means over the workloads, and
+# the machine's load average at the start and end of every round. Instruction counts come from
 # callgrind (--toggle-collect=measured_loop on bench-pair). Nothing here fails
 # on slowness; the script fails only if it cannot build or measure at all.
 # A run that crashes or times out is reported in the table, not hidden.
@@ -366,12 +367,16 @@ run_with() {
 # ---------------------------------------------------------------------------
 # Timed workloads, interleaved
 # ---------------------------------------------------------------------------
-results=$out/results.txt    # workload allocator round seconds kib status minor-faults
+results=$out/results.txt    # workload allocator round seconds kib status minor-faults cpu-seconds
 : >"$results"
+loads=$out/load.txt         # round start|end 1-min 5-min 15-min load average
+: >"$loads"
+record_load() { echo "$1 $2 $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '- - -')" >>"$loads"; }
 if [ $do_timing = 1 ]; then
   n=${#allocs[@]}
   total=$((rounds * ${#works[@]} * n)); done_runs=0
   for ((r = 1; r <= rounds; r++)); do
+    record_load "$r" start
     for w in "${works[@]}"; do
       for ((i = 0; i < n; i++)); do
         a=${allocs[$(( (i + r - 1) % n ))]}
@@ -383,22 +388,23 @@ if [ $do_timing = 1 ]; then
         read -r -a args <<<"${work_args[$w]}"
         pre=()
         [ -z "${alloc_lib[$a]}" ] || pre=(env "LD_PRELOAD=${alloc_lib[$a]}")
-        if timeout "$timeout_s" /usr/bin/time -f '%e %M %R' -o "$tf" \
+        if timeout "$timeout_s" /usr/bin/time -f '%e %M %R %U %S' -o "$tf" \
              "${pre[@]}" "$out/bin/${work_prog[$w]}" "${args[@]}" >"$log" 2>&1; then
-          read -r secs kib faults <"$tf"
-          echo "$w $a $r $secs $kib ok $faults" >>"$results"
+          read -r secs kib faults usr sys <"$tf"
+          echo "$w $a $r $secs $kib ok $faults $(awk -v u="$usr" -v s="$sys" 'BEGIN { print u + s }')" >>"$results"
           printf 'bench: [%d/%d] round %d %-11s %-9s %6.2f s %8.1f MiB\n' "$done_runs" "$total" "$r" "$w" "$a" \
             "$secs" "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" >&2
         else
           rc=$?
           status=fail
           [ $rc = 124 ] && status=timeout
-          echo "$w $a $r - - $status -" >>"$results"
+          echo "$w $a $r - - $status - -" >>"$results"
           note "[$done_runs/$total] round $r $w $a: FAILED (exit status $rc; log $log)"
           tail -n 5 "$log" | sed 's/^/bench:   /' >&2
         fi
       done
     done
+    record_load "$r" end
   done
 fi
 
@@ -474,10 +480,11 @@ pkgver() {
 }
 
 # Medians per workload and allocator, from the successful runs
-declare -A med_t med_m med_f
+declare -A med_t med_m med_f med_c
 if [ $do_timing = 1 ]; then
   for w in "${works[@]}"; do
     for a in "${allocs[@]}"; do
+      med_c[$w,$a]=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" && NF >= 8 { print $8 }' "$results" | median)
       med_t[$w,$a]=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" { print $4 }' "$results" | median)
       med_m[$w,$a]=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" { print $5 / 1024 }' "$results" | median)
       med_f[$w,$a]=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 == "ok" { print $7 / 1000 }' "$results" | median)
@@ -492,6 +499,9 @@ time_ratio() {
   if [ -n "${rss_only[$1]:-}" ]; then echo "-"; else ratio "${med_t[$1,$2]:--}" "${med_t[$1,$3]:--}"; fi
 }
 rss_ratio() { ratio "${med_m[$1,$2]:--}" "${med_m[$1,$3]:--}"; }
+cpu_ratio() {
+  if [ -n "${rss_only[$1]:-}" ]; then echo "-"; else ratio "${med_c[$1,$2]:--}" "${med_c[$1,$3]:--}"; fi
+}
 # wins KIND ALLOC BASE: "k/n": on k of the n comparable workloads ALLOC's
 # median time (KIND t) or peak RSS (KIND m) is below BASE's
 wins() {
@@ -558,14 +568,16 @@ report() {
     echo
     local head="| workload | allocator | time (s)" rule="|---|---|---:"
     for b in "${bases[@]}"; do head+=" | time / $b"; rule+="|---:"; done
-    head+=" | time spread | peak RSS (MiB)"; rule+="|---:|---:"
+    head+=" | time spread | CPU (s)"; rule+="|---:|---:"
+    for b in "${bases[@]}"; do head+=" | CPU / $b"; rule+="|---:"; done
+    head+=" | peak RSS (MiB)"; rule+="|---:"
     for b in "${bases[@]}"; do head+=" | RSS / $b"; rule+="|---:"; done
     head+=" | minor faults (k) | runs ok |"; rule+="|---:|---:|"
     echo "$head"
     echo "$rule"
     for w in "${works[@]}"; do
       for a in "${allocs[@]}"; do
-        local t=${med_t[$w,$a]} m=${med_m[$w,$a]} f=${med_f[$w,$a]} ok all bad spread row
+        local t=${med_t[$w,$a]} m=${med_m[$w,$a]} f=${med_f[$w,$a]} c=${med_c[$w,$a]} ok all bad spread row
         spread=$(awk -v w="$w" -v a="$a" -v med="$t" '$1 == w && $2 == a && $6 == "ok" {
                    if (n == 0 || $4 < lo) lo = $4; if (n == 0 || $4 > hi) hi = $4; n++ }
                    END { if (n < 2 || med + 0 == 0) print "-"; else printf "%.0f%%", (hi - lo) / med * 100 }' "$results")
@@ -577,13 +589,18 @@ report() {
         bad=$(awk -v w="$w" -v a="$a" '$1 == w && $2 == a && $6 != "ok" { print $6 }' "$results" | sort -u | paste -sd ' ' -)
         row="| $w | $a | $t"
         for b in "${bases[@]}"; do row+=" | $(time_ratio "$w" "$a" "$b")"; done
-        row+=" | $spread | $mf"
+        [ "$c" = "-" ] || c=$(awk -v c="$c" 'BEGIN { printf "%.2f", c }')
+        row+=" | $spread | $c"
+        for b in "${bases[@]}"; do row+=" | $(cpu_ratio "$w" "$a" "$b")"; done
+        row+=" | $mf"
         for b in "${bases[@]}"; do row+=" | $(rss_ratio "$w" "$a" "$b")"; done
         echo "$row | $f | $ok/$all${bad:+ ($bad)} |"
       done
     done
     echo
-    echo "time spread: (slowest - fastest run) / median. minor faults: page faults"
+    echo "time spread: (slowest - fastest run) / median. CPU: user + system time of"
+    echo "all the program's threads (median); on these 2 CPUs a threaded workload's"
+    echo "wall time also depends on how its threads were scheduled. minor faults: page faults"
     echo "served without I/O, in thousands (median); memory returned to the OS and"
     echo "touched again shows up here."
     local w quiet=()
@@ -596,25 +613,35 @@ report() {
     echo "### Geometric means over the workloads"
     echo
     head="| allocator"; rule="|---"
-    for b in "${bases[@]}"; do head+=" | time / $b | RSS / $b"; rule+="|---:|---:"; done
+    for b in "${bases[@]}"; do head+=" | time / $b | CPU / $b | RSS / $b"; rule+="|---:|---:|---:"; done
     for b in "${bases[@]}"; do head+=" | faster, leaner than $b"; rule+="|---:"; done
     echo "$head |"
     echo "$rule|"
     for a in "${allocs[@]}"; do
-      local row="| $a" gt gm
+      local row="| $a" gt gc gm
       for b in "${bases[@]}"; do
         gt=$(for w in "${works[@]}"; do time_ratio "$w" "$a" "$b"; done | geomean)
+        gc=$(for w in "${works[@]}"; do cpu_ratio "$w" "$a" "$b"; done | geomean)
         gm=$(for w in "${works[@]}"; do rss_ratio "$w" "$a" "$b"; done | geomean)
-        row+=" | $gt | $gm"
+        row+=" | $gt | $gc | $gm"
       done
       for b in "${bases[@]}"; do row+=" | $(wins t "$a" "$b"), $(wins m "$a" "$b")"; done
       echo "$row |"
     done
     echo
-    echo "time / B, RSS / B: geometric mean of the per-workload ratios above over the"
+    echo "time / B, CPU / B, RSS / B: geometric mean of the per-workload ratios above over the"
     echo "workloads${quiet:+ (the time: all but ${quiet[*]})}; below 1: faster or smaller than B."
     echo "faster, leaner than B: on how many workloads the allocator's median time, and"
     echo "its median peak RSS, are below B's."
+    echo
+    echo "Machine load (1-minute load average; the run itself adds about 1 to 2):"
+    echo
+    echo "| round | at its start | at its end |"
+    echo "|---:|---:|---:|"
+    local r
+    for ((r = 1; r <= rounds; r++)); do
+      echo "| $r | $(awk -v r="$r" '$1 == r && $2 == "start" { print $3 }' "$loads") | $(awk -v r="$r" '$1 == r && $2 == "end" { print $3 }' "$loads") |"
+    done
     echo
     echo "Workloads (arguments):"
     echo
