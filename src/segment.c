@@ -628,8 +628,8 @@ static void mi_segment_unit_mark_purged(mi_segment_t* segment, size_t i) {
 
 /* Purge the free units named in `units`, one OS call per run of adjacent
    units: each madvise of a threaded process costs a TLB shootdown on the
-   other CPUs (in a VM, an exit each), so prodcons' producer paid 4 calls
-   where 1 would do (doc/benchmarks.md, twelfth session). */
+   other CPUs (in a VM, an exit each). bench-prodcons made 259 calls one
+   unit at a time, 125 by runs (doc/benchmarks.md, twelfth session). */
 static void mi_segment_units_purge(mi_segment_t* segment, uintptr_t units) {
   for (size_t i = 0; i < segment->capacity; ) {
     if (((units >> i) & 1) == 0 || !mi_segment_unit_is_free(segment, i)) { i++; continue; }
