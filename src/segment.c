@@ -630,17 +630,22 @@ static void mi_segment_unit_mark_purged(mi_segment_t* segment, size_t i) {
    units: each madvise of a threaded process costs a TLB shootdown on the
    other CPUs (in a VM, an exit each). bench-prodcons made 259 calls one
    unit at a time, 125 by runs (doc/benchmarks.md, twelfth session). */
+static bool mi_segment_unit_to_purge(const mi_segment_t* segment, uintptr_t units, size_t i) {
+  return i < segment->capacity && ((units >> i) & 1) != 0 && mi_segment_unit_is_free(segment, i);
+}
+
 static void mi_segment_units_purge(mi_segment_t* segment, uintptr_t units) {
-  for (size_t i = 0; i < segment->capacity; ) {
-    if (((units >> i) & 1) == 0 || !mi_segment_unit_is_free(segment, i)) { i++; continue; }
-    size_t size;
-    uint8_t* const start = mi_segment_unit_area(segment, i, &size);
-    size_t run_size = size;
+  for (size_t i = 0; i < segment->capacity; i++) {
+    if (!mi_segment_unit_to_purge(segment, units, i)) continue;
+    size_t run_size;
+    uint8_t* const start = mi_segment_unit_area(segment, i, &run_size);
     mi_segment_unit_mark_purged(segment, i);
-    for (i++; i < segment->capacity && ((units >> i) & 1) != 0 && mi_segment_unit_is_free(segment, i); i++) {
-      (void)mi_segment_unit_area(segment, i, &size);   /* units lie end to end: only unit 0 starts late */
+    /* units lie end to end (only unit 0 starts late), so the run grows by whole units */
+    for (; mi_segment_unit_to_purge(segment, units, i + 1); i++) {
+      size_t size;
+      (void)mi_segment_unit_area(segment, i + 1, &size);
       run_size += size;
-      mi_segment_unit_mark_purged(segment, i);
+      mi_segment_unit_mark_purged(segment, i + 1);
     }
     _mi_os_purge(start, run_size, false);   /* keeps access: the segment stays live */
   }
