@@ -113,9 +113,16 @@ static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page
 }
 
 /* Free into a page owned by another thread: one CAS push onto its
-   thread-free list, or, while the page is in its owner's full queue, onto
-   the owner heap's delayed-free list (then the owner moves the page back). */
+   thread-free list, then one count (xthread_freed, types.h: the owner
+   subtracts the count from `used` without walking the list, whose blocks
+   it has to fetch from this thread's cache); or, while the page is in its
+   owner's full queue, onto the owner heap's delayed-free list (then the
+   owner moves the page back). */
 static void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool check_double);
+
+static inline void mi_free_count_pushed(mi_page_t* page) {
+  mi_atomic_fetch_add_acq_rel(&page->xthread_freed, 1);   /* after the push: the owner takes counts before lists */
+}
 
 static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* page, mi_block_t* block) {
   mi_assert_internal(!mi_page_has_flag(page, MI_PAGE_UNUSED) && _mi_page_segment(page) == segment);   /* the flags byte: any thread may read it */
@@ -144,7 +151,10 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
       tfreex = mi_tf_set_block(tfree, block);
     }
   } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tfree, tfreex));
-  if (mi_likely(!use_delayed)) return;
+  if (mi_likely(!use_delayed)) {
+    mi_free_count_pushed(page);
+    return;
+  }
 
   /* the owner cannot change the heap or the flag while we are DELAYED_FREEING */
   mi_heap_t* heap = (mi_heap_t*)mi_atomic_load_acquire(&page->xheap);
@@ -162,6 +172,7 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
       tfreex = mi_tf_set_delayed(tfree, MI_NO_DELAYED_FREE);
     }
   } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tfree, tfreex));
+  if (heap == NULL) mi_free_count_pushed(page);
 }
 
 static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool check_double) {

@@ -35,37 +35,51 @@ void _mi_page_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool overrid
 /* ---------------------------------------------------------------------------
    Collecting free lists
 --------------------------------------------------------------------------- */
-/* Take all blocks of the thread-free list into local_free. */
+/* Take the blocks of the thread-free list into local_free, and their
+   count off `used`. The count is taken first (types.h, mi_page_t: a block
+   it counts is on this list or on one taken before). The list is walked
+   only to append it to a non-empty local_free, or, MI_SECURE, to check
+   every link: counting it by a walk fetched each block from the cache of
+   the thread that freed it, and so cost bench-prodcons' producers a
+   quarter of their time (doc/benchmarks.md). */
 static void mi_page_thread_free_collect(mi_page_t* page) {
+  const size_t counted = mi_atomic_exchange_acq_rel(&page->xthread_freed, 0);
   uintptr_t tfree = mi_atomic_load_relaxed(&page->xthread_free);
   mi_block_t* head;
   do {
     head = mi_tf_block(tfree);
-    if (head == NULL) return;
+    if (head == NULL) break;
   } while (!mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tfree, mi_tf_set_block(tfree, NULL)));
-
-  /* find the tail; a list longer than the page can hold is corrupt */
-  size_t count = 1;
-  mi_block_t* tail = head;
-  mi_block_t* next;
-  while ((next = mi_block_next(page, tail)) != NULL && count <= page->capacity) {
+  if (mi_unlikely(counted > page->used)) {
+    /* more frees counted than blocks handed out: two threads freed a block at once */
+    _mi_message_error(EFAULT, "corrupted thread-free count in page %p (%zu frees, %u blocks in use: a double free from two threads at once?)\n",
+                      (void*)page, counted, (unsigned)page->used);
+    return;   /* leak the list and keep the page, rather than hand a block out twice */
+  }
+  page->used = (uint16_t)(page->used - counted);
+  if (head == NULL) return;
+  if (MI_SECURE || page->local_free != NULL) {
+    /* find the tail; a list longer than the page can hold is corrupt */
+    size_t count = 1;
+    mi_block_t* tail = head;
+    mi_block_t* next;
+    while ((next = mi_block_next(page, tail)) != NULL && count <= page->capacity) {
 #if MI_SECURE
-    if (mi_unlikely(!mi_page_link_is_valid(page, next))) {   /* cut the list: the blocks after it leak */
-      (void)_mi_page_free_corrupt(page, tail, next);
-      break;
-    }
+      if (mi_unlikely(!mi_page_link_is_valid(page, next))) {   /* cut the list: the blocks after it leak */
+        (void)_mi_page_free_corrupt(page, tail, next);
+        break;
+      }
 #endif
-    count++;
-    tail = next;
+      count++;
+      tail = next;
+    }
+    if (count > page->capacity) {
+      _mi_message_error(EFAULT, "corrupted thread-free list in page %p (double free or heap overflow?)\n", (void*)page);
+      return;   /* leak the blocks rather than hand one out twice */
+    }
+    mi_block_set_next(page, tail, page->local_free);
   }
-  if (count > page->capacity) {
-    _mi_message_error(EFAULT, "corrupted thread-free list in page %p (double free or heap overflow?)\n", (void*)page);
-    return;   /* leak the blocks rather than hand one out twice */
-  }
-  mi_assert_internal(count <= page->used);
-  mi_block_set_next(page, tail, page->local_free);
   page->local_free = head;
-  page->used = (uint16_t)(page->used - count);
 }
 
 /* MI_SECURE: the link of `block`, a free block of `page`, decodes to
@@ -82,7 +96,7 @@ mi_decl_noinline mi_block_t* _mi_page_free_corrupt(mi_page_t* page, const mi_blo
 /* Move freed blocks to the free list: thread-free into local-free, and
    local-free into free when free is empty (or always, if `force`). */
 void _mi_page_free_collect(mi_page_t* page, bool force) {
-  if (force || mi_page_thread_free(page) != NULL) mi_page_thread_free_collect(page);
+  if (force || mi_page_has_thread_freed(page)) mi_page_thread_free_collect(page);
   if (page->local_free == NULL) return;
   MI_HOOK_PAGE_REUSED(page);   /* blocks came back: some were handed out since the page was last empty */
   if (mi_page_free_is_empty(page)) {
@@ -193,6 +207,7 @@ static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size, bo
   page->debug_offset = heap->debug_offset;
   mi_assert_internal(page->qsbr_goal == 0);   /* the embedder's hooks clear it before a page is given back */
   mi_page_set_heap(page, heap);
+  mi_assert_internal(mi_atomic_load_relaxed(&page->xthread_freed) == 0);   /* a cleared descriptor */
   mi_atomic_store_release(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
   mi_page_extend_free(page);
 }
@@ -227,7 +242,7 @@ void _mi_page_unfull(mi_page_t* page) {
    Freeing, retiring, abandoning and reclaiming pages
 --------------------------------------------------------------------------- */
 void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
-  mi_assert(mi_page_all_free(page));
+  mi_assert(mi_page_all_free(page) && !mi_page_has_thread_freed(page));   /* used == 0: every count is taken (types.h) */
   mi_assert(page->qsbr_goal == 0);   /* an embedder's PAGE_EMPTY hook clears its goal before it gives the page back */
   mi_assert_expensive(_mi_page_is_valid(page));
   mi_heap_t* heap = mi_page_heap(page);
@@ -611,8 +626,10 @@ void _mi_page_report_freed_write(const mi_page_t* page, const mi_block_t* block,
      every block on free, local_free and thread_free lies in the carved area
        [start, start + capacity * block_size), at a block boundary, and on
        one list, once
-     used == capacity - |free| - |local_free|;  |thread_free| <= used
-       (blocks freed by other threads count as used until the owner collects)
+     capacity - |free| - |local_free| <= used <= that + xthread_freed -
+       |thread_free| (equal once pushers between push and count have
+       counted: types.h); |thread_free| <= used (blocks freed by other
+       threads count as used until the owner collects)
      xheap == NULL (abandoned)  =>  in no queue, MI_NEVER_DELAYED_FREE
      xheap != NULL  =>  linked (prev, next, first, last) in
        _mi_page_queue_in(heap, page), with neighbours of the same queue: so
@@ -668,6 +685,20 @@ static bool mi_page_is_linked_in(const mi_heap_t* heap, const mi_page_queue_t* p
   return true;
 }
 
+/* Whether xthread_freed reaches `count` within 200 ms: the counts of
+   pushers between their push and their count (a few instructions, unless
+   the pusher is descheduled there). */
+static bool mi_page_counts_arrive(const mi_page_t* page, size_t count) {
+  uint32_t start = 0;
+  while (mi_atomic_load_acquire(&((mi_page_t*)page)->xthread_freed) < count) {
+    const uint32_t now = _mi_os_clock_now();
+    if (start == 0) start = now;
+    else if (_mi_os_clock_expired(start + 200, now)) return false;
+    _mi_prim_thread_yield();
+  }
+  return true;
+}
+
 bool _mi_page_is_valid(const mi_page_t* page) {
   const mi_segment_t* segment = _mi_page_segment(page);
   if (page->segment_idx >= segment->capacity || &segment->pages[page->segment_idx] != page) {
@@ -683,8 +714,8 @@ bool _mi_page_is_valid(const mi_page_t* page) {
   size_t psize;
   (void)_mi_segment_page_start(segment, page, &psize);
   const size_t bsize = mi_page_block_size(page);
-  if (bsize == 0 || page->reserved == 0 || page->capacity > page->reserved || (size_t)page->reserved * bsize > psize || page->used > page->capacity) {
-    return _mi_message_invalid("page", page, "0 < reserved, capacity <= reserved, reserved * block_size <= page size, used <= capacity "
+  if (bsize == 0 || page->reserved == 0 || page->capacity > page->reserved || (size_t)page->reserved * bsize > psize || page->used > 2 * (size_t)page->capacity) {
+    return _mi_message_invalid("page", page, "0 < reserved, capacity <= reserved, reserved * block_size <= page size, used <= 2 * capacity "
                                "(used %u, capacity %u, reserved %u, block size %zu, page size %zu)",
                                (unsigned)page->used, (unsigned)page->capacity, (unsigned)page->reserved, bsize, psize);
   }
@@ -702,6 +733,7 @@ bool _mi_page_is_valid(const mi_page_t* page) {
   uintptr_t map[MI_PAGE_MAX_BLOCKS / MI_INTPTR_BITS];
   memset(map, 0, ((page->capacity + MI_INTPTR_BITS - 1) / MI_INTPTR_BITS) * sizeof(uintptr_t));
   size_t nfree, nlocal, nthread;
+  const size_t counted_before = mi_atomic_load_acquire(&((mi_page_t*)page)->xthread_freed);   /* before the list: see below */
   const uintptr_t tfree = mi_atomic_load_acquire(&((mi_page_t*)page)->xthread_free);
   if (page->capacity > 0 && page->free == NULL) {
     return _mi_message_invalid("page", page, "free != NULL once blocks are carved (it holds the list end when empty)");
@@ -709,9 +741,25 @@ bool _mi_page_is_valid(const mi_page_t* page) {
   if (!mi_page_list_mark(page, mi_page_free_first(page), "free", map, &nfree)) return false;
   if (!mi_page_list_mark(page, page->local_free, "local_free", map, &nlocal)) return false;
   if (!mi_page_list_mark(page, mi_tf_block(tfree), "thread_free", map, &nthread)) return false;
-  if ((size_t)page->used + nfree + nlocal != page->capacity) {
-    return _mi_message_invalid("page", page, "used == capacity - |free| - |local_free| (%u != %u - %zu - %zu)",
+  /* `used` is capacity - |free| - |local_free|, plus the blocks taken
+     before their pusher counted them (types.h): `excess`, whose counts are
+     in xthread_freed beside those of the thread_free blocks. Pushers only
+     add: a count read before the list covers no more than excess +
+     |thread_free|; one read after covers them all, once the pushers that
+     are between push and count have counted. */
+  if ((size_t)page->used + nfree + nlocal < page->capacity) {
+    return _mi_message_invalid("page", page, "used >= capacity - |free| - |local_free| (%u < %u - %zu - %zu)",
                                (unsigned)page->used, (unsigned)page->capacity, nfree, nlocal);
+  }
+  const size_t excess = (size_t)page->used + nfree + nlocal - page->capacity;
+  if (counted_before > excess + nthread) {
+    return _mi_message_invalid("page", page, "xthread_freed <= |thread_free| + used - (capacity - |free| - |local_free|) (%zu > %zu + %zu)",
+                               counted_before, nthread, excess);
+  }
+  if (excess > 0 && !mi_page_counts_arrive(page, excess + nthread)) {
+    return _mi_message_invalid("page", page, "used <= capacity - |free| - |local_free| + xthread_freed - |thread_free| (%u > %u - %zu - %zu + %zu - %zu)",
+                               (unsigned)page->used, (unsigned)page->capacity, nfree, nlocal,
+                               (size_t)mi_atomic_load_acquire(&((mi_page_t*)page)->xthread_freed), nthread);
   }
   if (nthread > page->used) {
     return _mi_message_invalid("page", page, "|thread_free| <= used (%zu > %u)", nthread, (unsigned)page->used);

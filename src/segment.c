@@ -289,7 +289,7 @@ static size_t mi_segment_info_size(size_t capacity) {
 #if MI_DEBUG > 0
 static bool mi_segment_descriptor_is_free(const mi_page_t* page) {
   return (!page->segment_in_use && page->capacity == 0 && page->reserved == 0 && page->used == 0 &&
-          mi_page_free_is_empty(page) && page->local_free == NULL && mi_page_heap(page) == NULL && mi_page_thread_free(page) == NULL &&
+          mi_page_free_is_empty(page) && page->local_free == NULL && mi_page_heap(page) == NULL && !mi_page_has_thread_freed(page) &&
           page->next == NULL && page->prev == NULL);
 }
 

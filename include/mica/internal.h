@@ -422,6 +422,10 @@ static inline uintptr_t mi_tf_set_delayed(uintptr_t tf, mi_delayed_t d) { return
 static inline mi_block_t* mi_page_thread_free(const mi_page_t* page) {
   return mi_tf_block(mi_atomic_load_relaxed(&((mi_page_t*)page)->xthread_free));
 }
+/* Other threads freed blocks that the owner has not taken, or not counted. */
+static inline bool mi_page_has_thread_freed(const mi_page_t* page) {
+  return (mi_page_thread_free(page) != NULL || mi_atomic_load_relaxed(&((mi_page_t*)page)->xthread_freed) != 0);
+}
 
 /* ---- free-list links: the only place that reads or writes them ----------
    A free block's first word holds the link to the next one, always encoded,

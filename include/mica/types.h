@@ -160,11 +160,20 @@ typedef struct mi_page_node_s {
      local_free   blocks collected from xthread_free (owner only)
      xthread_free blocks freed by other threads      (any thread; CAS push,
                   owner takes all with one exchange)
+   `used` counts blocks handed out, less those the owner has counted back:
+   its own frees at once, other threads' through xthread_freed, which the
+   owner takes before the list (so a block it counts is on a list it has
+   taken). A pusher counts a moment after its push, so the owner may take a
+   block before its count arrives: `used` then counts it until the next
+   collect, even if it is handed out again meanwhile (never over
+   2 * capacity). Too high for a moment delays a page's retirement; it is
+   never too low, which would free a page with a block in use.
    Invariants (owner's view, at any point between operations; checked by
    _mi_page_is_valid, which says which it can see consistently):
-     used = capacity - |free| - |local_free|   (blocks handed out: those other
-            threads freed, on thread_free or the heap's delayed-free list,
-            count until the owner collects them)
+     used >= capacity - |free| - |local_free|, with equality once every
+            pusher's count is taken (blocks other threads freed, on
+            thread_free or the heap's delayed-free list, count as handed
+            out until the owner collects them)
      |thread_free| + |its blocks on the heap's delayed-free list| <= used
      capacity <= reserved;  block_size * reserved <= page area size
      each block on the three lists is in [start, start + capacity * block_size),
@@ -178,7 +187,8 @@ typedef struct mi_page_node_s {
        owner is not between the two stores of mi_page_set_flag)
    Writers: segment_* fields by the segment owner at page claim/release;
    xheap by the owner (release), read by freeing threads (acquire);
-   xthread_free by anyone (CAS release) and the owner (exchange acq_rel).
+   xthread_free by anyone (CAS release) and the owner (exchange acq_rel);
+   xthread_freed by pushers (add acq_rel) and the owner (exchange acq_rel).
 --------------------------------------------------------------------------- */
 typedef struct mi_page_s {
   /* set by the segment; the descriptor is a cache line (two on 64-bit), so
@@ -193,7 +203,7 @@ typedef struct mi_page_s {
   uint8_t   slice_offset;        /* sliced segments: >0 in the continuation slices of a span (distance to its page) */
   uint16_t  capacity;            /* blocks carved into lists so far */
   uint16_t  reserved;            /* blocks that fit in the page */
-  uint16_t  used;                /* blocks handed out (see invariant); <= reserved <= UINT16_MAX */
+  uint16_t  used;                /* blocks handed out, less those counted back (see above) */
   uint8_t   heap_tag;            /* tag of the heap that owns it (kept while abandoned: reclaim and visits match it) */
   uint8_t   slice_count;         /* sliced segments: the slices of the page's span (0 in continuation slices) */
   uint32_t  xblock_size;         /* block size; MI_HUGE_BLOCK_SIZE in huge pages (use mi_page_block_size) */
@@ -210,14 +220,19 @@ typedef struct mi_page_s {
      xthread_id). Written by the segment's owner, or by the thread that
      reclaims the segment, with its xthread_id (mi_page_fast_tid_update). */
   mi_atomic(uintptr_t) xfast_tid;
-  struct mi_page_s* next;        /* in its heap page queue */
-  struct mi_page_s* prev;
+  /* blocks pushed onto xthread_free and not yet subtracted from `used`:
+     each pusher adds 1 (acq_rel) after its push, the owner takes the count
+     (exchange, before it takes the list), so the owner never walks the
+     list it takes to count it. On the line of xthread_free. */
+  mi_atomic(uint16_t) xthread_freed;
   /* Runtime support (doc/embedding.md, "Runtime support"): set at page init
      from the heap; mica reads them on slow paths only. qsbr_goal and
      qsbr_node belong to the embedder's page-reuse hooks: mica never writes
      them and checks both are clear when it gives a page back. Owner only. */
   uint8_t   use_qsbr;            /* the heap's page_use_qsbr: once empty, the page is given back only through the hooks */
   uint8_t   debug_offset;        /* the heap's debug_offset: debug fills leave a block's first bytes alone */
+  struct mi_page_s* next;        /* in its heap page queue */
+  struct mi_page_s* prev;
   uint64_t  qsbr_goal;           /* embedder's: grace period the empty page waits for (0: none) */
   MI_PAGE_NODE_T qsbr_node;      /* embedder's: links the page into its list of pages waiting for their goal */
 } mi_page_t;
@@ -445,11 +460,14 @@ typedef struct mi_arena_s {
 mi_static_assert_atomic(uintptr_t);
 mi_static_assert_atomic(uint32_t);
 mi_static_assert_atomic(uint8_t);
+mi_static_assert_atomic(uint16_t);
 mi_static_assert_atomic(intptr_t);
 mi_static_assert(offsetof(mi_page_t, xthread_free) % sizeof(uintptr_t) == 0, "page atomics are aligned");
 mi_static_assert(sizeof(mi_page_t) == (MI_INTPTR_SIZE == 8 || MI_SECURE ? 2 : 1) * MI_CACHE_LINE, "page descriptors are whole cache lines, a power of two: the free path indexes them with a shift");
 mi_static_assert(sizeof(MI_PAGE_NODE_T) <= 2 * sizeof(void*), "an embedder's page node is at most two pointers");
 mi_static_assert(offsetof(mi_page_t, xheap) % sizeof(uintptr_t) == 0, "page atomics are aligned");
+mi_static_assert(offsetof(mi_page_t, xthread_freed) % sizeof(uint16_t) == 0, "page atomics are aligned");
+mi_static_assert((MI_SMALL_PAGE_SIZE / MI_GRANULE_SIZE) * 2 <= UINT16_MAX, "used may count a block twice for a moment (types.h, mi_page_t) without wrapping");
 mi_static_assert(offsetof(mi_segment_t, xthread_id) % sizeof(uintptr_t) == 0, "segment atomics are aligned");
 mi_static_assert(offsetof(struct mi_heap_s, xthread_delayed_free) % sizeof(uintptr_t) == 0, "heap atomics are aligned");
 mi_static_assert(offsetof(mi_arena_t, xpurge_expire) % sizeof(uint32_t) == 0, "arena atomics are aligned");
