@@ -116,7 +116,6 @@ void _mi_heap_unsafe_forget_all(void) {
     mi_atomic_store_relaxed(&h->xthread_delayed_free, 0);
     mi_heap_reset_pages(h);
   }
-  memset(&tld->segments.medium_free, 0, sizeof(tld->segments.medium_free));
   memset(&tld->segments.sliced_free, 0, sizeof(tld->segments.sliced_free));
   tld->segments.count = 0;
 }

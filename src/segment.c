@@ -3,7 +3,7 @@
    allocation from arenas, delayed purging of free pages, and abandoning
    (thread exit) / reclaiming (another thread takes over).
 
-   A sliced or medium segment whose owner is alive is in its tld's free queue
+   A sliced segment whose owner is alive is in its tld's free queue
    exactly when it has a free page. Each sub-process has a list of abandoned
    segments (their owner exited, or gave them up, with pages still in use);
    the lists are protected by MI_LOCK_ABANDONED, and a segment is on its
@@ -35,7 +35,6 @@ static void mi_segment_set_thread_id(mi_segment_t* segment, uintptr_t tid) {
    Queues of segments with free pages (owner only)
 --------------------------------------------------------------------------- */
 static mi_segment_queue_t* mi_segment_free_queue(mi_segment_t* segment, mi_tld_t* tld) {
-  if (segment->page_kind == MI_PAGE_MEDIUM) return &tld->segments.medium_free;
   if (segment->page_kind == MI_PAGE_SLICED) return &tld->segments.sliced_free;
   return NULL;
 }
@@ -96,11 +95,7 @@ static size_t mi_segment_guard_size(size_t area_size) {
 static uint8_t* mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* page, size_t* area_size) {
   size_t psize;
   uint8_t* start;
-  if (segment->page_kind == MI_PAGE_MEDIUM) {
-    psize = (size_t)1 << segment->page_shift;
-    start = (uint8_t*)segment + page->segment_idx * psize;
-    if (page->segment_idx == 0) { start += segment->segment_info_size; psize -= segment->segment_info_size; }
-  } else if (segment->page_kind == MI_PAGE_SLICED) {
+  if (segment->page_kind == MI_PAGE_SLICED) {
     start = (uint8_t*)segment + page->segment_idx * MI_SLICE_SIZE;   /* spans never include slice 0 */
     psize = page->slice_count * MI_SLICE_SIZE;
   } else {
@@ -131,7 +126,7 @@ static void mi_segment_header_guard(const mi_segment_t* segment, bool protect) {
 #endif
 }
 
-/* The memory of purge unit `i`: a medium page, or a slice of a sliced segment. */
+/* The memory of purge unit `i`: a slice of a sliced segment. */
 static uint8_t* mi_segment_unit_area(const mi_segment_t* segment, size_t i, size_t* size) {
   const size_t unit = (segment->page_kind == MI_PAGE_SLICED ? MI_SLICE_SIZE : ((size_t)1 << segment->page_shift));
   uint8_t* start = (uint8_t*)segment + i * unit;
@@ -187,7 +182,7 @@ static size_t mi_segment_span_count(const mi_page_t* page) {
 }
 
 /* MI_SECURE 3: the guard at the end of a page's area is made inaccessible
-   when the page is claimed. In medium and sliced segments it stays so when
+   when the page is claimed. In sliced segments it stays so when
    the page is given back (guard_mask), and a page claimed later at the
    same place and size costs no mprotect: with threads each call is a TLB
    shootdown, and bench-mstress made 121,444 of them (4.4 times its time at
@@ -334,7 +329,7 @@ static bool mi_segment_spans_are_valid(const mi_segment_t* segment, size_t* span
   return true;
 }
 
-/* The pages of a medium or huge segment; counts those in use and
+/* The pages of a huge segment (sliced: their descriptors); counts those in use and
    those of them without a heap. */
 static bool mi_segment_pages_are_valid(const mi_segment_t* segment, size_t* in_use, size_t* heapless) {
   *in_use = *heapless = 0;
@@ -354,8 +349,8 @@ static bool mi_segment_pages_are_valid(const mi_segment_t* segment, size_t* in_u
     }
     (*in_use)++;
     if (mi_page_heap(page) == NULL) (*heapless)++;
-    if (page->used > page->capacity || page->capacity > page->reserved) {
-      return _mi_message_invalid("segment", segment, "pages[%zu]: used <= capacity <= reserved (%u, %u, %u)", i,
+    if (page->used > 2 * (size_t)page->capacity || page->capacity > page->reserved) {   /* used: types.h, mi_page_t */
+      return _mi_message_invalid("segment", segment, "pages[%zu]: used <= 2 * capacity, capacity <= reserved (%u, %u, %u)", i,
                                  (unsigned)page->used, (unsigned)page->capacity, (unsigned)page->reserved);
     }
   }
@@ -370,8 +365,8 @@ bool _mi_segment_is_valid(const mi_segment_t* segment) {
   /* geometry */
   const mi_page_kind_t kind = segment->page_kind;
   bool geometry;
-  if (kind == MI_PAGE_MEDIUM || kind == MI_PAGE_SLICED) {
-    const size_t shift = (kind == MI_PAGE_MEDIUM ? MI_MEDIUM_PAGE_SHIFT : MI_SLICE_SHIFT);
+  if (kind == MI_PAGE_SLICED) {
+    const size_t shift = MI_SLICE_SHIFT;
     geometry = (segment->page_shift == shift && segment->capacity == (MI_SEGMENT_SIZE >> shift) && segment->segment_size == MI_SEGMENT_SIZE &&
                 segment->segment_info_size == mi_segment_info_size(segment->capacity));
   } else {
@@ -427,7 +422,7 @@ bool _mi_segment_is_valid(const mi_segment_t* segment) {
   }
 
   /* guards: inaccessible units' last OS pages lie in committed units,
-     never inside a page in use (MI_SECURE 3, medium and sliced only) */
+     never inside a page in use (MI_SECURE 3, sliced only) */
   uintptr_t inner = 0;
   for (size_t i = 0; i < segment->capacity; i++) {
     const mi_page_t* page = &segment->pages[i];
@@ -522,8 +517,8 @@ static void* mi_segment_alloc_huge_aligned(size_t segment_size, size_t alignment
 
 static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi_page_kind_t kind, mi_heap_t* heap, mi_tld_t* tld) {
   size_t capacity, page_shift, info_size, segment_size;
-  if (kind == MI_PAGE_MEDIUM || kind == MI_PAGE_SLICED) {
-    page_shift = (kind == MI_PAGE_MEDIUM ? MI_MEDIUM_PAGE_SHIFT : MI_SLICE_SHIFT);
+  if (kind == MI_PAGE_SLICED) {
+    page_shift = MI_SLICE_SHIFT;
     capacity = MI_SEGMENT_SIZE >> page_shift;
     info_size = mi_segment_info_size(capacity);
     segment_size = MI_SEGMENT_SIZE;
@@ -723,7 +718,6 @@ static void mi_segment_queue_purge(mi_segment_queue_t* queue, bool force, bool b
    rounds if the thread is `busy`), free empty segments whose units are
    purged, and collect the arenas. */
 static void mi_segments_purge(bool force, bool busy, uint32_t now, mi_tld_t* tld) {
-  mi_segment_queue_purge(&tld->segments.medium_free, force, busy, now, tld);
   mi_segment_queue_purge(&tld->segments.sliced_free, force, busy, now, tld);
   mi_abandoned_purge(tld->segments.abandoned, force, now);
   _mi_arenas_collect(force);
@@ -895,9 +889,9 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
   size_t unit_idx, unit_count;
   mi_segment_page_clear(segment, page, &unit_idx, &unit_count);
-  /* an empty medium or sliced segment stays for reuse (mi_segment_queue_purge):
-     freed at once, a producer's medium segment went back to the arena and
-     was made again 70 times in bench-prodcons */
+  /* an empty sliced segment stays for reuse (mi_segment_queue_purge):
+     freed at once, a producer's segment of medium pages went back to the
+     arena and was made again 70 times in bench-prodcons */
   if (segment->used == 0 && segment->page_kind == MI_PAGE_HUGE && !segment->dont_free) {
     mi_segment_free(segment, tld);
     return;
@@ -915,66 +909,35 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_assert_expensive(_mi_segment_is_valid(segment));
 }
 
-/* A free page, preferring one whose memory is resident (used before and
-   not purged) to one never touched or purged: reusing it costs no page
-   faults and no new resident memory. */
 #if MI_SECURE >= 2
 /* MI_SECURE 2: a random one of the units set in `mask` (not 0) */
 static size_t mi_segment_random_unit(uintptr_t mask, mi_heap_t* heap) {
   for (size_t k = (size_t)(_mi_random_next(&heap->random) % mi_popcount(mask)); k > 0; k--) mask &= mask - 1;
   return mi_bsf(mask);
 }
-#endif
 
-static mi_page_t* mi_segment_find_free_page(mi_segment_t* segment, mi_heap_t* heap) {
-#if MI_SECURE >= 2
-  /* among the resident free pages, else among all free ones: where the
-     next page lies is not known in advance */
-  uintptr_t free_units = 0;
-  for (size_t i = 0; i < segment->capacity; i++) {
-    if (!segment->pages[i].segment_in_use) free_units |= (uintptr_t)1 << i;
-  }
-  if (free_units != 0) return &segment->pages[mi_segment_random_unit(segment->dirty_mask != 0 ? segment->dirty_mask : free_units, heap)];
-#else
-  (void)heap;
-#endif
-  if (segment->dirty_mask != 0) return &segment->pages[mi_bsf(segment->dirty_mask)];
-  for (size_t i = 0; i < segment->capacity; i++) {
-    if (!segment->pages[i].segment_in_use) return &segment->pages[i];
-  }
-  return NULL;
+/* MI_SECURE 2: the first slice of a random free span of `count` slices in
+   `segment`, of dirty slices only if `dirty` (one such span exists) */
+static size_t mi_segment_random_span(const mi_segment_t* segment, size_t count, bool dirty, mi_heap_t* heap) {
+  const uintptr_t allowed = ~segment->slice_map & (dirty ? segment->dirty_mask : ~(uintptr_t)0);
+  uintptr_t starts = allowed;
+  for (size_t k = 1; k < count; k++) starts &= allowed >> k;
+  return mi_segment_random_unit(starts, heap);
 }
+#endif
 
 /* How many suitable segments a page request looks at for one with a dirty
    free page: bounded (a thread's queue may hold thousands of segments),
    and the queue puts the segments freed in last, the dirty ones, first. */
 #define MI_SEGMENT_DIRTY_SCAN 32
 
-/* The segment of a queue a page for `heap` (its arena) is claimed from: the
-   first with a dirty free page, else the first. Untouched pages of a
-   segment at the front must not win over resident ones further on: that
-   grew CPython's churn workload by 2.7 MB of free resident pages
-   (test-reuse). */
-static mi_segment_t* mi_segment_queue_first_suitable(const mi_segment_queue_t* queue, const mi_heap_t* heap) {
-  mi_segment_t* first = NULL;
-  size_t scanned = 0;
-  for (mi_segment_t* segment = queue->first; segment != NULL; segment = segment->next) {
-    if (!mi_segment_is_suitable(segment, heap)) continue;
-    if (segment->dirty_mask != 0) return segment;
-    if (first == NULL) first = segment;
-    if (++scanned == MI_SEGMENT_DIRTY_SCAN) break;
-  }
-  return first;
-}
-
 static void mi_segments_try_abandon(mi_heap_t* heap, mi_tld_t* tld);
 
 /* A page request, for taking over abandoned segments: a page of
    `block_size` blocks with room serves it (0: only a fresh page does), as
-   does a segment of `kind` with room for `slices` (a medium page: 1). */
+   does a sliced segment with room for a span of `slices`. */
 typedef struct mi_page_request_s {
   size_t block_size;
-  mi_page_kind_t kind;
   size_t slices;
 } mi_page_request_t;
 
@@ -996,29 +959,10 @@ static mi_reclaimed_t mi_segments_reclaim(mi_heap_t* heap, bool try_all, const m
    just reclaimed. True if anything was taken over or freed. */
 static bool mi_segments_reclaim_for(mi_heap_t* heap, const mi_page_request_t* want, bool* reclaimed, mi_tld_t* tld) {
   if (heap->no_reclaim) return false;
-  const mi_page_request_t request = { (reclaimed != NULL ? want->block_size : 0), want->kind, want->slices };
+  const mi_page_request_t request = { (reclaimed != NULL ? want->block_size : 0), want->slices };
   const mi_reclaimed_t r = mi_segments_reclaim(heap, false, &request, tld);
   if (r == MI_RECLAIMED_WANTED) *reclaimed = true;
   return (r != MI_RECLAIMED_NONE);
-}
-
-static mi_page_t* mi_segment_medium_page_alloc(mi_heap_t* heap, size_t block_size, bool* reclaimed, mi_tld_t* tld) {
-  mi_segment_queue_t* queue = &tld->segments.medium_free;
-  mi_segment_t* segment = mi_segment_queue_first_suitable(queue, heap);
-  const mi_page_request_t want = { block_size, MI_PAGE_MEDIUM, 1 };
-  if (segment == NULL && mi_segments_reclaim_for(heap, &want, reclaimed, tld)) {
-    if (reclaimed != NULL && *reclaimed) return NULL;
-    segment = mi_segment_queue_first_suitable(queue, heap);
-  }
-  if (segment == NULL) {
-    mi_segments_try_abandon(heap, tld);
-    segment = mi_segment_alloc(0, 0, MI_PAGE_MEDIUM, heap, tld);
-    if (segment == NULL) return NULL;
-    mi_segment_queue_push(queue, segment);
-  }
-  mi_page_t* page = mi_segment_find_free_page(segment, heap);
-  mi_assert_internal(page != NULL);
-  return mi_segment_page_claim(segment, page, tld);
 }
 
 /* A page of `count` slices (a small page: 1) in one of the thread's sliced
@@ -1036,15 +980,17 @@ static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, size_t bl
       if (++scanned >= MI_SEGMENT_DIRTY_SCAN && best.segment != NULL) break;
     }
 #if MI_SECURE >= 2
-    /* MI_SECURE 2: a small page goes to a random one of the segment's
-       resident free slices (the fit's own rule when none is resident: a
-       run's end, which keeps long runs for long spans) */
-    if (best.segment != NULL && count == 1 && best.dirty == 1) {
-      best.idx = mi_segment_random_unit(best.segment->dirty_mask & ~best.segment->slice_map, heap);
+    /* MI_SECURE 2: a small or medium page goes to a random place in the
+       segment the fit chose, among its resident ones if the fit's is
+       resident; else a medium page among all its free places, and a small
+       page to the fit's own place (a run's end, which keeps long runs for
+       long spans). Large blocks keep the fit's place. */
+    if (best.segment != NULL && count <= MI_MEDIUM_PAGE_SLICES && (best.dirty == count || count > 1)) {
+      best.idx = mi_segment_random_span(best.segment, count, best.dirty == count, heap);
     }
 #endif
     if (best.segment != NULL) return mi_segment_span_claim(best.segment, best.idx, count, tld);
-    const mi_page_request_t want = { block_size, MI_PAGE_SLICED, count };
+    const mi_page_request_t want = { block_size, count };
     if (attempt > 0 || !mi_segments_reclaim_for(heap, &want, reclaimed, tld)) break;
     if (reclaimed != NULL && *reclaimed) return NULL;
   }
@@ -1074,8 +1020,11 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
     const size_t area = block_size + (MI_SECURE >= 3 ? _mi_os_page_size() : 0);
     return mi_segment_span_alloc(heap, _mi_divide_up(area, MI_SLICE_SIZE), block_size, reclaimed, tld);
   }
-  if (block_size <= MI_SMALL_OBJ_SIZE_MAX) return mi_segment_span_alloc(heap, 1, block_size, reclaimed, tld);
-  return mi_segment_medium_page_alloc(heap, block_size, reclaimed, tld);
+  /* a medium page is a span too: its free slices serve small pages and
+     large blocks, and theirs it (bench-mstress: 54 -> 44 MiB peak RSS with
+     medium pages in segments of their own, doc/benchmarks.md) */
+  const size_t slices = (block_size <= MI_SMALL_OBJ_SIZE_MAX ? 1 : MI_MEDIUM_PAGE_SLICES);
+  return mi_segment_span_alloc(heap, slices, block_size, reclaimed, tld);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1220,8 +1169,7 @@ static mi_reclaimed_t mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap,
 
 /* Whether a page of the request fits in the segment. */
 static bool mi_segment_has_room(mi_segment_t* segment, const mi_page_request_t* want) {
-  if (segment->page_kind != want->kind) return false;
-  if (want->kind != MI_PAGE_SLICED) return mi_segment_has_free(segment);
+  if (segment->page_kind != MI_PAGE_SLICED) return false;
   mi_span_fit_t fit = { NULL, 0, 0, 0 };
   mi_segment_find_span(segment, want->slices, &fit);
   return (fit.segment != NULL);
@@ -1431,13 +1379,10 @@ bool _mi_segment_abandoned_visit(mi_subproc_t* subproc, int heap_tag, bool visit
    the others are abandoned by now, and their purge rounds run on
    (mi_abandoned_purge). */
 void _mi_segment_thread_collect(mi_tld_t* tld) {
-  mi_segment_queue_t* const queues[2] = { &tld->segments.medium_free, &tld->segments.sliced_free };
-  for (size_t q = 0; q < 2; q++) {
-    mi_segment_t* next;
-    for (mi_segment_t* s = queues[q]->first; s != NULL; s = next) {
-      next = s->next;
-      if (s->used == 0) mi_segment_free(s, tld);
-    }
+  mi_segment_t* next;
+  for (mi_segment_t* s = tld->segments.sliced_free.first; s != NULL; s = next) {
+    next = s->next;
+    if (s->used == 0) mi_segment_free(s, tld);
   }
   _mi_segments_collect(false, tld);
 }

@@ -38,7 +38,7 @@
 #define MI_SEGMENT_MAP_BITS_SHIFT 32
 #endif
 #define MI_SMALL_PAGE_SHIFT  16                      /* 64 KiB */
-#define MI_MEDIUM_PAGE_SHIFT (MI_SEGMENT_SHIFT - 3)  /* 8 medium pages per segment */
+#define MI_MEDIUM_PAGE_SHIFT (MI_SEGMENT_SHIFT - 3)  /* a medium page: a span of 1/8 of a segment */
 
 #define MI_SEGMENT_SIZE      ((size_t)1 << MI_SEGMENT_SHIFT)
 #define MI_SEGMENT_MASK      ((uintptr_t)MI_SEGMENT_SIZE - 1)
@@ -54,6 +54,7 @@
 #define MI_LARGE_OBJ_SIZE_MAX  (MI_SEGMENT_SIZE / 2)       /* 2 MiB (64-bit); above: huge */
 #define MI_SLICE_SHIFT         MI_SMALL_PAGE_SHIFT         /* sliced segments are split into 64 KiB slices */
 #define MI_SLICE_SIZE          ((size_t)1 << MI_SLICE_SHIFT)
+#define MI_MEDIUM_PAGE_SLICES  (MI_MEDIUM_PAGE_SIZE / MI_SLICE_SIZE)   /* a medium page's span */
 #define MI_SLICES_PER_SEGMENT  (MI_SEGMENT_SIZE / MI_SLICE_SIZE)
 #define MI_HUGE_ALIGN_MIN      (MI_SEGMENT_SIZE / 2)       /* alignments above this get their own segment */
 #define MI_ALIGNMENT_MAX       ((size_t)1 << 30)                 /* 1 GiB; on 32-bit such a request may fail with ENOMEM */
@@ -250,7 +251,7 @@ typedef struct mi_page_s {
      tld != NULL (owned)  =>  in tld's free queue of its kind <=> a unit is free
      purge_mask | purge_due  names free units only;  commit_mask covers units in use
      dirty_mask == the free units with !is_zero_init (0 in huge segments)
-     guard_mask (MI_SECURE 3, medium and sliced) within commit_mask: the
+     guard_mask (MI_SECURE 3, sliced) within commit_mask: the
                   last unit of each page in use that has a guard, none of
                   its other units; free units keep theirs (segment.c)
      page_kind == HUGE  =>  capacity == 1
@@ -265,8 +266,8 @@ typedef struct mi_page_s {
 --------------------------------------------------------------------------- */
 typedef enum mi_page_kind_e {
   MI_PAGE_SLICED,  /* 64 KiB slices: a small page (blocks <= MI_SMALL_OBJ_SIZE_MAX) is one slice, a
-                      large block's page (<= MI_LARGE_OBJ_SIZE_MAX) a span of them */
-  MI_PAGE_MEDIUM,  /* MI_MEDIUM_PAGE_SIZE pages, blocks <= MI_MEDIUM_OBJ_SIZE_MAX */
+                      medium page (blocks <= MI_MEDIUM_OBJ_SIZE_MAX) a span of MI_MEDIUM_PAGE_SIZE, a
+                      large block's page (<= MI_LARGE_OBJ_SIZE_MAX) a span of its size */
   MI_PAGE_HUGE     /* one block in a segment of its own size */
 } mi_page_kind_t;
 
@@ -293,7 +294,7 @@ typedef struct mi_segment_s {
   size_t     used;               /* pages in use */
   size_t     abandoned;          /* pages in use whose heap is gone */
   size_t     capacity;           /* pages */
-  size_t     page_shift;         /* log2 page size (medium: 512 KiB on 64-bit; sliced: the slice) */
+  size_t     page_shift;         /* log2 unit size (sliced: the slice) */
   mi_page_kind_t page_kind;
   uint32_t   purge_expire;       /* ms clock of the next purge round; 0: none; owner only */
   uintptr_t  purge_mask;         /* units (pages; sliced: slices) freed in this round, still resident */
@@ -306,7 +307,7 @@ typedef struct mi_segment_s {
   struct mi_subproc_s* subproc;  /* whose abandoned list it joins (set at allocation) */
   bool       dont_free;          /* being abandoned by force: page frees neither free nor abandon it */
   bool       header_guard;       /* MI_SECURE 3: the last OS page of segment_info_size is inaccessible */
-  uintptr_t  guard_mask;         /* MI_SECURE 3, medium and sliced: units whose last OS page is inaccessible */
+  uintptr_t  guard_mask;         /* MI_SECURE 3, sliced: units whose last OS page is inaccessible */
   struct mi_tld_s* tld;          /* owner's thread data (NULL while abandoned) */
 #if MI_LANG_CXX
   mi_atomic(uintptr_t) xthread_id;
@@ -405,7 +406,6 @@ typedef struct mi_stats_s {
 --------------------------------------------------------------------------- */
 /* The segment layer's part of it (segment.c). */
 typedef struct mi_segments_tld_s {
-  mi_segment_queue_t medium_free;    /* medium segments with free pages */
   mi_segment_queue_t sliced_free;    /* sliced segments with free slices */
   size_t             count;          /* segments the thread owns */
   uint32_t           purge_check;    /* ms clock when owned segments were last scanned for purges */

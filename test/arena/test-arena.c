@@ -155,6 +155,21 @@ static void test_uncommitted_region(void) {
 }
 
 /* ---- 3. commit policy ------------------------------------------------------ */
+/* A large block (half a segment) outside segments `a` and `b`: the first
+   one or two may still fit there (kept in `fill`, to free), the third
+   cannot. */
+static void* large_in_new_segment(mi_heap_t* heap, const uint8_t* a, const uint8_t* b, void* fill[2], const uint8_t* start, size_t asize) {
+  void* r = NULL;
+  const uint8_t* seg = a;
+  for (int i = 0; i < 3 && (seg == a || seg == b); i++) {
+    if (i > 0) fill[i - 1] = r;
+    r = mi_heap_malloc(heap, seg_size() / 2 - 4096);   /* room for debug padding: still large, not huge */
+    CHECK(r != NULL && in_range(r, start, asize));
+    seg = (const uint8_t*)((uintptr_t)r & ~(uintptr_t)(seg_size() - 1));
+  }
+  return r;
+}
+
 static void test_commit_policy(void) {
   printf("commit policy:\n");
   mi_arena_id_t id = 0;
@@ -175,11 +190,12 @@ static void test_commit_policy(void) {
   CHECKF(!is_accessible(seg + seg_size() - os_page()), "eager_commit=0: the end of the segment is not committed yet");
   printf("  eager_commit 0: header page committed, rest of the segment not\n");
 
-  /* eager_commit on, delay 0: a new segment (medium pages) is committed whole */
+  /* eager_commit on, delay 0: a new segment is committed whole (large
+     blocks of half a segment: the first segment takes one or two) */
   mi_option_set(mi_option_eager_commit, 1);
   mi_option_set(mi_option_eager_commit_delay, 0);
-  void* q = mi_heap_malloc(lazy, 40000);
-  CHECK(q != NULL && in_range(q, start, asize));
+  void* qfill[2] = { NULL, NULL };
+  void* q = large_in_new_segment(lazy, seg, seg, qfill, start, asize);
   uint8_t* seg2 = (uint8_t*)((uintptr_t)q & ~(uintptr_t)(seg_size() - 1));
   CHECK(seg2 != seg);
   CHECKF(is_accessible(seg2) && is_accessible(seg2 + seg_size() - os_page()), "eager_commit=1: the whole segment is committed");
@@ -187,22 +203,14 @@ static void test_commit_policy(void) {
 
   /* eager_commit_delay: the thread's first N segments are lazy even with eager_commit */
   mi_option_set(mi_option_eager_commit_delay, 1000);
-  /* large blocks of half a segment: the small page's segment takes one or
-     two, then a new segment is needed */
   void* fill[2] = { NULL, NULL };
-  void* r = NULL;
-  uint8_t* seg3 = seg;
-  for (int i = 0; i < 3 && (seg3 == seg || seg3 == seg2); i++) {
-    if (i > 0) fill[i - 1] = r;
-    r = mi_heap_malloc(lazy, seg_size() / 2 - 4096);   /* room for debug padding: still large, not huge */
-    CHECK(r != NULL && in_range(r, start, asize));
-    seg3 = (uint8_t*)((uintptr_t)r & ~(uintptr_t)(seg_size() - 1));
-  }
+  void* r = large_in_new_segment(lazy, seg, seg2, fill, start, asize);
+  uint8_t* seg3 = (uint8_t*)((uintptr_t)r & ~(uintptr_t)(seg_size() - 1));
   CHECK(seg3 != seg && seg3 != seg2);
   CHECKF(!is_accessible(seg3 + seg_size() - os_page()), "eager_commit_delay=1000: the new segment is committed lazily");
   printf("  eager_commit_delay 1000: new segment committed lazily\n");
   mi_option_set(mi_option_eager_commit_delay, 1);
-  mi_free(p); mi_free(q); mi_free(r); mi_free(fill[0]); mi_free(fill[1]);
+  mi_free(p); mi_free(q); mi_free(r); mi_free(fill[0]); mi_free(fill[1]); mi_free(qfill[0]); mi_free(qfill[1]);
   mi_heap_delete(lazy);
 }
 

@@ -34,8 +34,8 @@
    purged: clean), H2 with purging off (dirty, resident). H3 must take H2's
    unit, not the lower, clean one a first fit takes.
 
-   Medium pages, in a fresh thread: a block of 64 KiB (a medium page, in a
-   medium segment of its own) is freed (and its page with it, by a collect)
+   Medium pages, in a fresh thread: a block of 64 KiB (a medium page, a
+   span of a sliced segment) is freed (and its page with it, by a collect)
    and another allocated, 4 times: the
    emptied segment is kept for the thread's next medium page, so one
    segment is made in all. Freed when empty, it went back to the arena and
