@@ -165,7 +165,7 @@ size_t _mi_alloc_padding_check(const mi_page_t* page, const mi_block_t* block, v
 static inline size_t mi_alloc_usable_of(const mi_page_t* page, const void* p) {
 #if MI_PADDING
   const mi_block_t* block = _mi_page_block_start(page, p);
-  if (mi_block_looks_free(page, block)) return mi_padding_size(page, block, p);   /* freed (a use after free): its padding is gone */
+  if (mi_block_may_be_free(page, block)) return mi_padding_size(page, block, p);   /* freed (a use after free): its padding is gone */
   return _mi_alloc_padding_check(page, block, (void*)p);
 #else
   return _mi_page_usable_size(page, p);

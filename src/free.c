@@ -48,16 +48,6 @@ static mi_decl_noinline bool mi_check_is_double_free(const mi_page_t* page, cons
   return false;
 }
 
-/* The block's first word is a free-list link: of its own segment, or the
-   list end (a block at a segment boundary, huge alignment, and its list
-   end lie in different segment units: the end is tested apart). */
-static inline bool mi_link_may_be_free(const mi_page_t* page, const mi_block_t* block, mi_encoded_t link) {
-  return (mi_link_looks_free(page, block, link) || link == mi_link_encode(page, NULL));
-}
-static inline bool mi_block_may_be_free(const mi_page_t* page, const mi_block_t* block) {
-  return mi_link_may_be_free(page, block, mi_block_link_peek(block));
-}
-
 static inline bool mi_free_is_double(const mi_page_t* page, const mi_block_t* block) {
   return ((MI_DEBUG > 1 || mi_block_may_be_free(page, block)) && mi_check_is_double_free(page, block));
 }
@@ -198,7 +188,7 @@ static inline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool 
      and slack are its own bytes (one that ran past the block's end has
      hit its neighbour's, which no check here can mend). Not for a block
      that looks free: a double free, confirmed and reported below. */
-  if (!mi_block_looks_free(page, block)) (void)_mi_alloc_padding_check(page, block, p);
+  if (!mi_block_may_be_free(page, block)) (void)_mi_alloc_padding_check(page, block, p);
 #endif
   mi_track_free(p, _mi_page_usable_size(page, p));
   if (mi_likely(local)) mi_free_block_local(page, block, true);

@@ -225,10 +225,19 @@ static void mi_page_to_full(mi_page_t* page, mi_page_queue_t* pq) {
   mi_assert_expensive(_mi_page_is_valid(page));
 }
 
-/* A page in the full queue had a block freed: move it back. */
+/* A page in the full queue had a block freed: move it back. If another
+   thread put one of its blocks on the heap's delayed-free list (the state
+   MI_NO_DELAYED_FREE in the full queue, types.h), the list is taken first:
+   out of the full queue the page's frees take the fast path, which cannot
+   tell that block (its link may point into any segment) from a live one,
+   so a second free of it would go unseen. */
 void _mi_page_unfull(mi_page_t* page) {
   if (!mi_page_is_full(page)) return;
   mi_heap_t* heap = mi_page_heap(page);
+  if (mi_tf_delayed(mi_atomic_load_relaxed(&page->xthread_free)) == MI_NO_DELAYED_FREE) {
+    (void)_mi_page_delayed_free_partial(heap);   /* may free into this page and move it (through here) */
+    if (!mi_page_is_full(page)) return;
+  }
   mi_page_queue_t* pqfull = &heap->pages[MI_BIN_FULL];
   mi_page_set_in_full(page, false);    /* so the queue below is the page's bin */
   mi_page_queue_t* pq = _mi_page_queue_in(heap, page);

@@ -561,6 +561,19 @@ static inline bool mi_link_looks_free(const mi_page_t* page, const mi_block_t* b
 static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
   return mi_link_looks_free(page, block, mi_block_link_peek(block));
 }
+/* The slow paths' wider test: also the list end (a block at a segment
+   boundary: huge alignment puts the end in another unit), and a link to a
+   block anywhere in mica's segments: the owner heap's delayed-free list
+   (page.c) links blocks of all its full pages, across segments. A block
+   there sits in a page in the full queue, which never takes the fast path
+   (_mi_page_unfull takes the list first). */
+static inline bool mi_link_may_be_free(const mi_page_t* page, const mi_block_t* block, mi_encoded_t link) {
+  return (mi_link_looks_free(page, block, link) || link == mi_link_encode(page, NULL) ||
+          _mi_ptr_is_known(mi_link_decode_raw(page, link)));
+}
+static inline bool mi_block_may_be_free(const mi_page_t* page, const mi_block_t* block) {
+  return mi_link_may_be_free(page, block, mi_block_link_peek(block));
+}
 
 /* ---- the fast paths, shared by the mi_ API and the override exports ---- */
 

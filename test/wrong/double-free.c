@@ -134,6 +134,88 @@ static void cross_thread(size_t size)
   for (int i = 0; i < N + 8; i++) mi_free(again[i]);
 }
 
+/* A block another thread freed into a full page waits on the owner heap's
+   delayed-free list, its link pointing at the block freed before it, which
+   may lie in another segment: a second free, from that thread or from the
+   owner, must still be found; also after the owner's frees of its
+   neighbours took the page out of the full queue. `a` and `b` sit in full
+   pages (every page but the last few is full) of different segments
+   (4 MiB apart: wider than a segment on every target). */
+enum { DELAYED_MAX = 16384 };
+static int delayed_n;   /* blocks enough for 12 MiB */
+static int alloc_two_segments(void** v, size_t size)
+{
+  const size_t apart = (size_t)4 << 20;
+  delayed_n = (int)(((size_t)12 << 20) / size) + 64;
+  CHECK(delayed_n <= DELAYED_MAX);
+  if (delayed_n > DELAYED_MAX) delayed_n = DELAYED_MAX;
+  for (int i = 0; i < delayed_n; i++) v[i] = mi_malloc(size);
+  for (int i = delayed_n / 2; i < delayed_n - 64; i++) {
+    const uintptr_t a = (uintptr_t)v[0], b = (uintptr_t)v[i];
+    if ((a > b ? a - b : b - a) >= apart) return i;
+  }
+  CHECKF(false, "%zu bytes: no two blocks 4 MiB apart among %d", size, delayed_n);
+  return -1;
+}
+/* v[0], v[bi] freed once more: nothing handed out twice afterwards */
+static void check_after_delayed(void** v, int bi, size_t size, const char* what)
+{
+  static void* all[DELAYED_MAX + 8];
+  v[0] = mi_malloc(size);
+  v[bi] = mi_malloc(size);
+  memcpy(all, v, (size_t)delayed_n * sizeof(void*));
+  for (int i = delayed_n; i < delayed_n + 8; i++) all[i] = mi_malloc(size);
+  static void* sorted[DELAYED_MAX + 8];
+  memcpy(sorted, all, ((size_t)delayed_n + 8) * sizeof(void*));
+  CHECKF(count_dups(sorted, (size_t)delayed_n + 8) == 0, "%s, %zu bytes: a block handed out twice", what, size);
+  for (int i = 0; i < delayed_n + 8; i++) mi_free(all[i]);
+}
+static void* free_a_b_b(void* arg)
+{
+  void** ab = (void**)arg;
+  mi_free(ab[0]);
+  mi_free(ab[1]);
+  mi_free(ab[1]);
+  return NULL;
+}
+static void* free_a_b(void* arg)
+{
+  void** ab = (void**)arg;
+  mi_free(ab[0]);
+  mi_free(ab[1]);
+  return NULL;
+}
+static void cross_thread_delayed(size_t size)
+{
+  static void* v[DELAYED_MAX];
+  int bi = alloc_two_segments(v, size);
+  if (bi < 0) { for (int i = 0; i < delayed_n; i++) mi_free(v[i]); return; }
+  void* ab[2] = { v[0], v[bi] };
+  wrong_reset();
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, free_a_b_b, ab) == 0 && pthread_join(t, NULL) == 0);
+  mi_free(v[bi]);   /* and the owner once more */
+  CHECKF(wrong_count == 2 && wrong_with(EAGAIN) == 2, "delayed double frees of %zu bytes: %d errors (2 expected)", size, wrong_count);
+  check_after_delayed(v, bi, size, "delayed double free");
+
+  /* the owner frees the rest first: the pages leave the full queue */
+  bi = alloc_two_segments(v, size);
+  if (bi < 0) { for (int i = 0; i < delayed_n; i++) mi_free(v[i]); return; }
+  ab[0] = v[0];
+  ab[1] = v[bi];
+  wrong_reset();
+  CHECK(pthread_create(&t, NULL, free_a_b, ab) == 0 && pthread_join(t, NULL) == 0);
+  for (int i = 1; i < delayed_n; i++) {
+    if (i != bi) mi_free(v[i]);
+  }
+  mi_free(v[bi]);   /* its page may be empty and gone by now: then EINVAL */
+  CHECKF(wrong_count == 1 && double_free_errors(true) == 1, "delayed double free of %zu bytes after its page left the full queue: %d errors", size, wrong_count);
+  for (int i = 1; i < delayed_n; i++) {
+    if (i != bi) v[i] = mi_malloc(size);
+  }
+  check_after_delayed(v, bi, size, "delayed double free after the page left the full queue");
+}
+
 /* Live blocks that look like free ones are freed normally: a linked list
    whose first words point at neighbours in the same page, blocks never
    written, blocks holding NULL. */
@@ -165,6 +247,8 @@ int main(void)
     interleaved(sizes[i]);
     cross_thread(sizes[i]);
   }
+  cross_thread_delayed(1000);
+  cross_thread_delayed(40000);
   one_size(300000, true);            /* large: one block per page */
   one_size(5 * 1024 * 1024, true);   /* huge: one block per segment */
   size_t n = capture_end(out, sizeof out);
