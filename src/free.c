@@ -210,8 +210,14 @@ void _mi_free_block(mi_page_t* page, mi_block_t* block) {
   else mi_free_block_mt(segment, page, block);
 }
 
-void _mi_free_invalid(void* p) {
+static mi_decl_noinline mi_decl_cold void mi_free_invalid(void* p) {
   _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not allocated by mica)\n", p);
+}
+
+/* The fast path's way out for a pointer in no sliced segment. */
+void _mi_free_not_sliced(void* p) {
+  if (_mi_ptr_is_known(p)) _mi_free_generic_ptr(p);   /* a huge block */
+  else if (p != NULL) mi_free_invalid(p);             /* foreign or wild: report, touch nothing */
 }
 
 void mi_free(void* p) {

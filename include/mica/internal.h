@@ -72,8 +72,8 @@ size_t _mi_alloc_usable_size(const void* p, const char* func);
 size_t _mi_alloc_padding_check(const mi_page_t* page, const mi_block_t* block, void* p);   /* MI_PADDING */
 
 /* ---- free.c: the slow paths of _mi_free_inline (below) --------------- */
-mi_decl_noinline mi_decl_cold void _mi_free_invalid(void* p);
 mi_decl_noinline void _mi_free_generic_ptr(void* p);
+mi_decl_noinline void _mi_free_not_sliced(void* p);   /* NULL, a huge block, or not mica's */
 void   _mi_free_block(mi_page_t* page, mi_block_t* block);   /* checked already: from any thread */
 
 /* ---- guarded.c: guarded sampling ------------------------------------- */
@@ -788,15 +788,17 @@ static inline void* _mi_malloc_inline(size_t size) {
    is read; then a same-thread free into a page that is neither full nor
    holding aligned blocks is three stores, no atomic operation. */
 static inline void _mi_free_inline(void* p) {
-  const size_t shift = _mi_ptr_segment_shift(p);
-  if (mi_unlikely(shift == 0)) {
-    if (p != NULL) _mi_free_invalid(p);   /* foreign or wild: report, touch nothing */
+  /* every segment but a huge one is sliced: one compare of the map's shift
+     sends NULL, foreign pointers and huge blocks out of line, and the
+     descriptor's index is a constant shift */
+  if (mi_unlikely(_mi_ptr_segment_shift(p) != MI_SLICE_SHIFT)) {
+    _mi_free_not_sliced(p);
     return;
   }
   mi_segment_t* const segment = _mi_ptr_segment(p);
-  /* as _mi_segment_slice_of, with the shift the map gave (no segment load);
-     a continuation slice has has_aligned set, so xfast_tid 0: slow path */
-  mi_page_t* const page = (mi_page_t*)&segment->pages[((uintptr_t)p & MI_SEGMENT_MASK) >> shift];
+  /* as _mi_segment_slice_of (no segment load); a continuation slice has
+     has_aligned set, so xfast_tid 0: slow path */
+  mi_page_t* const page = (mi_page_t*)&segment->pages[((uintptr_t)p & MI_SEGMENT_MASK) >> MI_SLICE_SHIFT];
   mi_block_t* const block = (mi_block_t*)p;
   /* our page, in use, not full, no aligned blocks: one load (types.h) */
   /* MI_SECURE: the block-start check first, so that a refused interior
