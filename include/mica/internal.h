@@ -562,14 +562,16 @@ static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* 
   return mi_link_looks_free(page, block, mi_block_link_peek(block));
 }
 /* The slow paths' wider test: also the list end (a block at a segment
-   boundary: huge alignment puts the end in another unit), and a link to a
-   block anywhere in mica's segments: the owner heap's delayed-free list
-   (page.c) links blocks of all its full pages, across segments. A block
-   there sits in a page in the full queue, which never takes the fast path
-   (_mi_page_unfull takes the list first). */
+   boundary: huge alignment puts the end in another unit), and, in a page
+   in the full queue, a link to a block anywhere in mica's segments: the
+   owner heap's delayed-free list (page.c) links blocks of its full pages
+   across segments. Such a page never takes the fast path, and leaves the
+   full queue only after its blocks left that list (_mi_page_unfull). Only
+   there: on 32-bit a live block's pointer decodes into the heap with a
+   chance of heap size / 4 GiB, and each costs a list walk. */
 static inline bool mi_link_may_be_free(const mi_page_t* page, const mi_block_t* block, mi_encoded_t link) {
   return (mi_link_looks_free(page, block, link) || link == mi_link_encode(page, NULL) ||
-          _mi_ptr_is_known(mi_link_decode_raw(page, link)));
+          (mi_page_is_full(page) && _mi_ptr_is_known(mi_link_decode_raw(page, link))));
 }
 static inline bool mi_block_may_be_free(const mi_page_t* page, const mi_block_t* block) {
   return mi_link_may_be_free(page, block, mi_block_link_peek(block));
