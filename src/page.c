@@ -162,6 +162,9 @@ static void mi_page_extend_free(mi_page_t* page) {
   if (extend > max_extend) extend = max_extend;
   mi_assert(extend > 0 && page->capacity + extend <= page->reserved);
   uint8_t* const first = mi_page_start(page) + page->capacity * bsize;
+#if MI_DEBUG_FILL
+  mi_debug_unstamp(page, first, extend);
+#endif
 #if MI_SECURE >= 2
   if (extend > 1) {
     mi_page_link_shuffled(page, first, extend, bsize);

@@ -620,6 +620,16 @@ static inline void mi_debug_fill_freed(const mi_page_t* page, mi_block_t* block)
   uint8_t* const at = mi_debug_freed_stamp_at(page, block);
   if (at != NULL) { const uintptr_t stamp = mi_debug_freed_stamp(page, block); memcpy(at, &stamp, sizeof(stamp)); }
 }
+/* Blocks just carved: their memory may hold the stamp of a block freed
+   there before the page was (a page of the same size at the same place),
+   with bytes written since by whatever used the memory in between. */
+static inline void mi_debug_unstamp(const mi_page_t* page, uint8_t* first, size_t count) {
+  const size_t size = mi_page_block_size(page);
+  for (size_t i = 0; i < count; i++) {
+    uint8_t* const at = mi_debug_freed_stamp_at(page, first + i * size);
+    if (at != NULL) memset(at, 0, sizeof(uintptr_t));
+  }
+}
 static inline void mi_debug_check_freed(const mi_page_t* page, const mi_block_t* block) {
   const uint8_t* const at = mi_debug_freed_stamp_at(page, block);
   if (at == NULL) return;

@@ -167,5 +167,32 @@ int main(void)
     CHECKF(wrong_count == 0, "an untouched freed block is handed out silently (%d reports)", wrong_count);
     mi_free(r);
   }
+
+  /* a freed block's memory used again by a block of another size, whose
+     heap is destroyed (its blocks never freed, never filled), then carved
+     again as a fresh block of the first size: not a block freed since it
+     was carved, so whatever the other block wrote there is not reported
+     (a stale stamp once made `as` report "written after it was freed") */
+  {
+    mi_option_set(mi_option_purge_delay, -1);   /* freed memory keeps its bytes */
+    mi_heap_t* h1 = mi_heap_new();
+    unsigned char* p = (unsigned char*)mi_heap_malloc(h1, 288);
+    memset(p, 'a', 288);
+    mi_free(p);   /* filled and stamped */
+    mi_heap_destroy(h1);   /* its page goes back at once */
+    mi_heap_t* h2 = mi_heap_new();
+    unsigned char* q = (unsigned char*)mi_heap_malloc(h2, 256);   /* filled up to 256 only */
+    CHECKF(q == p, "the other size's first block is where the freed one was (%p, %p)", (void*)p, (void*)q);
+    memset(q + 16, 'b', 48);
+    mi_heap_destroy(h2);
+    mi_heap_t* h3 = mi_heap_new();
+    wrong_reset();
+    unsigned char* r = (unsigned char*)mi_heap_malloc(h3, 288);
+    CHECKF(r == p, "the first size's fresh block is where the freed one was (%p, %p)", (void*)p, (void*)r);
+    CHECKF(wrong_count == 0, "a fresh block over a stale stamp is handed out silently (%d reports)", wrong_count);
+    mi_free(r);
+    mi_heap_delete(h3);
+    mi_option_set(mi_option_purge_delay, 10);
+  }
   return test_report();
 }
