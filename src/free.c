@@ -195,11 +195,20 @@ static inline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool 
   else mi_free_block_mt(segment, page, block);
 }
 
-/* The free slow path from the fast path: `p` is known to be in a live segment. */
-void _mi_free_generic_ptr(void* p) {
+/* `p` is in the live segment _mi_ptr_segment(p) (found by `p - 1`). */
+static void mi_free_generic_in_segment(void* p) {
   mi_segment_t* segment = _mi_ptr_segment(p);
   const bool local = (_mi_thread_id() == mi_atomic_load_relaxed(&segment->xthread_id));
   mi_free_generic(segment, _mi_segment_slice_of(segment, p), local, p);
+}
+
+/* The free slow path from the fast path, which found a live sliced segment
+   by `p` itself: the same segment as by `p - 1`, unless `p` is the
+   segment's base (a wild pointer at its header), which the other way out
+   checks. */
+void _mi_free_generic_ptr(void* p) {
+  if (mi_unlikely(((uintptr_t)p & MI_SEGMENT_MASK) == 0)) _mi_free_not_sliced(p);
+  else mi_free_generic_in_segment(p);
 }
 
 /* A block whose free was checked before (a guarded block leaving the
@@ -214,9 +223,10 @@ static mi_decl_noinline mi_decl_cold void mi_free_invalid(void* p) {
   _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not allocated by mica)\n", p);
 }
 
-/* The fast path's way out for a pointer in no sliced segment. */
+/* The fast path's way out for a pointer in no sliced segment, found by `p`
+   (a huge-aligned block at a unit boundary lies past its segment's unit). */
 void _mi_free_not_sliced(void* p) {
-  if (_mi_ptr_is_known(p)) _mi_free_generic_ptr(p);   /* a huge block */
+  if (_mi_ptr_is_known(p)) mi_free_generic_in_segment(p);   /* a huge block, or a segment's end */
   else if (p != NULL) mi_free_invalid(p);             /* foreign or wild: report, touch nothing */
 }
 

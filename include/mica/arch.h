@@ -165,6 +165,17 @@ static inline void _mi_arch_pause(void) {
 #endif
 }
 
+/* ---- value barrier ----------------------------------------------------- */
+/* `x` unchanged, but the compiler no longer knows how it was computed: it
+   keeps a value it would otherwise recompute from its source (GCC turns
+   (p >> k) << k back into p & mask, which needs a copy of p). Any target:
+   an empty asm with a register operand; elsewhere the plain value. */
+#if MI_GNUC_COMPATIBLE
+#define mi_opaque(x)  __asm__("" : "+r"(x))
+#else
+#define mi_opaque(x)  ((void)0)
+#endif
+
 /* ---- thread pointer ---------------------------------------------------- */
 /* The thread pointer is used as the thread id only where it is known to work
    for this compiler and target (an explicit list; __has_builtin is not

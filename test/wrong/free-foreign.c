@@ -22,6 +22,41 @@ static int all_equal(const unsigned char* p, size_t n, unsigned char v)
   return 1;
 }
 
+/* A pointer at the base of a live segment, where its header is, with
+   foreign memory in the MI_SEGMENT_SIZE below: the free fast path finds the
+   segment by `p` itself, and must not hand such a pointer to a slow path
+   that looks for it by `p - 1`, in the memory below (it read that memory as
+   a segment header). Reported as invalid; neither memory is written. */
+static void segment_base(void)
+{
+  const size_t unit = (size_t)4 << 20;   /* at least a segment on every target */
+  const size_t segment_size = (sizeof(void*) == 8 ? unit : unit / 2);   /* MI_SEGMENT_SIZE (mica/types.h) */
+  const size_t map_size = 5 * unit;
+  unsigned char* map = (unsigned char*)mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(map != MAP_FAILED);
+  if (map == MAP_FAILED) return;
+  memset(map, 0xA5, map_size);
+  /* the arena: 2 units from the first aligned address 1 unit into the map */
+  unsigned char* start = (unsigned char*)(((uintptr_t)map + 2 * unit - 1) & ~(uintptr_t)(unit - 1));
+  mi_arena_id_t arena;
+  CHECK(mi_manage_os_memory_ex(start, 2 * unit, true, false, false, -1, true, &arena));
+  mi_heap_t* heap = mi_heap_new_in_arena(arena);
+  CHECK(heap != NULL);
+  if (heap == NULL) return;
+  void* p = mi_heap_malloc(heap, 64);
+  CHECK(p != NULL);
+  unsigned char* base = (unsigned char*)((uintptr_t)p & ~(uintptr_t)(segment_size - 1));
+  CHECKF(base - segment_size >= map && !mi_is_in_heap_region(base),
+         "segment %p: the memory below it is not the test's (map %p)", (void*)base, (void*)map);
+  wrong_reset();
+  mi_free(base);
+  CHECKF(wrong_count == 1 && wrong_with(EINVAL) == 1, "free(segment base): %d errors, %d EINVAL", wrong_count, wrong_with(EINVAL));
+  CHECKF(all_equal(map, (size_t)(start - map), 0xA5), "the memory below the arena was written");
+  mi_free(p);
+  mi_heap_delete(heap);
+}
+
 int main(void)
 {
   mi_register_error(wrong_on_error, NULL);
@@ -67,6 +102,8 @@ int main(void)
   wrong_reset();
   void* r = mi_realloc(stack_buf + 128, 100);
   int e_re = wrong_count, v_re = wrong_with(EINVAL);
+
+  segment_base();
 
   size_t nout = capture_end(out, sizeof out);
 
