@@ -38,7 +38,7 @@
 #define MI_SEGMENT_MAP_BITS_SHIFT 32
 #endif
 #define MI_SMALL_PAGE_SHIFT  16                      /* 64 KiB */
-#define MI_MEDIUM_PAGE_SHIFT (MI_SEGMENT_SHIFT - 3)  /* a medium page: a span of 1/8 of a segment */
+#define MI_MEDIUM_PAGE_SHIFT (MI_SMALL_PAGE_SHIFT + 2)  /* a medium page: a span of 4 slices, 256 KiB (doc/benchmarks.md) */
 
 #define MI_SEGMENT_SIZE      ((size_t)1 << MI_SEGMENT_SHIFT)
 #define MI_SEGMENT_MASK      ((uintptr_t)MI_SEGMENT_SIZE - 1)
@@ -50,7 +50,7 @@
 #define MI_MAX_ARENAS        128
 
 #define MI_SMALL_OBJ_SIZE_MAX  (MI_SMALL_PAGE_SIZE / 4)    /* 16 KiB */
-#define MI_MEDIUM_OBJ_SIZE_MAX (MI_MEDIUM_PAGE_SIZE / 4)   /* 128 KiB (64-bit) */
+#define MI_MEDIUM_OBJ_SIZE_MAX (MI_MEDIUM_PAGE_SIZE / 4)   /* 64 KiB */
 #define MI_LARGE_OBJ_SIZE_MAX  (MI_SEGMENT_SIZE / 2)       /* 2 MiB (64-bit); above: huge */
 #define MI_SLICE_SHIFT         MI_SMALL_PAGE_SHIFT         /* sliced segments are split into 64 KiB slices */
 #define MI_SLICE_SIZE          ((size_t)1 << MI_SLICE_SHIFT)
