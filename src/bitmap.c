@@ -9,36 +9,49 @@ static inline uintptr_t mi_bitmap_mask(size_t count, size_t shift) {
   return ones << shift;
 }
 
-/* Find and atomically set a run of `count` clear bits inside one word,
-   only among runs whose bits are all set in `within` if it is not NULL
-   (read relaxed: a hint, the claim itself is the compare-and-swap).
-   Acquire on success: the claimer then owns the memory the bits describe. */
-static bool mi_bitmap_try_claim_in(mi_atomic(uintptr_t)* map, mi_atomic(uintptr_t)* within, size_t words, size_t count, size_t* bit_idx) {
+/* Find and atomically set a run of `count` clear bits inside one word:
+   with `prefer` (read relaxed: a hint), the run with the most bits set in
+   it, the lowest of equals; without, the first. The arena prefers dirty
+   units: a huge block that cannot fit in freed resident memory still takes
+   what it can of it, rather than fresh memory beside memory left resident
+   until its purge (bench-huge, doc/benchmarks.md). The claim itself is the
+   compare-and-swap; a lost race rescans. Acquire on success: the claimer
+   then owns the memory the bits describe. */
+static bool mi_bitmap_try_claim_in(mi_atomic(uintptr_t)* map, mi_atomic(uintptr_t)* prefer, size_t words, size_t count, size_t* bit_idx) {
   if (count == 0 || count > MI_INTPTR_BITS) return false;
-  for (size_t i = 0; i < words; i++) {
-    const uintptr_t allowed = (within == NULL ? ~(uintptr_t)0 : mi_atomic_load_relaxed(&within[i]));
-    if (allowed == 0) continue;
-    uintptr_t word = mi_atomic_load_relaxed(&map[i]);
-    size_t shift = 0;
-    while (shift + count <= MI_INTPTR_BITS) {
-      const uintptr_t mask = mi_bitmap_mask(count, shift);
-      if ((word & mask) != 0 || (allowed & mask) != mask) { shift++; continue; }
-      if (mi_atomic_cas_weak_acq_rel(&map[i], &word, word | mask)) {
-        *bit_idx = i * MI_INTPTR_BITS + shift;
-        return true;
+  for (;;) {
+    size_t best_word = words, best_shift = 0, best_score = 0;
+    uintptr_t best_seen = 0;
+    for (size_t i = 0; i < words && !(prefer == NULL && best_word < words); i++) {
+      const uintptr_t word = mi_atomic_load_relaxed(&map[i]);
+      if (word == ~(uintptr_t)0) continue;
+      const uintptr_t liked = (prefer == NULL ? 0 : mi_atomic_load_relaxed(&prefer[i]));
+      for (size_t shift = 0; shift + count <= MI_INTPTR_BITS; shift++) {
+        const uintptr_t mask = mi_bitmap_mask(count, shift);
+        if ((word & mask) != 0) continue;
+        const size_t score = mi_popcount(liked & mask);
+        if (best_word == words || score > best_score) {
+          best_word = i; best_shift = shift; best_score = score; best_seen = word;
+          if (prefer == NULL || score == count) break;   /* nothing can beat it in this word */
+        }
       }
-      /* `word` was refreshed by the failed CAS: look at this shift again */
+      if (prefer != NULL && best_word < words && best_score == count) break;
+    }
+    if (best_word == words) return false;
+    uintptr_t expected = best_seen;
+    if (mi_atomic_cas_strong_acq_rel(&map[best_word], &expected, best_seen | mi_bitmap_mask(count, best_shift))) {
+      *bit_idx = best_word * MI_INTPTR_BITS + best_shift;
+      return true;
     }
   }
-  return false;
 }
 
 bool _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx) {
   return mi_bitmap_try_claim_in(map, NULL, words, count, bit_idx);
 }
 
-bool _mi_bitmap_try_claim_within(mi_atomic(uintptr_t)* map, mi_atomic(uintptr_t)* within, size_t words, size_t count, size_t* bit_idx) {
-  return mi_bitmap_try_claim_in(map, within, words, count, bit_idx);
+bool _mi_bitmap_try_claim_most(mi_atomic(uintptr_t)* map, mi_atomic(uintptr_t)* prefer, size_t words, size_t count, size_t* bit_idx) {
+  return mi_bitmap_try_claim_in(map, prefer, words, count, bit_idx);
 }
 
 /* Set or clear [idx, idx+count), which may span words (acq_rel: a release

@@ -180,7 +180,7 @@ bool  _mi_arena_range_is_valid(const void* p, size_t size, const mi_memid_t* mem
 
 /* ---- bitmap.c ------------------------------------------------------- */
 bool  _mi_bitmap_try_claim(mi_atomic(uintptr_t)* map, size_t words, size_t count, size_t* bit_idx);
-bool  _mi_bitmap_try_claim_within(mi_atomic(uintptr_t)* map, mi_atomic(uintptr_t)* within, size_t words, size_t count, size_t* bit_idx);
+bool  _mi_bitmap_try_claim_most(mi_atomic(uintptr_t)* map, mi_atomic(uintptr_t)* prefer, size_t words, size_t count, size_t* bit_idx);
 void  _mi_bitmap_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
 void  _mi_bitmap_clear(mi_atomic(uintptr_t)* map, size_t idx, size_t count);
 bool  _mi_bitmap_is_any_set(mi_atomic(uintptr_t)* map, size_t idx, size_t count);

@@ -2,7 +2,8 @@
 /* The concurrent bitmap of src/bitmap.c (arena units, purge marks, the
    segment map): a claim finds a run of clear bits inside one word and sets
    it, never a run that crosses a word; set, clear and is_any_set take any
-   range, across words too; full and empty words; and two threads racing to
+   range, across words too; full and empty words; a claim that prefers
+   the run with the most bits set in another map; and two threads racing to
    claim every bit of a map each get distinct bits, and between them all.
    Linked with the static library (internal functions). */
 #include <pthread.h>
@@ -137,6 +138,35 @@ static void test_set_clear(void) {
   CHECK(popcount_all() == 0 && !_mi_bitmap_is_any_set(map, 0, WORDS * W));
 }
 
+/* a claim that prefers: the free run with the most preferred bits, the
+   lowest of equals, in any word; a free run with none if that is all */
+static mi_atomic(uintptr_t) liked[WORDS];
+static void test_claim_most(void) {
+  map_fill(0);
+  for (size_t i = 0; i < WORDS; i++) mi_atomic_store_relaxed(&liked[i], 0);
+  size_t idx = 0;
+  /* nothing preferred: the first free run, as _mi_bitmap_try_claim */
+  CHECK(_mi_bitmap_try_claim_most(map, liked, WORDS, 3, &idx) && idx == 0);
+  /* preferred bits 10-11 in word 0 and 3 * W + 5 .. + 8 in word 3: a run of
+     4 takes the latter (4 preferred) over any run holding 10-11 (2) */
+  mi_atomic_store_relaxed(&liked[0], (uintptr_t)3 << 10);
+  mi_atomic_store_relaxed(&liked[3], (uintptr_t)0xf << 5);
+  CHECK(_mi_bitmap_try_claim_most(map, liked, WORDS, 4, &idx) && idx == 3 * W + 5);
+  /* a run of 5: 4 preferred in word 3 from bit 4 or 5 (the lowest wins),
+     against 2 in word 0 */
+  _mi_bitmap_clear(map, 3 * W + 5, 4);
+  CHECK(_mi_bitmap_try_claim_most(map, liked, WORDS, 5, &idx) && idx == 3 * W + 4);
+  /* word 3's preferred bits taken: a run of 3 overlaps 10-11 as much as it
+     can, from the lowest start that holds both */
+  CHECK(_mi_bitmap_try_claim_most(map, liked, WORDS, 3, &idx) && idx == 9);
+  /* 10-11 in use now: what is left prefers nothing, so the first free run */
+  CHECK(_mi_bitmap_try_claim_most(map, liked, WORDS, 2, &idx) && idx == 3);
+  /* a run that fits nowhere */
+  map_fill(ALL_ONES / 3);
+  CHECK(!_mi_bitmap_try_claim_most(map, liked, WORDS, 2, &idx));
+  CHECK(!_mi_bitmap_try_claim_most(map, liked, WORDS, 0, &idx) && !_mi_bitmap_try_claim_most(map, liked, WORDS, W + 1, &idx));
+}
+
 /* ---- two threads racing to claim ----------------------------------------- */
 #define RACE_WORDS 16
 #define RACE_MAX_CLAIMS (RACE_WORDS * MI_INTPTR_BITS)
@@ -234,6 +264,7 @@ int main(void) {
   test_claim_single();
   test_claim_runs();
   test_set_clear();
+  test_claim_most();
   test_race();
   return test_report();
 }
