@@ -6,8 +6,12 @@
    in them is a word or a 32-bit value, naturally aligned: see types.h).
    Protocol per unit, all bits in word-sized atomic bitmaps:
      in_use     claimed by a segment, or by a purger while it purges
-     purge      free but still resident; set by the freeing thread before it
-                releases in_use, cleared by the next claimer or the purger
+     freed      freed this purge round and still resident; set by the
+                freeing thread before it releases in_use
+     purge      freed a round ago and still resident: purged when this
+                round ends (then freed moves here). Both are cleared by the
+                next claimer, or by the purger, which claims the units
+                (in_use) before it touches either (mi_arena_purge)
      dirty      may hold non-zero bytes (cleared by a purge)
      committed  accessible (cleared when a purge decommits, or when a
                 segment that committed lazily gives the unit back)
@@ -78,6 +82,7 @@ static int mi_arena_add(uint8_t* start, size_t size, const mi_arena_init_t* init
       mi_atomic_store_relaxed(&arena->xin_use[i], 0);
       mi_atomic_store_relaxed(&arena->xdirty[i], 0);
       mi_atomic_store_relaxed(&arena->xpurge[i], 0);
+      mi_atomic_store_relaxed(&arena->xfreed[i], 0);
       mi_atomic_store_relaxed(&arena->xcommitted[i], 0);
     }
     if (arena->unit_count < mi_arena_map_bits()) {
@@ -285,20 +290,21 @@ int mi_reserve_huge_os_pages(size_t pages, double max_secs, size_t* pages_reserv
    claimed, released or purged; test/unit/test-invariants.c calls it
    directly). Any thread may ask: the bitmaps change under other threads,
    and the protocol above lets bits disagree for a moment (a freeing thread
-   sets purge before it releases in_use; a claimer or the purger holds
-   in_use before it clears purge), so some equations hold only when no
+   sets freed before it releases in_use; a claimer or the purger holds
+   in_use before it clears purge or freed), so some equations hold only when no
    thread is between those steps: they are checked when the caller says
    the arenas are `quiescent` (a test on one thread). Checked:
      always: a used descriptor's xstart is MI_SEGMENT_SIZE aligned and
        0 < unit_count <= MI_ARENA_SEGMENTS; its id names the first
        descriptor of its region, whose start it continues; is_user and
        is_huge => is_pinned; bits at and beyond unit_count: in_use set,
-       dirty, committed and purge clear; pinned => purge is empty; a
-       released descriptor (xstart == 0) has every unit in use
-     quiescent: purge & in_use == 0 (purge names free units only);
-       purge is a subset of dirty; purge != 0 => xpurge_expire != 0
+       dirty, committed, purge and freed clear; pinned => purge and freed
+       are empty; a released descriptor (xstart == 0) has every unit in use
+     quiescent: (purge | freed) & in_use == 0 (they name free units only);
+       purge | freed is a subset of dirty; purge & freed == 0;
+       purge | freed != 0 => xpurge_expire != 0
    A claimed range (_mi_arena_range_is_valid) is the claimer's, so its bits
-   are stable: in_use and dirty set, purge clear, and committed set where
+   are stable: in_use and dirty set, purge and freed clear, and committed set where
    the claim said the range is committed.
 --------------------------------------------------------------------------- */
 #if MI_DEBUG > 0
@@ -329,18 +335,22 @@ bool _mi_arena_is_valid(size_t idx, bool quiescent) {
     return _mi_message_invalid("arena", arena, "is_user or is_huge => is_pinned; numa_node >= -1");
   }
   if (!mi_arena_bits_are(arena->xin_use, units, bits - units, true) || !mi_arena_bits_are(arena->xdirty, units, bits - units, false) ||
-      !mi_arena_bits_are(arena->xcommitted, units, bits - units, false) || !mi_arena_bits_are(arena->xpurge, units, bits - units, false)) {
+      !mi_arena_bits_are(arena->xcommitted, units, bits - units, false) || !mi_arena_bits_are(arena->xpurge, units, bits - units, false) ||
+      !mi_arena_bits_are(arena->xfreed, units, bits - units, false)) {
     return _mi_message_invalid("arena", arena, "units >= unit_count (%zu) are in use, not dirty, committed or to be purged", units);
   }
-  if (arena->is_pinned && _mi_bitmap_is_any_set(arena->xpurge, 0, bits)) {
+  if (arena->is_pinned && (_mi_bitmap_is_any_set(arena->xpurge, 0, bits) || _mi_bitmap_is_any_set(arena->xfreed, 0, bits))) {
     return _mi_message_invalid("arena", arena, "pinned => no unit to purge");
   }
   if (!quiescent) return true;
   bool any_purge = false;
   for (size_t i = 0; i < MI_ARENA_MAP_WORDS; i++) {
-    const uintptr_t purge = mi_atomic_load_relaxed(&arena->xpurge[i]);
-    if ((purge & mi_atomic_load_relaxed(&arena->xin_use[i])) != 0 || (purge & ~mi_atomic_load_relaxed(&arena->xdirty[i])) != 0) {
-      return _mi_message_invalid("arena", arena, "purge & in_use == 0 and purge is a subset of dirty (word %zu: purge %#zx)", i, (size_t)purge);
+    const uintptr_t freed = mi_atomic_load_relaxed(&arena->xfreed[i]);
+    const uintptr_t purge = mi_atomic_load_relaxed(&arena->xpurge[i]) | freed;
+    if ((purge & mi_atomic_load_relaxed(&arena->xin_use[i])) != 0 || (purge & ~mi_atomic_load_relaxed(&arena->xdirty[i])) != 0 ||
+        (freed & mi_atomic_load_relaxed(&arena->xpurge[i])) != 0) {
+      return _mi_message_invalid("arena", arena, "(purge | freed) & in_use == 0, purge | freed is a subset of dirty, purge & freed == 0 "
+                                 "(word %zu: purge %#zx, freed %#zx)", i, (size_t)mi_atomic_load_relaxed(&arena->xpurge[i]), (size_t)freed);
     }
     any_purge = any_purge || purge != 0;
   }
@@ -361,7 +371,8 @@ static bool mi_arena_claimed_is_valid(const void* p, size_t size, const mi_memid
                                (unsigned)memid->block_idx, (unsigned)memid->block_idx, units);
   }
   if (!mi_arena_bits_are(arena->xin_use, memid->block_idx, units, true) || !mi_arena_bits_are(arena->xdirty, memid->block_idx, units, true) ||
-      !mi_arena_bits_are(arena->xpurge, memid->block_idx, units, false) || (committed && !mi_arena_bits_are(arena->xcommitted, memid->block_idx, units, true))) {
+      !mi_arena_bits_are(arena->xpurge, memid->block_idx, units, false) ||
+      !mi_arena_bits_are(arena->xfreed, memid->block_idx, units, false) || (committed && !mi_arena_bits_are(arena->xcommitted, memid->block_idx, units, true))) {
     return _mi_message_invalid("arena", arena, "claimed units [%u, %u + %zu): in use, dirty, not to be purged, committed if the claim said so",
                                (unsigned)memid->block_idx, (unsigned)memid->block_idx, units);
   }
@@ -378,19 +389,23 @@ bool _mi_arena_range_is_valid(const void* p, size_t size, const mi_memid_t* memi
 --------------------------------------------------------------------------- */
 /* Claim `units` units of arena `arena_idx`. With `commit`, the whole range
    is made accessible; without, memid->is_committed tells whether it is. */
-static void* mi_arena_try_alloc_in(size_t arena_idx, size_t units, bool commit, mi_memid_t* memid) {
+static void* mi_arena_try_alloc_in(size_t arena_idx, size_t size, size_t units, bool commit, mi_memid_t* memid) {
   mi_arena_t* arena = &mi_arenas[arena_idx];
   size_t bit;
-  /* free units that are dirty (used and not purged since: resident) first,
-     as segments take their dirty pages first (doc/design.md) */
-  if (!_mi_bitmap_try_claim_within(arena->xin_use, arena->xdirty, MI_ARENA_MAP_WORDS, units, &bit) &&
-      !_mi_bitmap_try_claim(arena->xin_use, MI_ARENA_MAP_WORDS, units, &bit)) {
-    return NULL;
-  }
+  /* the free run with the most dirty units (used and not purged since:
+     resident), as segments take their dirty pages first (doc/design.md) */
+  if (!_mi_bitmap_try_claim_most(arena->xin_use, arena->xdirty, MI_ARENA_MAP_WORDS, units, &bit)) return NULL;
   mi_assert(bit + units <= arena->unit_count);   /* the bits beyond it are claimed for good */
   uint8_t* p = mi_arena_start(arena) + bit * MI_SEGMENT_SIZE;
   _mi_bitmap_clear(arena->xpurge, bit, units);              /* reused before its purge: nothing to do */
+  _mi_bitmap_clear(arena->xfreed, bit, units);
   memid->is_zero = !_mi_bitmap_is_any_set(arena->xdirty, bit, units);
+  /* a huge segment ends inside its last unit: what an earlier segment left
+     resident beyond its end would stay so, unused, while it lives */
+  const size_t tail = units * MI_SEGMENT_SIZE - size;
+  if (tail >= _mi_os_page_size() && !arena->is_pinned && _mi_bitmap_is_any_set(arena->xdirty, bit + units - 1, 1)) {
+    (void)_mi_os_purge(p + size, tail, false);
+  }
   _mi_bitmap_set(arena->xdirty, bit, units);
   bool committed = true;
   for (size_t i = 0; i < units && committed; i++) committed = _mi_bitmap_is_any_set(arena->xcommitted, bit + i, 1);
@@ -416,7 +431,7 @@ static void* mi_arena_try_alloc_in(size_t arena_idx, size_t units, bool commit, 
 /* Try the suitable arenas: with several NUMA nodes, those bound to the
    calling thread's node first, then unbound ones (their pages land where
    they are first touched), then those of other nodes. */
-static void* mi_arenas_try_alloc(size_t units, bool commit, int req_id, mi_memid_t* memid) {
+static void* mi_arenas_try_alloc(size_t size, size_t units, bool commit, int req_id, mi_memid_t* memid) {
   const size_t count = _mi_arena_count();
   const int node = (_mi_os_numa_node_count() > 1 ? (int)_mi_os_numa_node() : -1);
   for (int pass = (node < 0 ? 1 : 0); pass < (node < 0 ? 2 : 3); pass++) {
@@ -425,7 +440,7 @@ static void* mi_arenas_try_alloc(size_t units, bool commit, int req_id, mi_memid
       if (!_mi_arena_is_suitable((uint32_t)i + 1, req_id) || arena->unit_count < units) continue;
       const int rank = (node < 0 || arena->numa_node < 0 ? 1 : (arena->numa_node == node ? 0 : 2));
       if (rank != pass) continue;
-      void* p = mi_arena_try_alloc_in(i, units, commit, memid);
+      void* p = mi_arena_try_alloc_in(i, size, units, commit, memid);
       if (p != NULL) return p;
     }
   }
@@ -442,14 +457,14 @@ void* _mi_arena_alloc_segment(size_t size, bool commit, int req_id, mi_memid_t* 
   const bool disallow_os = mi_option_is_enabled(mi_option_disallow_os_alloc);
   if (units <= MI_INTPTR_BITS && units <= MI_ARENA_SEGMENTS &&
       (req_id != 0 || !mi_option_is_enabled(mi_option_disallow_arena_alloc))) {
-    void* p = mi_arenas_try_alloc(units, commit, req_id, memid);
+    void* p = mi_arenas_try_alloc(size, units, commit, req_id, memid);
     if (p != NULL || req_id != 0) return p;
     if (!disallow_os) {
       size_t reserve = mi_option_get_size(mi_option_arena_reserve);
       if (reserve < units * MI_SEGMENT_SIZE) reserve = units * MI_SEGMENT_SIZE;
       const size_t count = _mi_arena_count();
       if (_mi_arena_reserve(reserve) == 0 || _mi_arena_count() != count) {
-        p = mi_arenas_try_alloc(units, commit, 0, memid);
+        p = mi_arenas_try_alloc(size, units, commit, 0, memid);
         if (p != NULL) return p;
       }
     }
@@ -480,34 +495,21 @@ long _mi_arena_purge_delay(void) {
   return (mult > 0 && delay > LONG_MAX / mult ? LONG_MAX : delay * mult);
 }
 
-/* The first free schedules the purge `delay` ms ahead; each further free
-   before it runs moves it purge_extend_delay ms later (as in mimalloc), but
-   never beyond delay + purge_extend_delay from now. So an arena whose units
-   are freed at least every purge_extend_delay ms is not purged while that
-   goes on (bench-huge: a program replacing 5-25 MiB blocks faulted 3 GiB
-   back in for every 1,000 blocks while the deadline crept up by 1 ms a
-   free), and once it is quiet it is purged within that bound (an unbounded
-   extension kept memory of a past burst for seconds). */
+/* Purges go by age, in rounds of `delay` ms: a unit freed during one round
+   is purged at the end of the next if it is still free then, so between
+   `delay` and twice that after its free. Frees elsewhere never postpone
+   it: bench-huge frees a unit every few ms, and a deadline that each free
+   pushed back (purge_extend_delay, as in mimalloc) never came while a
+   program kept freeing, so no freed unit was ever purged (484 MiB peak RSS
+   for 366 live; doc/benchmarks.md). Nor is a unit freed just before a
+   round ends purged with it: that faulted freshly freed blocks back in
+   (3 GiB per 1,000 blocks). Sets the deadline if none is pending. */
 static void mi_arena_schedule_purge(mi_arena_t* arena, long delay) {
-  const long extend = mi_option_get(mi_option_purge_extend_delay);
-  const uint32_t now = _mi_os_clock_now();
   const uint32_t delay_ms = (uint32_t)(delay > INT32_MAX / 4 ? INT32_MAX / 4 : delay);
-  const uint32_t extend_ms = (uint32_t)(extend <= 0 ? 0 : extend > INT32_MAX / 4 ? INT32_MAX / 4 : extend);
-  uint32_t expire = mi_atomic_load_relaxed(&arena->xpurge_expire);
-  for (;;) {
-    uint32_t next;
-    if (expire == 0) {
-      next = now + delay_ms;
-    } else {
-      if (extend_ms == 0) return;
-      const uint32_t bound = now + delay_ms + extend_ms;
-      next = expire + extend_ms;
-      if ((int32_t)(next - bound) > 0) next = bound;
-      if ((int32_t)(next - expire) <= 0) return;   /* already at the bound */
-    }
-    if (next == 0) next = 1;
-    if (mi_atomic_cas_strong_acq_rel(&arena->xpurge_expire, &expire, next)) return;
-  }
+  uint32_t next = _mi_os_clock_now() + delay_ms;
+  if (next == 0) next = 1;
+  uint32_t expire = 0;
+  (void)mi_atomic_cas_strong_acq_rel(&arena->xpurge_expire, &expire, next);
 }
 
 static void mi_arena_purge_range(mi_arena_t* arena, size_t bit, size_t units) {
@@ -533,42 +535,56 @@ void _mi_arena_free_segment(void* p, size_t size, mi_memid_t memid) {
   if (delay == 0) {
     mi_arena_purge_range(arena, memid.block_idx, memid.units);
   } else if (delay > 0) {
-    _mi_bitmap_set(arena->xpurge, memid.block_idx, memid.units);   /* before in_use is released */
+    _mi_bitmap_set(arena->xfreed, memid.block_idx, memid.units);   /* before in_use is released */
     mi_arena_schedule_purge(arena, delay);
   }
   _mi_bitmap_clear(arena->xin_use, memid.block_idx, memid.units);
   mi_assert_expensive(_mi_arena_is_valid(memid.arena_idx - 1, false));
 }
 
-/* Purge the free units of `arena` that are pending. One thread at a time
-   per arena: whoever resets the deadline does it. */
+/* End the arena's round if it is due (or `force`): purge the free units
+   of `purge` (freed a round ago; with `force`, those of `freed` too), then
+   age `freed` into `purge` and start the next round if any is left. One
+   thread at a time per arena: whoever resets the deadline does it. */
 static void mi_arena_purge(mi_arena_t* arena, bool force, uint32_t now) {
   uint32_t expire = mi_atomic_load_relaxed(&arena->xpurge_expire);
   if (expire == 0) return;
   if (!force && !_mi_os_clock_expired(expire, now)) return;
   if (!mi_atomic_cas_strong_acq_rel(&arena->xpurge_expire, &expire, 0)) return;
+  bool pending = false;
   for (size_t i = 0; i < MI_ARENA_MAP_WORDS; i++) {
-    const uintptr_t pending = mi_atomic_load_relaxed(&arena->xpurge[i]);
-    if (pending == 0) continue;
-    /* claim the pending units that are free */
+    const uintptr_t marked = mi_atomic_load_relaxed(&arena->xpurge[i]) | mi_atomic_load_relaxed(&arena->xfreed[i]);
+    /* claim the marked units that are free: their bits are then ours (a
+       unit in use keeps its bits for its claimer, or its freer, to set) */
     uintptr_t in_use = mi_atomic_load_relaxed(&arena->xin_use[i]);
     uintptr_t mine;
     do {
-      mine = pending & ~in_use;
+      mine = marked & ~in_use;
       if (mine == 0) break;
     } while (!mi_atomic_cas_weak_acq_rel(&arena->xin_use[i], &in_use, in_use | mine));
-    if (mine == 0) continue;
-    mi_atomic_fetch_and_acq_rel(&arena->xpurge[i], ~mine);
-    /* purge each run of claimed units with one call */
-    size_t b = 0;
-    while (b < MI_INTPTR_BITS) {
-      if (((mine >> b) & 1) == 0) { b++; continue; }
-      size_t n = 1;
-      while (b + n < MI_INTPTR_BITS && ((mine >> (b + n)) & 1) != 0) n++;
-      mi_arena_purge_range(arena, i * MI_INTPTR_BITS + b, n);
-      b += n;
+    if (mine != 0) {
+      const uintptr_t freed = mi_atomic_load_relaxed(&arena->xfreed[i]) & mine;
+      const uintptr_t due = (mi_atomic_load_relaxed(&arena->xpurge[i]) & mine) | (force ? freed : 0);
+      const uintptr_t aged = freed & ~due;
+      mi_atomic_fetch_and_acq_rel(&arena->xpurge[i], ~due);
+      mi_atomic_fetch_and_acq_rel(&arena->xfreed[i], ~freed);
+      /* purge each run of due units with one call */
+      size_t b = 0;
+      while (b < MI_INTPTR_BITS) {
+        if (((due >> b) & 1) == 0) { b++; continue; }
+        size_t n = 1;
+        while (b + n < MI_INTPTR_BITS && ((due >> (b + n)) & 1) != 0) n++;
+        mi_arena_purge_range(arena, i * MI_INTPTR_BITS + b, n);
+        b += n;
+      }
+      if (aged != 0) mi_atomic_fetch_or_acq_rel(&arena->xpurge[i], aged);   /* this round's frees: due at the next */
+      mi_atomic_fetch_and_acq_rel(&arena->xin_use[i], ~mine);
     }
-    mi_atomic_fetch_and_acq_rel(&arena->xin_use[i], ~mine);
+    pending = pending || mi_atomic_load_relaxed(&arena->xpurge[i]) != 0 || mi_atomic_load_relaxed(&arena->xfreed[i]) != 0;
+  }
+  if (pending) {
+    const long delay = _mi_arena_purge_delay();   /* options may have changed: never purging now means at the next collect */
+    mi_arena_schedule_purge(arena, delay < 0 ? 0 : delay);
   }
   mi_assert_expensive(_mi_arena_is_valid((size_t)(arena - mi_arenas), false));
 }
@@ -623,7 +639,7 @@ void mi_arenas_print(void) {
     const size_t units = arena->unit_count;
     const size_t used = mi_bitmap_count(arena->xin_use, units);
     const size_t committed = mi_bitmap_count(arena->xcommitted, units);
-    const size_t purge = mi_bitmap_count(arena->xpurge, units);
+    const size_t purge = mi_bitmap_count(arena->xpurge, units) + mi_bitmap_count(arena->xfreed, units);
     const uint32_t expire = mi_atomic_load_relaxed(&arena->xpurge_expire);
     const uint32_t now = _mi_os_clock_now();
     char when[48] = "none";

@@ -454,7 +454,8 @@ typedef struct mi_arena_s {
   mi_atomic(uintptr_t) xin_use[MI_ARENA_MAP_WORDS];    /* unit claimed */
   mi_atomic(uintptr_t) xdirty[MI_ARENA_MAP_WORDS];     /* unit possibly non-zero */
   mi_atomic(uintptr_t) xcommitted[MI_ARENA_MAP_WORDS]; /* unit accessible */
-  mi_atomic(uintptr_t) xpurge[MI_ARENA_MAP_WORDS];     /* unit free but still resident */
+  mi_atomic(uintptr_t) xpurge[MI_ARENA_MAP_WORDS];     /* unit free and resident since before this purge round: purged when it ends */
+  mi_atomic(uintptr_t) xfreed[MI_ARENA_MAP_WORDS];     /* unit freed (and resident) during this round: moves to xpurge when it ends */
 } mi_arena_t;
 
 mi_static_assert_atomic(uintptr_t);

@@ -11,8 +11,9 @@
       inaccessible; eager_commit=1 commits a whole segment, eager_commit=0
       and eager_commit_delay commit the header and each page as claimed.
    4. Purging (mincore): arena_purge_mult scales the delay for arena units
-      (0: at once); purge_extend_delay moves a pending purge later; the
-      caller's memory is never purged (its contents stay).
+      (0: at once); a freed unit is purged by its age, in rounds, whatever
+      else is freed; a huge block's tail in its last unit is purged when it
+      is placed; the caller's memory is never purged (its contents stay).
    5. mi_arenas_print describes each arena. */
 #include "arena-util.h"
 #include "test.h"
@@ -217,6 +218,12 @@ static void test_commit_policy(void) {
 /* ---- 4. purging -------------------------------------------------------------- */
 static void touch(void* p, size_t n) { memset(p, 0x5a, n); }
 
+static long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static long pending_ms(int id) {
   char line[512];
   if (!arena_line(id, line, sizeof line)) return -2;
@@ -254,33 +261,68 @@ static void test_purge(void) {
   CHECKF(resident_bytes(p, huge) == 0, "mi_collect(true) purges what is pending");
   CHECK(pending_ms((int)id) == -1);
 
-  /* purge_extend_delay: a second free before the purge moves it later, but
-     never further than delay + extend from now: once the arena is quiet,
-     it is purged within that (frees that piled up extensions kept freed
-     huge blocks resident long after a program had stopped using them) */
-  mi_option_set(mi_option_purge_delay, 100000);
-  mi_option_set(mi_option_purge_extend_delay, 50000);
-  void* a = mi_heap_malloc(heap, huge);
-  void* b = mi_heap_malloc(heap, huge);
-  void* c = mi_heap_malloc(heap, seg_size() + 100);   /* the 2 units left */
-  CHECKF(a != NULL && b != NULL && c != NULL, "three huge blocks in an arena of 8 units");
-  mi_free(a);
-  ms = pending_ms((int)id);
-  CHECKF(ms > 90000 && ms <= 100000, "first free: purge in %ld ms, expected about 100000", ms);
-  mi_free(b);
-  ms = pending_ms((int)id);
-  CHECKF(ms > 140000 && ms <= 150000, "second free: purge in %ld ms, expected about 150000 (extended)", ms);
-  mi_free(c);
-  ms = pending_ms((int)id);
-  CHECKF(ms > 140000 && ms <= 150000, "third free: purge in %ld ms, expected about 150000 (delay + extend from now, at most)", ms);
+  /* purges go by age, in rounds of the arena delay: a unit freed in one
+     round is purged when the next ends, if it is still free. Frees
+     elsewhere never postpone it (a deadline that each free pushed back
+     never came while a program kept freeing: bench-huge kept every freed
+     unit resident), and it is not purged with the round it was freed in.
+     Units: a (1, huge at 3/4 of a unit) at 0, b (live) at 1, and c
+     (2 units) cycles at 2-3, never on a's unit: b stands between. */
+  const long round_ms = 500;
+  mi_option_set(mi_option_purge_delay, round_ms);
+  mi_option_set(mi_option_arena_purge_mult, 1);
+  const size_t one = seg_size() / 4 * 3, two = seg_size() + 100;
+  uint8_t* a = (uint8_t*)mi_heap_malloc(heap, one);
+  void* b = mi_heap_malloc(heap, one);
+  CHECKF(a != NULL && b != NULL && (uint8_t*)b == a + seg_size(), "two one-unit huge blocks side by side at the arena's start");
+  if (a != NULL && b != NULL) {
+    touch(a, one);
+    const long t0 = now_ms();
+    mi_free(a);
+    ms = pending_ms((int)id);
+    CHECKF(ms > round_ms - 100 && ms <= round_ms, "a free starts a round of %ld ms: purge in %ld ms", round_ms, ms);
+    /* a free every 5 ms elsewhere in the arena, for two rounds and a half
+       (with purge_extend_delay 10, the old rule moved the deadline away) */
+    mi_option_set(mi_option_purge_extend_delay, 10);
+    bool kept_one_round = false;
+    while (now_ms() - t0 < round_ms * 5 / 2) {
+      uint8_t* c = (uint8_t*)mi_heap_malloc(heap, two);   /* its page allocation collects the arena */
+      CHECKF(c != NULL && c != a, "c is not placed on a's unit");
+      if (c == NULL) break;
+      touch(c, os_page());
+      mi_free(c);
+      const long t = now_ms() - t0;
+      if (t > round_ms + 50 && t < round_ms * 3 / 2 && resident_bytes(a, one) >= one - os_page()) kept_one_round = true;
+      struct timespec nap = { 0, 5 * 1000 * 1000 };
+      nanosleep(&nap, NULL);
+    }
+    mi_collect(false);
+    CHECKF(kept_one_round, "a unit is kept through the round after the one it was freed in");
+    CHECKF(resident_bytes(a, one) == 0, "a free unit is purged after two rounds while others are freed every 5 ms (%zu KiB resident)",
+           resident_bytes(a, one) / KiB);
+    mi_free(b);
+  }
   mi_collect(true);
-  mi_option_set(mi_option_purge_extend_delay, 0);
-  a = mi_heap_malloc(heap, huge);
-  b = mi_heap_malloc(heap, huge);
-  mi_free(a);
-  mi_free(b);
-  ms = pending_ms((int)id);
-  CHECKF(ms > 90000 && ms <= 100000, "purge_extend_delay 0: purge in %ld ms, expected about 100000", ms);
+
+  /* a huge block that ends inside its last unit: what the unit's earlier
+     occupant left beyond that end is purged when the block is placed */
+  mi_option_set(mi_option_purge_delay, 1000000);
+  const size_t big = 3 * seg_size() - 64 * KiB, small = 2 * seg_size() + 100;
+  uint8_t* x = (uint8_t*)mi_heap_malloc(heap, big);
+  CHECK(x != NULL);
+  if (x != NULL) {
+    touch(x, big);
+    mi_free(x);
+    uint8_t* y = (uint8_t*)mi_heap_malloc(heap, small);
+    CHECKF(y == x, "the smaller block takes the freed units (dirty first)");
+    if (y == x) {
+      const size_t end = small + 256 * KiB;   /* past the header and the block */
+      CHECKF(resident_bytes(y + end, big - end) == 0, "the tail beyond the new block is purged (%zu KiB resident)",
+             resident_bytes(y + end, big - end) / KiB);
+      CHECKF(resident_bytes(y, small) >= small - 2 * os_page(), "the block's own pages are left alone");
+    }
+    mi_free(y);
+  }
   mi_collect(true);
   mi_heap_delete(heap);
 
@@ -303,7 +345,6 @@ static void test_purge(void) {
   mi_heap_delete(uheap);
   mi_option_set(mi_option_purge_delay, 10);
   mi_option_set(mi_option_arena_purge_mult, 10);
-  mi_option_set(mi_option_purge_extend_delay, 10);
 }
 
 /* ---- 5. mi_arenas_print ------------------------------------------------------ */

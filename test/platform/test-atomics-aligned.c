@@ -41,7 +41,7 @@ static size_t walk(size_t* visited_segments) {
     const mi_arena_t* a = _mi_arena_at(i);
     bad += MISALIGNED(&a->xstart) + MISALIGNED(&a->xpurge_expire);
     for (size_t w = 0; w < MI_ARENA_MAP_WORDS; w++) {
-      bad += MISALIGNED(&a->xin_use[w]) + MISALIGNED(&a->xdirty[w]) + MISALIGNED(&a->xcommitted[w]) + MISALIGNED(&a->xpurge[w]);
+      bad += MISALIGNED(&a->xin_use[w]) + MISALIGNED(&a->xdirty[w]) + MISALIGNED(&a->xcommitted[w]) + MISALIGNED(&a->xpurge[w]) + MISALIGNED(&a->xfreed[w]);
     }
   }
   const mi_stat_count_t* stats = (const mi_stat_count_t*)&_mi_stats;

@@ -375,7 +375,11 @@ static void test_arena(mi_heap_t* arena_heap, mi_arena_id_t id) {
   _mi_bitmap_clear(arena->xpurge, unit, 1);
   CHECK(moving && !vr);
   efault_count--;   /* the range's report */
-  expect_broken("purge bit on a unit in use", v, "purge & in_use == 0");
+  expect_broken("purge bit on a unit in use", v, "(purge | freed) & in_use == 0");
+
+  /* the same with this round's map, and a free unit in both maps */
+  BROKEN("freed bit on a unit in use", "(purge | freed) & in_use == 0", _mi_arena_is_valid(idx, true),
+         _mi_bitmap_set(arena->xfreed, unit, 1), _mi_bitmap_clear(arena->xfreed, unit, 1));
 
   /* a unit beyond the reservation that is not claimed */
   BROKEN("unit beyond unit_count free", "units >= unit_count", _mi_arena_is_valid(idx, false),
@@ -400,6 +404,15 @@ static void test_arena(mi_heap_t* arena_heap, mi_arena_id_t id) {
     BROKEN("purge without a deadline", "xpurge_expire != 0", _mi_arena_is_valid(idx, true),
            (_mi_bitmap_set(arena->xdirty, free_unit, 1), _mi_bitmap_set(arena->xpurge, free_unit, 1)),
            { _mi_bitmap_clear(arena->xpurge, free_unit, 1); if (!dirty) _mi_bitmap_clear(arena->xdirty, free_unit, 1); });
+  }
+  if (free_unit < arena->unit_count && mi_atomic_load_relaxed(&arena->xpurge_expire) == 0) {
+    const bool dirty = _mi_bitmap_is_any_set(arena->xdirty, free_unit, 1);
+    mi_atomic_store_relaxed(&arena->xpurge_expire, 1);
+    BROKEN("free unit due and freed this round", "purge & freed == 0", _mi_arena_is_valid(idx, true),
+           (_mi_bitmap_set(arena->xdirty, free_unit, 1), _mi_bitmap_set(arena->xpurge, free_unit, 1), _mi_bitmap_set(arena->xfreed, free_unit, 1)),
+           { _mi_bitmap_clear(arena->xpurge, free_unit, 1); _mi_bitmap_clear(arena->xfreed, free_unit, 1);
+             if (!dirty) _mi_bitmap_clear(arena->xdirty, free_unit, 1); });
+    mi_atomic_store_relaxed(&arena->xpurge_expire, 0);
   }
   expect_valid("arena restored", _mi_arena_is_valid(idx, true));
   mi_free(p);
