@@ -399,19 +399,37 @@ static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t blo
   return page;
 }
 
-/* The first page of pq with a free block (after collecting its frees, or
-   extending it), moved to the front; pages without room go to the full
-   queue on the way. NULL if there is none. */
+/* A page of pq to allocate from, moved to the front; NULL if none has room.
+   Of the first MI_PAGE_CANDIDATES pages with room (after collecting their
+   frees), the fullest with a free block, so allocations fill the pages in
+   use and the emptier ones drain and go back (as mimalloc 3's search); only
+   if none has a free block, the first with room to extend. Extending the
+   front page at once, as the search did, touched fresh memory while freed
+   blocks, resident, waited further back (bench-churn and bench-server's
+   peak RSS, doc/benchmarks.md). Pages without room go to the full queue on
+   the way. */
+#define MI_PAGE_CANDIDATES 8
 static mi_page_t* mi_page_queue_find_available(mi_heap_t* heap, mi_page_queue_t* pq) {
+  mi_page_t* best = NULL;       /* the fullest with a free block */
+  mi_page_t* room = NULL;       /* the first with room to extend */
+  size_t candidates = 0;
   mi_page_t* page = pq->first;
-  while (page != NULL) {
+  while (page != NULL && candidates < MI_PAGE_CANDIDATES) {
     mi_page_t* next = page->next;
     _mi_page_free_collect(page, false);
-    if (mi_page_immediate_available(page)) break;
-    if (page->capacity < page->reserved) { mi_page_extend_free(page); break; }
-    mi_page_to_full(page, pq);   /* no room: out of the way of later searches */
+    if (mi_page_immediate_available(page)) {
+      candidates++;
+      if (best == NULL || page->used > best->used) best = page;
+    }
+    else if (page->capacity < page->reserved) {
+      candidates++;
+      if (room == NULL) room = page;
+    }
+    else mi_page_to_full(page, pq);   /* no room: out of the way of later searches */
     page = next;
   }
+  page = best;
+  if (page == NULL && room != NULL) { page = room; mi_page_extend_free(page); }
   if (page != NULL) {
     page->retire_expire = 0;
     MI_HOOK_PAGE_REUSED(page);

@@ -53,7 +53,16 @@
    older segment, which serves it, so the second finds the other one. When
    a thread took over all it could (up to max_segment_reclaim), the second
    made a fresh segment: a pool's new threads took 19 segments on
-   bench-server, against 9 now. */
+   bench-server, against 9 now.
+
+   Freed blocks before fresh ones, in a heap of its own: pages P1 and P2
+   of 1 KiB blocks are full and P3 is being carved; 8 blocks of P1 and 1 of
+   P2 are freed. Once P3's carved blocks are handed out, the next block
+   must come from P2, the fullest page with a free block: not from more of
+   P3 carved (fresh memory, while freed blocks wait: the search extended
+   the front page first, and all 64 of P3's blocks went out before one
+   freed block was taken), and not from the emptier P1, which is left to
+   drain. */
 #define _POSIX_C_SOURCE 200809L
 #include "mica.h"
 #include "mimalloc-stats.h"
@@ -274,6 +283,53 @@ static void test_reclaimed_page(void)
   mi_free(reclaim_next);
 }
 
+#define FILL_BLOCK ((size_t)1024)
+#define FILL_MAX   512
+
+static void test_fullest_page_first(void)
+{
+  mi_heap_t* heap = mi_heap_new();
+  CHECKF(heap != NULL, "mi_heap_new failed");
+  if (heap == NULL) return;
+  static void* b[FILL_MAX];
+  size_t start[3] = { 0, 0, 0 };   /* the first block of P1, P2, P3 */
+  size_t n = 0, pages = 0;
+  while (pages < 3 && n < FILL_MAX) {
+    b[n] = mi_heap_malloc(heap, FILL_BLOCK);
+    CHECKF(b[n] != NULL, "a 1 KiB allocation failed");
+    if (b[n] == NULL) return;
+    if (n == 0 || !same_page(b[n], b[n - 1])) start[pages++] = n;
+    n++;
+  }
+  const size_t per_page = start[1] - start[0];
+  CHECKF(pages == 3 && per_page > 16 && start[2] - start[1] == per_page,
+         "1 KiB blocks: expected two full pages of the same count (%zu pages, %zu and %zu blocks)",
+         pages, per_page, start[2] - start[1]);
+  if (pages != 3) return;
+  void* const p2 = b[start[1]];
+  void* const p3 = b[start[2]];
+  for (size_t i = 0; i < 8; i++) { mi_free(b[start[0] + i]); b[start[0] + i] = NULL; }
+  mi_free(b[start[1]]);
+  b[start[1]] = NULL;
+
+  size_t in_p3 = 1;   /* P3's first block */
+  void* other = NULL;
+  while (other == NULL && in_p3 <= per_page) {
+    void* q = mi_heap_malloc(heap, FILL_BLOCK);
+    CHECKF(q != NULL, "a 1 KiB allocation failed");
+    if (q == NULL) break;
+    if (same_page(q, p3)) in_p3++;
+    else other = q;
+    if (n < FILL_MAX) b[n++] = q;
+  }
+  CHECKF(other != NULL && in_p3 < per_page,
+         "%zu of P3's %zu blocks were carved and handed out before a freed block was taken", in_p3, per_page);
+  CHECKF(other == NULL || same_page(other, p2),
+         "the freed block taken (%p) is not P2's (%p), the fullest page with one", other, p2);
+  for (size_t i = 0; i < n; i++) mi_free(b[i]);
+  mi_heap_delete(heap);
+}
+
 static void test_arena_units(void)
 {
   void* h1 = mi_malloc(HUGE_BLOCK);
@@ -295,6 +351,7 @@ int main(void)
 {
   mi_option_set(mi_option_purge_delay, -1);
   test_arena_units();
+  test_fullest_page_first();
   pthread_t t;
 
   /* large first: its segment must be fresh from the arena, not one the
