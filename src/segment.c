@@ -1057,7 +1057,11 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_assert_expensive(_mi_segment_is_valid(segment));
   mi_segment_queue_t* queue = mi_segment_free_queue(segment, tld);
   if (queue != NULL) mi_segment_queue_remove(queue, segment);
-  /* its purge rounds run on: with the next owner, or in mi_abandoned_purge */
+  /* its purge rounds run on: with the next owner, or in mi_abandoned_purge;
+     abandoned_page_purge (as mimalloc's) purges its free pages now */
+  if (mi_option_is_enabled(mi_option_abandoned_page_purge) && !segment->memid.is_pinned) {
+    mi_segment_purge_pages(segment, true, false, _mi_os_clock_now());
+  }
   tld->segments.count--;
   segment->tld = NULL;
   mi_abandoned_link(segment);
