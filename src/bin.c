@@ -4,7 +4,8 @@
 #include "mica/internal.h"
 
 /* Bin of a size: exact classes up to 128 bytes (bins 1..MI_BIN_EXACT; see
-   types.h), then 8 classes per power of two. Sizes above
+   types.h), then 8 classes per power of two up to MI_BIN_FINE_MAX and 4
+   beyond (the odd ones of the 8: bins stay numbered alike). Sizes above
    MI_LARGE_OBJ_SIZE_MAX: MI_BIN_HUGE. */
 size_t _mi_bin(size_t size) {
   if (size > MI_LARGE_OBJ_SIZE_MAX) return MI_BIN_HUGE;   /* first: the granule count of sizes near SIZE_MAX wraps */
@@ -16,7 +17,7 @@ size_t _mi_bin(size_t size) {
   g--;
   const size_t b = mi_bsr(g);   /* >= 4 */
   size_t k = (g >> (b - 3)) & 7;
-  if (size > MI_SMALL_OBJ_SIZE_MAX) k |= 1;   /* medium: 4 classes per doubling (see doc/design.md) */
+  if (size > MI_BIN_FINE_MAX) k |= 1;   /* 4 classes per doubling (see doc/design.md) */
   return ((b - 4) << 3) + k + MI_BIN_EXACT + 1;
 }
 

@@ -81,14 +81,17 @@
 /* Size classes: granules of 8 bytes. Exact classes up to 128 bytes, in steps
    of 8 up to MI_BIN_STEP and of MI_BIN_STEP after it, so every class size
    keeps blocks aligned to MI_BLOCK_ALIGN_SIZE (page areas start 4 KiB aligned); then
-   8 classes per power of two (multiples of 16), so internal waste is at most
-   1/9 (11%). MI_BIN_EXACT is the last exact bin: 16 with 8-byte steps, 9
-   with 16-byte ones (8, 16, 32, 48, ..., 128). */
+   8 classes per power of two (multiples of 16) up to MI_BIN_FINE_MAX, so
+   internal waste is at most 1/9 (11%), and 4 beyond it, at most 1/5: each
+   class a thread uses costs it a page (doc/design.md). MI_BIN_EXACT is the
+   last exact bin: 16 with 8-byte steps, 9 with 16-byte ones (8, 16, 32,
+   48, ..., 128). */
 #define MI_GRANULE_SHIFT     3
 #define MI_GRANULE_SIZE      ((size_t)1 << MI_GRANULE_SHIFT)
 #define MI_BIN_STEP          (MI_BLOCK_ALIGN_SIZE > MI_GRANULE_SIZE ? MI_BLOCK_ALIGN_SIZE : MI_GRANULE_SIZE)
 #define MI_BIN_STEP_GRANULES (MI_BIN_STEP / MI_GRANULE_SIZE)
 #define MI_BIN_EXACT         (MI_BIN_STEP_GRANULES - 1 + 128 / MI_BIN_STEP)
+#define MI_BIN_FINE_MAX      512   /* the largest size with 8 classes per power of two */
 /* an unsigned int, as mimalloc's (embedders print it with %u) */
 #define MI_BIN_HUGE          ((unsigned)((((MI_SEGMENT_SHIFT - 1 - MI_GRANULE_SHIFT) - 1 - 4) << 3) + 7 + (MI_BIN_EXACT + 1) + 1))
 #define MI_BIN_FULL          (MI_BIN_HUGE + 1)

@@ -6,7 +6,7 @@
    maps its own block size back to itself, every block size keeps blocks
    fundamentally aligned (C17 7.22.3), and internal waste stays within what
    doc/design.md states: under one alignment step up to 128 bytes, under
-   1/9 of the block up to MI_SMALL_OBJ_SIZE_MAX, under 1/5 beyond.
+   1/9 of the block up to MI_BIN_FINE_MAX, under 1/5 beyond.
    Linked with the static library (internal functions). */
 #include <stdint.h>
 #include <stdio.h>
@@ -62,7 +62,7 @@ int main(void) {
       const size_t waste = bsize - size;
       bool ok;
       if (size <= 128)                        ok = (waste < MI_BIN_STEP);
-      else if (size <= MI_SMALL_OBJ_SIZE_MAX) ok = (waste * 9 < bsize);
+      else if (size <= MI_BIN_FINE_MAX)       ok = (waste * 9 < bsize);
       else                                    ok = (waste * 5 < bsize);
       if (!ok && bad_waste++ == 0) first_bad_waste = size;
     }
@@ -89,9 +89,9 @@ int main(void) {
       CHECKF(_mi_bin(bsize) == bin, "round trip: bin %zu is %zu bytes, and _mi_bin of that is %zu", bin, bsize, _mi_bin(bsize));
     }
     else {
-      /* a class no size maps to (medium sizes use every other class):
-         its block size belongs to the next class up */
-      CHECKF(bsize > MI_SMALL_OBJ_SIZE_MAX, "bin %zu (%zu bytes) is a small class that no size reaches", bin, bsize);
+      /* a class no size maps to (sizes above MI_BIN_FINE_MAX use every
+         other class): its block size belongs to the next class up */
+      CHECKF(bsize > MI_BIN_FINE_MAX, "bin %zu (%zu bytes) is a fine class that no size reaches", bin, bsize);
       CHECKF(_mi_bin(bsize) > bin, "unreached bin %zu (%zu bytes): _mi_bin gives %zu", bin, bsize, _mi_bin(bsize));
     }
   }
