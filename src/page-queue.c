@@ -23,11 +23,14 @@ static void mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* p
   mi_page_t* page = (pq->first != NULL && heap->guarded_sample_rate == 0 ? pq->first : (mi_page_t*)&_mi_page_empty);
   const size_t idx = (size_t)(pq - heap->pages);   /* the bin */
   const size_t end = size >> MI_DIRECT_SHIFT;
-  /* the sizes above the class below; above MI_BIN_FINE_MAX only every
-     other class is used, and an unused one's sizes are this bin's */
-  size_t below = idx - 1;
-  if (below > 1 && _mi_bin(_mi_bin_size(below)) == idx) below--;
-  const size_t start = (idx <= 1 ? 0 : (_mi_bin_size(below) >> MI_DIRECT_SHIFT) + 1);
+  size_t start = 0;
+  if (idx > 1) {
+    /* the sizes above the class below; above MI_BIN_FINE_MAX only every
+       other class is used, and an unused one's sizes are this bin's */
+    size_t below = idx - 1;
+    if (below > 1 && _mi_bin(_mi_bin_size(below)) == idx) below--;
+    start = (_mi_bin_size(below) >> MI_DIRECT_SHIFT) + 1;
+  }
   if (heap->pages_free_direct[end] == page) return;   /* already right */
   for (size_t g = start; g <= end; g++) heap->pages_free_direct[g] = page;
 }
