@@ -252,7 +252,8 @@ static size_t mi_segment_info_size(size_t capacity) {
    it from being reclaimed meanwhile. It reads the page descriptors, not the
    pages' free lists (that is _mi_page_is_valid, per page), so a call costs
    O(capacity). Checked, in this order:
-     cookie == segment ^ _mi_segment_cookie; the segment map holds its
+     cookie == segment ^ _mi_segment_cookie; link_tag == mi_link_tag(segment)
+       (the free fast path's double-free test); the segment map holds its
        page shift (the free fast path finds the page with it)
      geometry of its kind: capacity, page_shift, segment_size, segment_info_size
      descriptor i: segment_idx == i; xfast_tid == (xflags == 0 ? xthread_id
@@ -361,6 +362,9 @@ bool _mi_segment_is_valid(const mi_segment_t* segment) {
   if (segment->cookie != ((uintptr_t)segment ^ _mi_segment_cookie) || _mi_ptr_segment_shift((const uint8_t*)segment + 1) != segment->page_shift) {
     return _mi_message_invalid("segment", segment, "cookie == segment ^ _mi_segment_cookie, and the segment map holds its page shift (%zu; map %zu)",
                                segment->page_shift, _mi_ptr_segment_shift((const uint8_t*)segment + 1));
+  }
+  if (segment->link_tag != mi_link_tag(segment)) {
+    return _mi_message_invalid("segment", segment, "link_tag == mi_link_tag(segment) (%#zx)", (size_t)segment->link_tag);
   }
   /* geometry */
   const mi_page_kind_t kind = segment->page_kind;
@@ -563,6 +567,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, size_t page_alignment, mi
   segment->segment_size = segment_size;
   segment->segment_info_size = info_size;
   segment->cookie = (uintptr_t)segment ^ _mi_segment_cookie;
+  segment->link_tag = mi_link_tag(segment);
   segment->header_guard = (MI_SECURE >= 3 && (info_size == MI_SEGMENT_SIZE || info_size != mi_segment_info_size_raw(capacity)));
   mi_segment_header_guard(segment, true);
   segment->capacity = capacity;

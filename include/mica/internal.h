@@ -574,6 +574,27 @@ static inline bool mi_link_looks_free(const mi_page_t* page, const mi_block_t* b
 static inline bool mi_block_looks_free(const mi_page_t* page, const mi_block_t* block) {
   return mi_link_looks_free(page, block, mi_block_link_peek(block));
 }
+/* The high bits of a link to a block of `segment`, kept in its header
+   (link_tag): the free fast path then tests a block in the segment with
+   one compare of its first word's high bits, no xor with the block
+   (bench-pair, doc/benchmarks.md). The same test as mi_link_looks_free. */
+static inline uintptr_t mi_link_tag(const mi_segment_t* segment) {
+#if MI_SECURE
+  (void)segment;
+  return 0;   /* per-page keys: mi_link_looks_free decodes */
+#else
+  return mi_link_encode_raw(NULL, (const mi_block_t*)segment) >> MI_SEGMENT_SHIFT;
+#endif
+}
+static inline bool mi_segment_block_looks_free(const mi_segment_t* segment, const mi_page_t* page, const mi_block_t* block) {
+#if MI_SECURE
+  (void)segment;
+  return mi_block_looks_free(page, block);
+#else
+  (void)page;
+  return ((mi_block_link_peek(block) >> MI_SEGMENT_SHIFT) == segment->link_tag);
+#endif
+}
 /* The slow paths' wider test: also the list end (a block at a segment
    boundary: huge alignment puts the end in another unit), and, in a page
    in the full queue, a link to a block anywhere in mica's segments: the
@@ -831,14 +852,16 @@ static inline void _mi_free_inline(void* p) {
   mi_segment_t* const segment = (mi_segment_t*)(unit << MI_SEGMENT_SHIFT);
   /* as _mi_segment_slice_of (no segment load); a continuation slice has
      has_aligned set, so xfast_tid 0: slow path */
-  mi_page_t* const page = (mi_page_t*)&segment->pages[((uintptr_t)p & MI_SEGMENT_MASK) >> MI_SLICE_SHIFT];
+  uintptr_t page_offset = (((uintptr_t)p & MI_SEGMENT_MASK) >> MI_SLICE_SHIFT) * sizeof(mi_page_t);
+  mi_opaque(page_offset);   /* one shift and mask: else gcc scales a slice index apart, one more instruction */
+  mi_page_t* const page = (mi_page_t*)((uint8_t*)segment->pages + page_offset);
   mi_block_t* const block = (mi_block_t*)p;
   /* our page, in use, not full, no aligned blocks: one load (types.h) */
   /* MI_SECURE: the block-start check first, so that a refused interior
      pointer is never peeked at (with MI_TRACK_ASAN the peek leaves the
      word it read poisoned, in a block that stays live) */
   if (mi_likely(_mi_thread_id() == mi_atomic_load_relaxed(&page->xfast_tid) && MI_DEBUG < 2 && MI_PADDING == 0 &&
-                (MI_SECURE == 0 || mi_page_is_block_start(page, p)) && !mi_block_looks_free(page, block))) {
+                (MI_SECURE == 0 || mi_page_is_block_start(page, p)) && !mi_segment_block_looks_free(segment, page, block))) {
     mi_track_free(p, mi_page_block_size(page));
     mi_block_set_next_raw(page, block, page->free);
     page->free = block;

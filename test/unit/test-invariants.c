@@ -259,6 +259,11 @@ static void test_segment_small(mi_segment_t* segment, mi_page_t* page) {
   BROKEN("MI_PAGE_IN_FULL set, xfast_tid kept", "xfast_tid == (xflags == 0 ? xthread_id : 0)", _mi_segment_is_valid(segment),
          mi_atomic_store_relaxed(&page->xflags, (uint8_t)(flags | MI_PAGE_IN_FULL)), mi_atomic_store_relaxed(&page->xflags, flags));
 
+  /* a wrong tag: the free fast path would let a double free through */
+  const uintptr_t link_tag = segment->link_tag;
+  BROKEN("link_tag", "link_tag", _mi_segment_is_valid(segment),
+         segment->link_tag ^= 1, segment->link_tag = link_tag);
+
   const uintptr_t cookie = segment->cookie;
   BROKEN("cookie", "cookie", _mi_segment_is_valid(segment),
          segment->cookie ^= 0x10, segment->cookie = cookie);
