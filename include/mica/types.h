@@ -293,7 +293,8 @@ typedef struct mi_segment_s {
   size_t     segment_info_size;  /* header + page descriptors; page 0 starts after it */
   uintptr_t  cookie;             /* segment ^ process cookie: detects wild pointers in debug */
   uintptr_t  link_tag;           /* the high bits (above MI_SEGMENT_SHIFT) of a free-list link to a block
-                                    here: the free fast path's double-free test in one compare (mi_link_tag) */
+                                    here: the free fast path's double-free test in one compare (mi_link_tag);
+                                    written once at allocation, read by any freeing thread */
   struct mi_segment_s* next;     /* in the owner's free-page queue, or the abandoned list */
   struct mi_segment_s* prev;
   size_t     used;               /* pages in use */
