@@ -14,13 +14,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "mica.h"
+#include "mica/geometry.h"
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 #define GiB ((size_t)1 << 30)
 
-/* mica's segment (and arena unit) size: 4 MiB on 64-bit, 2 MiB on 32-bit */
-static inline size_t seg_size(void) { return sizeof(void*) == 8 ? 4 * MiB : 2 * MiB; }
+/* mica's segment (and arena unit) size */
+static inline size_t seg_size(void) { return MI_SEGMENT_SIZE; }
 static inline size_t os_page(void) { long p = sysconf(_SC_PAGESIZE); return p > 0 ? (size_t)p : 4096; }
 
 /* The permissions ("rw-p", "---p") of the mapping that holds `addr`. */

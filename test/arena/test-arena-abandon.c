@@ -177,7 +177,7 @@ static size_t heap_pages(mi_heap_t* heap) {
   return n;
 }
 
-#define RBLOCKS 20000   /* 40 MiB of 2000-byte blocks: about ten segments */
+#define RBLOCKS 20000   /* 40 MiB of 2000-byte blocks: many segments */
 static void* rblocks[RBLOCKS];
 static size_t pages_before, pages_after;
 static size_t abandoned_seen;
@@ -197,7 +197,7 @@ static void* reducer(void* arg) {
 
 static void test_reduce(void) {
   printf("mi_collect_reduce and target_segments_per_thread:\n");
-  const size_t per_segment = seg_size() / (64 * KiB);
+  const size_t per_segment = MI_SLICES_PER_SEGMENT;
   pthread_t t;
   pthread_create(&t, NULL, &reducer, (void*)0);
   pthread_join(t, NULL);

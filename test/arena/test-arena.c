@@ -32,7 +32,7 @@ static void* ptrs[MAX_PTRS];
 
 /* Sizes that exercise small, medium, large and huge pages. */
 static size_t size_of(size_t i) {
-  static const size_t sizes[] = { 24, 100, 1000, 5000, 40000, 300 * 1024, 3 * MiB };
+  static const size_t sizes[] = { 24, 100, 1000, 5000, (MI_SMALL_OBJ_SIZE_MAX + MI_MEDIUM_OBJ_SIZE_MAX) / 2, 300 * 1024, 3 * MiB };
   return sizes[i % (sizeof sizes / sizeof sizes[0])];
 }
 
@@ -136,20 +136,22 @@ static void test_uncommitted_region(void) {
   mi_heap_t* heap = mi_heap_new_in_arena(id);
   CHECK(heap != NULL);
   if (heap == NULL) return;
+  /* three quarters of the most an arena block can span (a bitmap word of units) */
+  const size_t BIG = MI_INTPTR_BITS * MI_SEGMENT_SIZE / 4 * 3;
   void* blocks[16];
   size_t n = 0;
   uintptr_t highest = 0;
   while (n < 16) {
-    void* p = mi_heap_malloc(heap, 200 * MiB);
+    void* p = mi_heap_malloc(heap, BIG);
     if (p == NULL) break;
     CHECK(in_range(p, start, asize));
     ((volatile char*)p)[0] = 1;            /* committed on demand: no fault */
-    ((volatile char*)p)[200 * MiB - 1] = 2;
+    ((volatile char*)p)[BIG - 1] = 2;
     if ((uintptr_t)p > highest) highest = (uintptr_t)p;
     blocks[n++] = p;
   }
-  printf("  %zu blocks of 200 MiB, highest at +%zu MiB\n", n, (size_t)(highest - (uintptr_t)start) / MiB);
-  CHECKF(n >= 8, "only %zu blocks of 200 MiB in 2.5 GiB", n);
+  printf("  %zu blocks of %zu MiB, highest at +%zu MiB\n", n, BIG / MiB, (size_t)(highest - (uintptr_t)start) / MiB);
+  CHECKF(n >= 8, "only %zu blocks of %zu MiB in 2.5 GiB", n, BIG / MiB);
   CHECKF(highest - (uintptr_t)start >= GiB, "no block beyond the first descriptor's GiB");
   for (size_t i = 0; i < n; i++) mi_free(blocks[i]);
   mi_heap_delete(heap);

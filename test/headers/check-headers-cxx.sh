@@ -31,7 +31,7 @@ warn="-Wall -Wextra -Wundef -Werror"
 inc="-I$src/include -I$src/test/headers"
 "$cxx" --version | head -n 1
 
-for h in mica.h mica/arch.h mica/config.h mica/atomic.h mica/types.h mica/track.h mica/prim.h mica/hooks.h mica/internal.h; do
+for h in mica.h mica/arch.h mica/config.h mica/atomic.h mica/geometry.h mica/types.h mica/track.h mica/prim.h mica/hooks.h mica/internal.h; do
   if printf '#include "%s"\n' "$h" | "$cxx" -x c++ -std=c++11 $warn $inc -fsyntax-only - 2> "$work/alone.log"; then
     pass
   else

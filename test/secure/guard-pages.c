@@ -8,6 +8,7 @@
    it), and an overflow one byte past a large or huge block's usable size
    faults. Built for SECURE_LEVEL 0 and 3. */
 #include "mica.h"
+#include "mica/geometry.h"
 #include "test.h"
 
 #include <signal.h>
@@ -20,7 +21,7 @@
 #error "SECURE_LEVEL: the MI_SECURE level of the library the test is linked with"
 #endif
 
-#define SLICE ((uintptr_t)64 * 1024)   /* a small page's area: one 64 KiB slice (doc/design.md) */
+#define SLICE ((uintptr_t)MI_SLICE_SIZE)   /* a small page's area: one slice (doc/design.md) */
 #define BLOCK 48                       /* 65536 % 48 == 16: at level 0 the last block leaves 16 bytes of slack */
 
 __attribute__((unused)) static inline uintptr_t align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }

@@ -65,6 +65,7 @@
    drain. */
 #define _POSIX_C_SOURCE 200809L
 #include "mica.h"
+#include "mica/geometry.h"
 #include "mimalloc-stats.h"
 #include "test.h"
 
@@ -78,7 +79,7 @@
 #define FREED  400
 #define TAIL   8
 #define SECOND 200
-#define PAGE   ((uintptr_t)64 * 1024)
+#define PAGE   ((uintptr_t)MI_SMALL_PAGE_SIZE)
 
 static void* first[FIRST];
 static void* second[SECOND];
@@ -107,9 +108,9 @@ static void* worker(void* arg)
   return NULL;
 }
 
-/* Large segments have 63 free slices on 64-bit targets (4 MiB), 31 on
-   32-bit ones (2 MiB), and a large block is at most 32 (16) slices. */
-#define SLICE ((size_t)64 * 1024)
+/* Large segments have 63 free slices on 64-bit targets, 31 on 32-bit
+   ones, and a large block is at most 32 (16) slices. */
+#define SLICE ((size_t)MI_SLICE_SIZE)
 #define SPAN(n) ((n) * SLICE - 1024)   /* fits n slices with any padding */
 
 static void* large_x;
@@ -173,9 +174,9 @@ static void* medium_worker(void* arg)
   mi_option_set(mi_option_purge_delay, 1000);   /* empty segments wait for their purge */
   const size_t before = segments_made();
   for (int i = 0; i < 4; i++) {
-    void* p = mi_malloc(64 * 1024);
-    CHECKF(p != NULL, "mi_malloc(64 KiB) failed");
-    if (p != NULL) memset(p, i, 64 * 1024);
+    void* p = mi_malloc(MI_MEDIUM_OBJ_SIZE_MAX);
+    CHECKF(p != NULL, "mi_malloc(MI_MEDIUM_OBJ_SIZE_MAX) failed");
+    if (p != NULL) memset(p, i, MI_MEDIUM_OBJ_SIZE_MAX);
     mi_free(p);
     mi_collect(false);   /* the retired page goes back to its segment */
   }

@@ -8,6 +8,7 @@
    written words) must not be reported. */
 #define _POSIX_C_SOURCE 200809L
 #include "wrong.h"
+#include "mica/geometry.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -241,14 +242,16 @@ int main(void)
   mi_register_error(wrong_on_error, NULL);
   static char out[16384];
   capture_begin();
-  static const size_t sizes[] = { 16, 64, 200, 1000, 5000, 40000 };
+  /* small pages' sizes, then one of a medium page */
+  enum { MEDIUM = (MI_SMALL_OBJ_SIZE_MAX + MI_MEDIUM_OBJ_SIZE_MAX) / 2 };
+  static const size_t sizes[] = { 16, 64, 200, 1000, 5000, MEDIUM };
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     one_size(sizes[i], false);
     interleaved(sizes[i]);
     cross_thread(sizes[i]);
   }
   cross_thread_delayed(1000);
-  cross_thread_delayed(40000);
+  cross_thread_delayed(MEDIUM);
   one_size(300000, true);            /* large: one block per page */
   one_size(5 * 1024 * 1024, true);   /* huge: one block per segment */
   size_t n = capture_end(out, sizeof out);
