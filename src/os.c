@@ -93,6 +93,13 @@ void _mi_os_account_commit(size_t size, bool increase) {
 }
 
 bool _mi_os_commit(void* p, size_t size) {
+  /* whole OS pages, outward: a 32 KiB slice may be half of a 64 KiB page
+     (its neighbour's half is then committed too, which is harmless) */
+  const size_t psize = _mi_os_page_size();
+  uint8_t* const start = (uint8_t*)_mi_align_down((uintptr_t)p, psize);
+  uint8_t* const end = (uint8_t*)_mi_align_up((uintptr_t)p + size, psize);
+  p = start;
+  size = (size_t)(end - start);
   int err = _mi_prim_commit(p, size);
   if (err != 0) {
     _mi_message_warning("unable to commit OS memory at %p of %zu bytes (error %d)\n", p, size, err);

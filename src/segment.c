@@ -79,12 +79,13 @@ static void mi_segment_queue_push_front(mi_segment_queue_t* queue, mi_segment_t*
 /* MI_SECURE 3: how many bytes at the end of a page area of `area_size`
    bytes are its guard (inaccessible): one OS page, queried at run time,
    unless that would take more than half the area (a 64 KiB OS page and a
-   64 KiB slice: such pages go without). Depends only on the area's size,
+   64 KiB slice: such pages go without) or the page is larger than a slice
+   (units end on slice boundaries, which such a page does not keep). Depends only on the area's size,
    so the page geometry and the protect/unprotect calls agree. */
 static size_t mi_segment_guard_size(size_t area_size) {
 #if MI_SECURE >= 3
   const size_t guard = _mi_os_page_size();
-  return (guard <= area_size / 2 ? guard : 0);
+  return (guard <= area_size / 2 && guard <= MI_SLICE_SIZE ? guard : 0);
 #else
   (void)area_size;
   return 0;
@@ -635,19 +636,24 @@ static bool mi_segment_unit_to_purge(const mi_segment_t* segment, uintptr_t unit
 }
 
 static void mi_segment_units_purge(mi_segment_t* segment, uintptr_t units) {
+  const uintptr_t os_page = _mi_os_page_size();
   for (size_t i = 0; i < segment->capacity; i++) {
     if (!mi_segment_unit_to_purge(segment, units, i)) continue;
-    size_t run_size;
-    uint8_t* const start = mi_segment_unit_area(segment, i, &run_size);
-    mi_segment_unit_mark_purged(segment, i);
-    /* units lie end to end (only unit 0 starts late), so the run grows by whole units */
-    for (; mi_segment_unit_to_purge(segment, units, i + 1); i++) {
-      size_t size;
-      (void)mi_segment_unit_area(segment, i + 1, &size);
-      run_size += size;
-      mi_segment_unit_mark_purged(segment, i + 1);
+    /* units lie end to end (only unit 0 starts late), so a run is [first, i] */
+    const size_t first = i;
+    while (mi_segment_unit_to_purge(segment, units, i + 1)) i++;
+    size_t size;
+    uint8_t* const start = mi_segment_unit_area(segment, first, &size);
+    uint8_t* const end = mi_segment_unit_area(segment, i, &size) + size;
+    _mi_os_purge(start, (size_t)(end - start), false);   /* keeps access: the segment stays live */
+    /* The OS purges whole OS pages only. A unit that shares one with a
+       neighbour in use (a 32 KiB slice under 64 KiB pages) keeps its
+       bytes: it must not be taken for zero. */
+    const uintptr_t lo = _mi_align_up((uintptr_t)start, os_page), hi = _mi_align_down((uintptr_t)end, os_page);
+    for (size_t j = first; j <= i; j++) {
+      uint8_t* const u = mi_segment_unit_area(segment, j, &size);
+      if ((uintptr_t)u >= lo && (uintptr_t)u + size <= hi) mi_segment_unit_mark_purged(segment, j);
     }
-    _mi_os_purge(start, run_size, false);   /* keeps access: the segment stays live */
   }
 }
 

@@ -26,6 +26,9 @@
 #ifndef MI_TRACK_ASAN       /* 1: poison free and never-allocated memory for AddressSanitizer (doc/security.md) */
 #define MI_TRACK_ASAN 0
 #endif
+#ifndef MI_TEST_OS_PAGE_SIZE /* tests only: the OS page size mica assumes, larger than the kernel's (0: the kernel's) */
+#define MI_TEST_OS_PAGE_SIZE 0
+#endif
 #ifndef MI_TSAN             /* 1: built for ThreadSanitizer (-fsanitize=thread): no debug fills, as in mimalloc */
 #define MI_TSAN 0
 #endif

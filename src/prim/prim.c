@@ -45,6 +45,12 @@ static ssize_t mi_prim_read_file(const char* path, char* buf, size_t size) {
 void _mi_prim_os_info(mi_os_info_t* info) {
   long psize = sysconf(_SC_PAGESIZE);
   info->page_size = (psize > 0 ? (size_t)psize : 4096);
+#if MI_TEST_OS_PAGE_SIZE
+  /* a test variant acts as on a kernel of larger pages (aarch64 and
+     ppc64le ones have 64 KiB): every range mica gives the kernel is then
+     aligned to that, which a smaller real page size accepts */
+  if ((size_t)MI_TEST_OS_PAGE_SIZE > info->page_size) info->page_size = MI_TEST_OS_PAGE_SIZE;
+#endif
   info->alloc_granularity = info->page_size;
   info->has_virtual_reserve = true;
   /* Linux: mode 2 ("never overcommit") charges every read-write mapping in
