@@ -6,7 +6,7 @@
    memory, and gives the fast path the shift that finds the block's page in
    the same load. A byte, not a bit: the bit cost a second shift, a bit test
    and two register copies on every free (doc/benchmarks.md). The array is
-   static (zero pages cost nothing until a byte is set: 64 MiB of address
+   static (zero pages cost nothing until a byte is set: 128 MiB of address
    space on 64-bit, 2 KiB on 32-bit); bytes are stored with release and read
    with relaxed loads (a pointer handed out by mica was published to the
    reader through its own synchronisation). */

@@ -20,9 +20,10 @@ import gdb
 
 inferior = gdb.selected_inferior()
 pid = inferior.pid
-# MI_SEGMENT_SIZE is a macro: a segment is as many 64 KiB slices as a word has bits
-slice_size = 64 * 1024
+# MI_SEGMENT_SIZE is a macro: a segment is as many slices as a word has bits,
+# 32 KiB on 64-bit and 64 KiB on 32-bit (include/mica/geometry.h)
 slices = 8 * int(gdb.parse_and_eval("sizeof(uintptr_t)"))
+slice_size = (32 if slices == 64 else 64) * 1024
 seg_size = slice_size * slices
 pagemap = open(f"/proc/{pid}/pagemap", "rb")
 

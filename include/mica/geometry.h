@@ -10,12 +10,16 @@
 #include <stdint.h>
 #include "arch.h"
 
-/* Follows the pointer size: 32-bit targets get smaller segments and
-   arenas so that a process's 4 GiB address space is not squandered. A
-   sliced segment has at most one slice per bit of a word (its slice map). */
+/* Follows the pointer size. A sliced segment has at most one slice per bit
+   of a word (its slice map). On 64-bit, 2 MiB segments of 32 KiB slices:
+   each size class a thread uses costs it a page, so smaller pages are what
+   keeps threaded programs lean (doc/benchmarks.md, nineteenth session:
+   peak RSS 0.59 times on bench-mstress, 0.75 on prodcons, at no cost in
+   time). 32-bit targets keep 2 MiB segments of 64 KiB slices, so that
+   blocks up to 512 KiB stay in segments. */
 #if MI_INTPTR_SIZE == 8
-#define MI_SEGMENT_SHIFT     22                      /* 4 MiB */
-#define MI_SMALL_PAGE_SHIFT  16                      /* 64 KiB */
+#define MI_SEGMENT_SHIFT     21                      /* 2 MiB */
+#define MI_SMALL_PAGE_SHIFT  15                      /* 32 KiB */
 #define MI_ARENA_SHIFT       30                      /* 1 GiB reservations */
 #define MI_SEGMENT_MAP_BITS_SHIFT 48                 /* user address space mapped by the segment map */
 #else
@@ -35,9 +39,9 @@
 #define MI_ARENA_SEGMENTS    (MI_ARENA_SIZE / MI_SEGMENT_SIZE)
 #define MI_MAX_ARENAS        128
 
-#define MI_SMALL_OBJ_SIZE_MAX  (MI_SMALL_PAGE_SIZE / 4)    /* 16 KiB */
-#define MI_MEDIUM_OBJ_SIZE_MAX (MI_MEDIUM_PAGE_SIZE / 4)   /* 64 KiB */
-#define MI_LARGE_OBJ_SIZE_MAX  (MI_SEGMENT_SIZE / 2)       /* 2 MiB (64-bit); above: huge */
+#define MI_SMALL_OBJ_SIZE_MAX  (MI_SMALL_PAGE_SIZE / 4)    /* 8 KiB (64-bit), 16 KiB (32-bit) */
+#define MI_MEDIUM_OBJ_SIZE_MAX (MI_MEDIUM_PAGE_SIZE / 4)   /* 32 KiB, 64 KiB */
+#define MI_LARGE_OBJ_SIZE_MAX  (MI_SEGMENT_SIZE / 2)       /* 1 MiB; above: huge */
 #define MI_SLICE_SHIFT         MI_SMALL_PAGE_SHIFT         /* sliced segments are split into slices of a small page */
 #define MI_SLICE_SIZE          ((size_t)1 << MI_SLICE_SHIFT)
 #define MI_MEDIUM_PAGE_SLICES  (MI_MEDIUM_PAGE_SIZE / MI_SLICE_SIZE)   /* a medium page's span */

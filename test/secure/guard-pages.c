@@ -22,7 +22,7 @@
 #endif
 
 #define SLICE ((uintptr_t)MI_SLICE_SIZE)   /* a small page's area: one slice (doc/design.md) */
-#define BLOCK 48                       /* 65536 % 48 == 16: at level 0 the last block leaves 16 bytes of slack */
+#define BLOCK 48                       /* at level 0 the last block leaves 32 bytes of slack (32 KiB slices), 16 (64 KiB) */
 
 __attribute__((unused)) static inline uintptr_t align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
 
