@@ -15,8 +15,9 @@
    each size class a thread uses costs it a page, so smaller pages are what
    keeps threaded programs lean (doc/benchmarks.md, nineteenth session:
    peak RSS 0.59 times on bench-mstress, 0.75 on prodcons, at no cost in
-   time). 32-bit targets keep 2 MiB segments of 64 KiB slices, so that
-   blocks up to 512 KiB stay in segments. */
+   time). 32-bit targets keep 2 MiB segments of 64 KiB slices: 32 KiB
+   slices there would need 1 MiB segments, which leave blocks above 512 KiB
+   to huge segments (bench-churn, measured on 64-bit: 1.5 times the time). */
 #if MI_INTPTR_SIZE == 8
 #define MI_SEGMENT_SHIFT     21                      /* 2 MiB */
 #define MI_SMALL_PAGE_SHIFT  15                      /* 32 KiB */
