@@ -125,12 +125,18 @@ bool _mi_os_protect(void* p, size_t size, bool protect) {
    and (purge_decommits is set or the kernel does not overcommit): then it is
    decommitted and must be committed again before use. Returns whether it
    was decommitted. */
-bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
+uint8_t* _mi_os_whole_pages(void* p, size_t size, size_t* len) {
   const size_t psize = _mi_os_page_size();
-  uint8_t* start = (uint8_t*)_mi_align_up((uintptr_t)p, psize);
-  uint8_t* end = (uint8_t*)_mi_align_down((uintptr_t)p + size, psize);
-  if (end <= start) return false;
-  const size_t len = (size_t)(end - start);
+  uint8_t* const start = (uint8_t*)_mi_align_up((uintptr_t)p, psize);
+  uint8_t* const end = (uint8_t*)_mi_align_down((uintptr_t)p + size, psize);
+  *len = (end > start ? (size_t)(end - start) : 0);
+  return start;
+}
+
+bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
+  size_t len;
+  uint8_t* const start = _mi_os_whole_pages(p, size, &len);
+  if (len == 0) return false;
   _mi_stats_increase(&_mi_stats.purges, len);
   _mi_stats_increase(&_mi_stats.purge_calls, 1);
   const bool decommit = allow_decommit && (mi_option_is_enabled(mi_option_purge_decommits) || !_mi_os_has_overcommit());

@@ -636,7 +636,6 @@ static bool mi_segment_unit_to_purge(const mi_segment_t* segment, uintptr_t unit
 }
 
 static void mi_segment_units_purge(mi_segment_t* segment, uintptr_t units) {
-  const uintptr_t os_page = _mi_os_page_size();
   for (size_t i = 0; i < segment->capacity; i++) {
     if (!mi_segment_unit_to_purge(segment, units, i)) continue;
     /* units lie end to end (only unit 0 starts late), so a run is [first, i] */
@@ -649,7 +648,8 @@ static void mi_segment_units_purge(mi_segment_t* segment, uintptr_t units) {
     /* The OS purges whole OS pages only. A unit that shares one with a
        neighbour in use (a 32 KiB slice under 64 KiB pages) keeps its
        bytes: it must not be taken for zero. */
-    const uintptr_t lo = _mi_align_up((uintptr_t)start, os_page), hi = _mi_align_down((uintptr_t)end, os_page);
+    size_t len;
+    const uintptr_t lo = (uintptr_t)_mi_os_whole_pages(start, (size_t)(end - start), &len), hi = lo + len;
     for (size_t j = first; j <= i; j++) {
       uint8_t* const u = mi_segment_unit_area(segment, j, &size);
       if ((uintptr_t)u >= lo && (uintptr_t)u + size <= hi) mi_segment_unit_mark_purged(segment, j);

@@ -197,6 +197,7 @@ void   _mi_os_unreserve(void* p, size_t size);
 void   _mi_os_account_commit(size_t size, bool increase);
 bool   _mi_os_commit(void* p, size_t size);
 bool   _mi_os_purge(void* p, size_t size, bool allow_decommit);   /* return memory, keep address range */
+uint8_t* _mi_os_whole_pages(void* p, size_t size, size_t* len);   /* the OS pages wholly inside: what a purge reaches */
 bool   _mi_os_protect(void* p, size_t size, bool protect);        /* guard pages: no access (true) or read-write again */
 void   _mi_os_advise_huge(void* p, size_t size);
 void   _mi_os_thp_init(void);
