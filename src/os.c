@@ -120,11 +120,7 @@ bool _mi_os_protect(void* p, size_t size, bool protect) {
   return true;
 }
 
-/* Give the memory of [p, p+size) back to the OS. The range keeps its
-   address and access (reads as zero afterwards), unless `allow_decommit`
-   and (purge_decommits is set or the kernel does not overcommit): then it is
-   decommitted and must be committed again before use. Returns whether it
-   was decommitted. */
+/* The OS pages wholly inside [p, p+size): what a purge or a populate reaches. */
 uint8_t* _mi_os_whole_pages(void* p, size_t size, size_t* len) {
   const size_t psize = _mi_os_page_size();
   uint8_t* const start = (uint8_t*)_mi_align_up((uintptr_t)p, psize);
@@ -133,6 +129,11 @@ uint8_t* _mi_os_whole_pages(void* p, size_t size, size_t* len) {
   return start;
 }
 
+/* Give the memory of [p, p+size) back to the OS. The range keeps its
+   address and access (reads as zero afterwards), unless `allow_decommit`
+   and (purge_decommits is set or the kernel does not overcommit): then it is
+   decommitted and must be committed again before use. Returns whether it
+   was decommitted. */
 bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
   size_t len;
   uint8_t* const start = _mi_os_whole_pages(p, size, &len);
@@ -143,6 +144,26 @@ bool _mi_os_purge(void* p, size_t size, bool allow_decommit) {
   int err = (decommit ? _mi_prim_decommit(start, len) : _mi_prim_reset(start, len));
   if (err != 0) _mi_message_warning("unable to purge OS memory at %p of %zu bytes (error %d)\n", (void*)start, len, err);
   return decommit;
+}
+
+/* Fault the OS pages wholly inside [p, p+size) in now, read-write: one
+   call where touching them would take a page fault each (a fault costs
+   about twice as much per page, doc/benchmarks.md). Advice only: where the
+   kernel does not support it, the first failure turns it off and the pages
+   fault in as they are touched. */
+static mi_atomic(uintptr_t) mi_os_populate_off;
+
+void _mi_os_populate(void* p, size_t size) {
+  if (mi_atomic_load_relaxed(&mi_os_populate_off) != 0) return;
+  size_t len;
+  uint8_t* const start = _mi_os_whole_pages(p, size, &len);
+  if (len == 0) return;
+  _mi_stats_increase(&_mi_stats.populates, len);
+  const int err = _mi_prim_populate(start, len);
+  if (err != 0) {
+    mi_atomic_store_relaxed(&mi_os_populate_off, 1);
+    _mi_message_verbose("populating memory is not available (error %d): pages fault in when touched\n", err);
+  }
 }
 
 /* ---------------------------------------------------------------------------

@@ -389,10 +389,13 @@ void _mi_page_delayed_free_all(mi_heap_t* heap) {
    Finding a page with a free block (the generic path)
 --------------------------------------------------------------------------- */
 /* NULL with *reclaimed set (when reclaimed is not NULL): abandoned
-   segments taken over brought a page of the size into pq instead. */
-static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t block_size, bool* reclaimed) {
+   segments taken over brought a page of the size into pq instead.
+   `populate`: fault the page's memory in at once, in one call, rather
+   than a fault per OS page as blocks are carved. */
+static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t block_size, bool* reclaimed, bool populate) {
   mi_page_t* page = _mi_segment_page_alloc(heap, block_size, 0, reclaimed, heap->tld);
   if (page == NULL) return NULL;
+  if (populate) _mi_segment_page_populate(page);
   mi_page_init(heap, page, block_size, false);
   _mi_page_queue_push(heap, pq, page);
   mi_assert_expensive(_mi_page_is_valid(page));
@@ -407,9 +410,9 @@ static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t blo
    front page at once, as the search did, touched fresh memory while freed
    blocks, resident, waited further back (bench-churn and bench-server's
    peak RSS, doc/benchmarks.md). Pages without room go to the full queue on
-   the way. */
+   the way; `*filled` tells whether one did. */
 #define MI_PAGE_CANDIDATES 8
-static mi_page_t* mi_page_queue_find_available(mi_heap_t* heap, mi_page_queue_t* pq) {
+static mi_page_t* mi_page_queue_find_available(mi_heap_t* heap, mi_page_queue_t* pq, bool* filled) {
   mi_page_t* best = NULL;       /* the fullest with a free block */
   mi_page_t* room = NULL;       /* the first with room to extend */
   size_t candidates = 0;
@@ -418,6 +421,7 @@ static mi_page_t* mi_page_queue_find_available(mi_heap_t* heap, mi_page_queue_t*
     mi_page_t* next = page->next;
     _mi_page_free_collect(page, false);
     if (mi_page_immediate_available(page)) {
+      pq->fill_run = 0;   /* freed blocks come back: no run of fills */
       candidates++;
       if (best == NULL || page->used > best->used) best = page;
     }
@@ -425,7 +429,7 @@ static mi_page_t* mi_page_queue_find_available(mi_heap_t* heap, mi_page_queue_t*
       candidates++;
       if (room == NULL) room = page;
     }
-    else mi_page_to_full(page, pq);   /* no room: out of the way of later searches */
+    else { mi_page_to_full(page, pq); *filled = true; }   /* no room: out of the way of later searches */
     page = next;
   }
   page = best;
@@ -439,16 +443,29 @@ static mi_page_t* mi_page_queue_find_available(mi_heap_t* heap, mi_page_queue_t*
   return page;
 }
 
+/* A size whose pages have filled MI_PAGE_POPULATE_RUN times in a row, with
+   no freed block reused in between, is being built up: its next page will
+   most likely fill too, so its memory is faulted in at once (a page fault
+   per OS page took a third of bench-objects' time, doc/benchmarks.md). A
+   size whose blocks come and go (a server's, a thread's few of a rare size)
+   keeps the lazy carving, which touches only what it hands out: at most
+   its last page of a run is faulted in beyond what it uses. */
+#ifndef MI_PAGE_POPULATE_RUN
+#define MI_PAGE_POPULATE_RUN 4
+#endif
 static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) {
-  mi_page_t* page = mi_page_queue_find_available(heap, pq);
+  bool filled = false;
+  mi_page_t* page = mi_page_queue_find_available(heap, pq, &filled);
   if (page != NULL) return page;
   MI_HOOK_HEAP_COLLECT(heap);   /* pages whose grace period is over */
   _mi_page_collect_retired(heap, false);
+  pq->fill_run = (filled ? pq->fill_run + 1 : 0);
+  const bool populate = (pq->fill_run >= MI_PAGE_POPULATE_RUN);
   bool reclaimed = false;
-  page = mi_page_fresh(heap, pq, pq->block_size, &reclaimed);
+  page = mi_page_fresh(heap, pq, pq->block_size, &reclaimed, populate);
   if (page == NULL && reclaimed) {
-    page = mi_page_queue_find_available(heap, pq);   /* a reclaimed page of this size */
-    if (page == NULL) page = mi_page_fresh(heap, pq, pq->block_size, NULL);
+    page = mi_page_queue_find_available(heap, pq, &filled);   /* a reclaimed page of this size */
+    if (page == NULL) page = mi_page_fresh(heap, pq, pq->block_size, NULL, populate);
   }
   return page;
 }

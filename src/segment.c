@@ -114,6 +114,15 @@ uint8_t* _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* pa
   return start;
 }
 
+/* Fault a claimed page's area in now if its memory is untouched or purged
+   (is_zero_init: not resident); resident memory needs nothing. */
+void _mi_segment_page_populate(const mi_page_t* page) {
+  if (!page->is_zero_init) return;
+  size_t page_size;
+  uint8_t* const start = _mi_segment_page_start(_mi_page_segment(page), page, &page_size);
+  _mi_os_populate(start, page_size);
+}
+
 /* MI_SECURE 3: the guard between the segment header and the first page
    area, the last OS page of segment_info_size (mi_segment_info_size makes
    room for it), when there is room (header_guard). */

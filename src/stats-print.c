@@ -56,6 +56,7 @@ void mi_stats_print_out(mi_output_fun* out, void* arg) {
   mi_stat_print(out, arg, "mmap-calls", &s->mmap_calls, false);
   mi_stat_print(out, arg, "purged", &s->purges, true);
   mi_stat_print(out, arg, "purge-calls", &s->purge_calls, false);
+  mi_stat_print(out, arg, "populated", &s->populates, true);
   mi_stat_print(out, arg, "guarded", &s->guarded, false);
   size_t elapsed, utime, stime, rss, peak_rss, commit, peak_commit, faults;
   mi_process_info(&elapsed, &utime, &stime, &rss, &peak_rss, &commit, &peak_commit, &faults);

@@ -143,6 +143,7 @@ mi_decl_noinline void _mi_page_report_freed_write(const mi_page_t* page, const m
 extern mi_subproc_t _mi_segment_subproc_main;
 extern uintptr_t _mi_segment_cookie;   /* xor key of segment->cookie; set once by mi_process_init */
 mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, bool* reclaimed, mi_tld_t* tld);
+void       _mi_segment_page_populate(const mi_page_t* page);   /* fault a fresh page's memory in now */
 void       _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld);
 void       _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);
 uint8_t*   _mi_segment_page_start(const mi_segment_t* segment, const mi_page_t* page, size_t* page_size);
@@ -198,6 +199,7 @@ void   _mi_os_account_commit(size_t size, bool increase);
 bool   _mi_os_commit(void* p, size_t size);
 bool   _mi_os_purge(void* p, size_t size, bool allow_decommit);   /* return memory, keep address range */
 uint8_t* _mi_os_whole_pages(void* p, size_t size, size_t* len);   /* the OS pages wholly inside: what a purge reaches */
+void   _mi_os_populate(void* p, size_t size);                     /* fault the whole OS pages inside in now (advice) */
 bool   _mi_os_protect(void* p, size_t size, bool protect);        /* guard pages: no access (true) or read-write again */
 void   _mi_os_advise_huge(void* p, size_t size);
 void   _mi_os_thp_init(void);

@@ -34,6 +34,7 @@ int  _mi_prim_commit(void* addr, size_t size);               /* make read-write 
 int  _mi_prim_decommit(void* addr, size_t size);             /* drop contents and access */
 int  _mi_prim_reset(void* addr, size_t size);                /* drop contents, keep access; reads zero after */
 int  _mi_prim_protect(void* addr, size_t size, bool protect); /* keep contents; true: no access (a guard page), false: read-write */
+int  _mi_prim_populate(void* addr, size_t size);             /* fault read-write memory in now (advice: may be unsupported) */
 
 /* Large pages. _mi_prim_mmap_huge maps `size` bytes (a multiple of
    `page_size`) of the kernel's reserved huge pages of that size

@@ -317,6 +317,9 @@ typedef struct mi_page_queue_s {
   mi_page_t* first;
   mi_page_t* last;
   size_t     block_size;
+  size_t     fill_run;   /* fresh pages taken in a row because the queue's pages filled up; 0 once
+                            a search reuses a freed block (page.c: from MI_PAGE_POPULATE_RUN on, a
+                            fresh page's memory is faulted in at once); a heuristic, never checked */
 } mi_page_queue_t;
 
 typedef struct mi_random_ctx_s {
@@ -371,6 +374,7 @@ typedef struct mi_stats_s {
   mi_stat_count_t mmap_calls;
   mi_stat_count_t purges;        /* bytes returned to the OS */
   mi_stat_count_t purge_calls;   /* OS calls that returned them */
+  mi_stat_count_t populates;     /* bytes faulted in ahead of use (_mi_os_populate) */
   mi_stat_count_t reclaimed;     /* abandoned segments taken over */
   mi_stat_count_t guarded;       /* sampled blocks (guarded.c): live, and total allocated */
 } mi_stats_t;
