@@ -854,12 +854,12 @@ static bool mi_span_fit_is_better(const mi_span_fit_t* a, const mi_span_fit_t* b
 
 /* Improve `best` with the places in `segment` (slice 0 is always taken). */
 static void mi_segment_find_span(mi_segment_t* segment, size_t count, mi_span_fit_t* best) {
-  const uintptr_t map = segment->slice_map;
-  size_t i = 1;
-  while (i < MI_SLICES_PER_SEGMENT) {
-    if ((map >> i) & 1) { i++; continue; }
-    size_t n = 1;
-    while (i + n < MI_SLICES_PER_SEGMENT && ((map >> (i + n)) & 1) == 0) n++;
+  /* run by run through the free slices (a bit scan a run, not a loop a slice) */
+  uintptr_t free = ~segment->slice_map & mi_segment_full_slice_map() & ~(uintptr_t)1;
+  while (free != 0) {
+    const size_t i = mi_bsf(free);
+    const size_t n = mi_bsf(~(free >> i));   /* bit 0 is never free, so free >> i ends in a 0 */
+    free &= ~mi_slice_mask(i, n);
     if (n >= count) {
       const size_t ends[2] = { i, i + n - count };
       for (size_t e = 0; e < 2; e++) {
@@ -867,7 +867,6 @@ static void mi_segment_find_span(mi_segment_t* segment, size_t count, mi_span_fi
         if (mi_span_fit_is_better(&fit, best)) *best = fit;
       }
     }
-    i += n;
   }
 }
 
