@@ -66,6 +66,13 @@ static inline bool mi_free_mt_is_double(const mi_page_t* page, const mi_block_t*
 #endif
 }
 
+#if MI_ALIGNED_MARK
+static mi_decl_noinline mi_decl_cold bool mi_report_not_block_start(const void* p) {
+  _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
+  return true;
+}
+#endif
+
 /* A pointer inside a known segment that is not a live block: in no page
    in use (a block of a freed large page freed again, or a wild pointer),
    before the page's blocks, or (MI_DEBUG >= 2, MI_SECURE >= 1) not at a
@@ -76,7 +83,7 @@ static inline bool mi_free_mt_is_double(const mi_page_t* page, const mi_block_t*
    first (the first medium page, a huge page; in a sliced segment the
    header's slice is no page): so "before the blocks" is "in the header",
    one compare instead of the page's start (_mi_segment_page_start). */
-static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page_t* page, const void* p) {
+static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page_t* page, const void* p, bool local) {
   mi_assert_internal(mi_page_has_flag(page, MI_PAGE_UNUSED) ||
                      (((const uint8_t*)p < mi_page_start(page)) == ((size_t)((const uint8_t*)p - (const uint8_t*)segment) < segment->segment_info_size)));
   if (mi_page_has_flag(page, MI_PAGE_UNUSED) || mi_page_block_size(page) == 0 ||
@@ -85,19 +92,26 @@ static bool mi_check_is_invalid_block(const mi_segment_t* segment, const mi_page
     return true;
   }
 #if MI_ALIGNED_MARK
-  /* in a page with aligned blocks: the block's start, or an aligned
-     allocation's pointer (its mark), or a double free (the block looks
-     free: confirmed and reported as one by the caller); a guarded block
-     is checked by guarded.c */
-  const mi_block_t* block;
   if ((uintptr_t)segment->cookie != ((uintptr_t)segment ^ _mi_segment_cookie) ||
-      (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - mi_page_start(page)) % mi_page_block_size(page)) != 0) ||
-      (mi_page_has_aligned(page) && !mi_page_has_flag(page, MI_PAGE_GUARDED) &&
-       !mi_aligned_is_marked(block = _mi_page_block_start(page, p), p) &&
-       !mi_link_may_be_free(page, block, (mi_encoded_t)mi_track_peek_word(block)))) {   /* the block may stay live */
-    _mi_message_error(EINVAL, "mi_free: invalid pointer %p (not the start of a mica block)\n", p);
-    return true;
+      (!mi_page_has_aligned(page) && ((size_t)((const uint8_t*)p - mi_page_start(page)) % mi_page_block_size(page)) != 0)) {
+    return mi_report_not_block_start(p);
   }
+  /* in a page with aligned blocks: the block's start, or an aligned
+     allocation's pointer (its mark); else a double free of such a pointer
+     (its mark went with the first free; the block is on a list), or an
+     interior pointer. The block's first word alone cannot tell: a live
+     block's cleared link may decode like one (MI_SECURE: with the page's
+     random keys; test/wrong/aligned-lookalike.c), so a look-alike is
+     walked for. A guarded block is checked by guarded.c. */
+  const mi_block_t* block;
+  if (mi_page_has_aligned(page) && !mi_page_has_flag(page, MI_PAGE_GUARDED) &&
+      !mi_aligned_is_marked(block = _mi_page_block_start(page, p), p)) {
+    const bool is_double = mi_link_may_be_free(page, block, (mi_encoded_t)mi_track_peek_word(block)) &&
+                           (local ? mi_check_is_double_free(page, block) : mi_free_mt_is_double(page, block));
+    return (is_double || mi_report_not_block_start(p));   /* a double free was reported as one */
+  }
+#else
+  (void)local;
 #endif
   return false;
 }
@@ -175,7 +189,7 @@ static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block, bool 
 
 static inline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, bool local, void* p) {
   page = _mi_page_resolve(page);
-  if (mi_check_is_invalid_block(segment, page, p)) return;
+  if (mi_check_is_invalid_block(segment, page, p, local)) return;
   if (mi_unlikely(mi_page_has_flag(page, MI_PAGE_GUARDED))) { _mi_guarded_free(page, p); return; }   /* quarantined */
   mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_block_start(page, p) : (mi_block_t*)p);
 #if MI_ALIGNED_MARK
