@@ -391,9 +391,11 @@ void _mi_page_delayed_free_all(mi_heap_t* heap) {
 /* NULL with *reclaimed set (when reclaimed is not NULL): abandoned
    segments taken over brought a page of the size into pq instead.
    `populate`: fault the page's memory in at once, in one call, rather
-   than a fault per OS page as blocks are carved. */
+   than a fault per OS page as blocks are carved. A fill_run of 0 here
+   means the queue had no page at all: the heap's first of the size, which
+   the segment makes small for a medium size. */
 static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t block_size, bool* reclaimed, bool populate) {
-  mi_page_t* page = _mi_segment_page_alloc(heap, block_size, 0, reclaimed, heap->tld);
+  mi_page_t* page = _mi_segment_page_alloc(heap, block_size, 0, pq->fill_run == 0, reclaimed, heap->tld);
   if (page == NULL) return NULL;
   if (populate) _mi_segment_page_populate(page);
   mi_page_init(heap, page, block_size, false);
@@ -478,7 +480,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
 static mi_page_t* mi_single_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment, size_t block_size) {
   /* a zero-byte request still gets a block: a page area of size 0 has no room */
   const size_t area_size = (size == 0 ? MI_GRANULE_SIZE : _mi_align_up(size, MI_GRANULE_SIZE));
-  mi_page_t* page = _mi_segment_page_alloc(heap, area_size, page_alignment, NULL, heap->tld);
+  mi_page_t* page = _mi_segment_page_alloc(heap, area_size, page_alignment, false, NULL, heap->tld);
   if (page == NULL) return NULL;
   size_t page_size;
   (void)_mi_segment_page_start(_mi_page_segment(page), page, &page_size);

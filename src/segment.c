@@ -1028,7 +1028,7 @@ static mi_page_t* mi_segment_span_alloc(mi_heap_t* heap, size_t count, size_t bl
    `reclaimed`: NULL and *reclaimed true if taking over abandoned segments
    brought a page of `block_size` with a free block into the heap's queue
    instead (the caller takes its block from there). */
-mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, bool* reclaimed, mi_tld_t* tld) {
+mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, bool few, bool* reclaimed, mi_tld_t* tld) {
   mi_segments_collect_on_alloc(tld);
   if (page_alignment > MI_HUGE_ALIGN_MIN || block_size > MI_LARGE_OBJ_SIZE_MAX) {
     mi_segment_t* segment = mi_segment_alloc(block_size, page_alignment, MI_PAGE_HUGE, heap, tld);
@@ -1042,7 +1042,15 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
   /* a medium page is a span too: its free slices serve small pages and
      large blocks, and theirs it (bench-mstress: 54 -> 44 MiB peak RSS with
      medium pages in segments of their own, doc/benchmarks.md) */
-  const size_t slices = (block_size <= MI_SMALL_OBJ_SIZE_MAX ? 1 : MI_MEDIUM_PAGE_SLICES);
+  size_t slices = 1;
+  if (block_size > MI_SMALL_OBJ_SIZE_MAX) {
+    /* `few`: the heap has no page of the size; a span for 2 blocks may be
+       all it ever needs (a thread's few blocks of a rare medium size held
+       a 128 KiB page each, doc/benchmarks.md) */
+    const size_t area = 2 * block_size + (MI_SECURE >= 3 ? _mi_os_page_size() : 0);
+    slices = (few ? _mi_divide_up(area, MI_SLICE_SIZE) : MI_MEDIUM_PAGE_SLICES);
+    if (slices > MI_MEDIUM_PAGE_SLICES) slices = MI_MEDIUM_PAGE_SLICES;
+  }
   return mi_segment_span_alloc(heap, slices, block_size, reclaimed, tld);
 }
 

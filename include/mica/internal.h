@@ -142,7 +142,7 @@ mi_decl_noinline void _mi_page_report_freed_write(const mi_page_t* page, const m
 /* ---- segment.c ------------------------------------------------------ */
 extern mi_subproc_t _mi_segment_subproc_main;
 extern uintptr_t _mi_segment_cookie;   /* xor key of segment->cookie; set once by mi_process_init */
-mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, bool* reclaimed, mi_tld_t* tld);
+mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, bool few, bool* reclaimed, mi_tld_t* tld);
 void       _mi_segment_page_populate(const mi_page_t* page);   /* fault a fresh page's memory in now */
 void       _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld);
 void       _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);

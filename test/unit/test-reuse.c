@@ -3,9 +3,10 @@
    resident: no page faults, no new rss) before memory it never touched.
 
    In a fresh thread, with purging off (so nothing freed is returned):
-   1. Allocate 600 blocks of 8 KiB and write to each: they fill the thread's
-      first segment and spill into a second (third on 32-bit), which keeps
-      untouched pages free.
+   1. Allocate 600 blocks of 8 KiB and write to each, and as many more as
+      fill the last one's page: they fill the thread's first segment and
+      spill into a second (third on 32-bit), which keeps untouched pages
+      free.
    2. Free blocks 1 to 400 (pages of the first segments; block 0 keeps the
       first segment, which would otherwise go back to the arena on 32-bit
       targets, whose segments are 2 MiB), collect (empty pages go back to
@@ -81,8 +82,24 @@
 #define SECOND 200
 #define PAGE   ((uintptr_t)MI_SMALL_PAGE_SIZE)
 
-static void* first[FIRST];
+#define FIRST_MAX (FIRST + MI_MEDIUM_PAGE_SIZE / BLOCK)
+static void* first[FIRST_MAX];
+static size_t first_count;   /* FIRST, and the rest of the last one's page */
 static void* second[SECOND];
+
+/* the area (page) of the default heap that holds `p` */
+typedef struct area_find_s { const void* p; mi_heap_area_t area; bool found; } area_find_t;
+static bool area_of(const mi_heap_t* heap, const mi_heap_area_t* area, void* block, size_t size, void* arg)
+{
+  (void)heap; (void)block; (void)size;
+  area_find_t* f = (area_find_t*)arg;
+  if ((const uint8_t*)f->p >= (const uint8_t*)area->blocks && (const uint8_t*)f->p < (const uint8_t*)area->blocks + area->reserved) {
+    f->area = *area;
+    f->found = true;
+    return false;
+  }
+  return true;
+}
 
 static int cmp_page(const void* a, const void* b)
 {
@@ -93,13 +110,26 @@ static int cmp_page(const void* a, const void* b)
 static void* worker(void* arg)
 {
   (void)arg;
-  for (size_t i = 0; i < FIRST; i++) {
-    first[i] = mi_malloc(BLOCK);
-    if (first[i] != NULL) memset(first[i], 0x5a, BLOCK);
+  /* FIRST blocks, and as many more as fill the last one's page: how many
+     blocks a page holds depends on the build (padding, a heap's smaller
+     first page of a medium size), and the room a page has left is carved
+     before a freed page is taken, rightly, but untouched */
+  size_t extra = 0;
+  for (first_count = 0; first_count < FIRST + extra; first_count++) {
+    first[first_count] = mi_malloc(BLOCK);
+    if (first[first_count] != NULL) memset(first[first_count], 0x5a, BLOCK);
+    if (first_count == FIRST - 1 && first[first_count] != NULL) {
+      area_find_t f = { first[first_count], { 0 }, false };
+      mi_heap_visit_blocks(mi_heap_get_default(), false, area_of, &f);
+      CHECKF(f.found, "no page holds block %p", first[first_count]);
+      if (f.found) extra = f.area.reserved / f.area.full_block_size - f.area.used;
+      CHECKF(FIRST + extra <= FIRST_MAX, "the last page has room for %zu more blocks", extra);
+      if (FIRST + extra > FIRST_MAX) extra = FIRST_MAX - FIRST;
+    }
   }
   for (size_t i = 1; i <= FREED; i++) mi_free(first[i]);
   mi_collect(false);
-  for (size_t i = FIRST - TAIL; i < FIRST; i++) mi_free(first[i]);
+  for (size_t i = first_count - TAIL; i < first_count; i++) mi_free(first[i]);
   mi_collect(false);
   for (size_t i = 0; i < SECOND; i++) {
     second[i] = mi_malloc(BLOCK);
@@ -373,23 +403,23 @@ int main(void)
   CHECK(pthread_join(t, NULL) == 0);
 
   size_t missing = 0;
-  for (size_t i = 0; i < FIRST; i++) missing += (first[i] == NULL);
+  for (size_t i = 0; i < first_count; i++) missing += (first[i] == NULL);
   for (size_t i = 0; i < SECOND; i++) missing += (second[i] == NULL);
   CHECKF(missing == 0, "%zu allocations failed", missing);
 
   /* the pages step 1 used */
-  uintptr_t used[FIRST];
-  for (size_t i = 0; i < FIRST; i++) used[i] = (uintptr_t)first[i] & ~(PAGE - 1);
-  qsort(used, FIRST, sizeof(used[0]), cmp_page);
+  uintptr_t used[FIRST_MAX];
+  for (size_t i = 0; i < first_count; i++) used[i] = (uintptr_t)first[i] & ~(PAGE - 1);
+  qsort(used, first_count, sizeof(used[0]), cmp_page);
   size_t fresh = 0;
   for (size_t i = 0; i < SECOND; i++) {
     const uintptr_t page = (uintptr_t)second[i] & ~(PAGE - 1);
-    if (second[i] != NULL && bsearch(&page, used, FIRST, sizeof(used[0]), cmp_page) == NULL) fresh++;
+    if (second[i] != NULL && bsearch(&page, used, first_count, sizeof(used[0]), cmp_page) == NULL) fresh++;
   }
   CHECKF(fresh == 0, "%zu of %d blocks went to pages never used before, while %d used blocks were free", fresh, SECOND, FREED + TAIL);
 
   mi_free(first[0]);
-  for (size_t i = FREED + 1; i < FIRST - TAIL; i++) mi_free(first[i]);
+  for (size_t i = FREED + 1; i < first_count - TAIL; i++) mi_free(first[i]);
   for (size_t i = 0; i < SECOND; i++) mi_free(second[i]);
 
   /* last: its segment goes back to the arena dirty, which the large part
