@@ -392,8 +392,9 @@ void _mi_page_delayed_free_all(mi_heap_t* heap) {
    segments taken over brought a page of the size into pq instead.
    `populate`: fault the page's memory in at once, in one call, rather
    than a fault per OS page as blocks are carved. A fill_run of 0 here
-   means the queue had no page at all: the heap's first of the size, which
-   the segment makes small for a medium size. */
+   means the queue had no page at all (the heap's first of the size, or
+   its first since all of them went back), which the segment makes small
+   for a medium size. */
 static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t block_size, bool* reclaimed, bool populate) {
   mi_page_t* page = _mi_segment_page_alloc(heap, block_size, 0, pq->fill_run == 0, reclaimed, heap->tld);
   if (page == NULL) return NULL;
