@@ -13,8 +13,9 @@
       their segment), then free the last 8 blocks, so the newest segment,
       the one with untouched pages, was freed in last.
    3. Allocate 200 blocks of 8 KiB. Every one must land in a page that held
-      a block in step 1 (pages are 64 KiB on every target, doc/design.md):
-      there are 50 such pages free, and taking an untouched page instead
+      a block in step 1 (small pages, one slice: 32 KiB on 64-bit, 64 KiB
+      on 32-bit, doc/design.md): many such pages are free (their blocks
+      were freed in step 2), and taking an untouched page instead
       grows the resident memory. Before segments remembered which free
       pages are resident ("Which free page is claimed" there), the newest
       segment served its untouched pages first: 178 of the 200 blocks went
