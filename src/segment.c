@@ -1223,13 +1223,12 @@ static bool mi_segment_can_serve(mi_segment_t* segment, const mi_page_request_t*
 }
 
 /* target_segments_per_thread: 0, or how many segments a thread should own
-   at most: it gives some up before it takes a fresh one. A thread that
-   needs room still takes abandoned segments over at its target, those that
-   can serve it (mi_segment_can_serve): one that reclaimed none there gave
-   up a segment for each fresh one it took,
-   and the ones it gave up, full of its own freed blocks, stayed abandoned
-   (bench-churn: 3.5 GiB for 13 MiB live with target 2; test-arena-abandon).
-   Taking one over on a free keeps to the target (mimalloc's the same). */
+   at most: it gives some up before it takes a fresh one. At its target a
+   thread that needs room still takes over the abandoned segments that can
+   serve it (mi_segment_can_serve). One that took none there gave up a
+   segment for each fresh one, and those, full of its own freed blocks,
+   stayed abandoned (bench-churn: 3.5 GiB for 13 MiB live with target 2;
+   test-arena-abandon). A free takes none over there (as in mimalloc). */
 static size_t mi_segments_target(void) {
   return (size_t)mi_option_get_clamp(mi_option_target_segments_per_thread, 0, 1024);
 }
