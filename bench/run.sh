@@ -24,6 +24,9 @@
 #   MICA_LIB           use this libmica.so instead of building one
 #   MICA_BASE_LIB      also measure this libmica.so, as allocator "mica-base"
 #                      (a build of an earlier commit: before/after, side by side)
+#   MICA_VARIANTS      also measure mica with other settings: space-separated
+#                      NAME:VAR=VALUE[,VAR=VALUE...], each as allocator
+#                      "mica-NAME" (e.g. "purge0:MIMALLOC_PURGE_DELAY=0")
 #   MIMALLOC3_LIB      use this mimalloc 3 library instead of building one
 #   CC                 compiler for the bench programs (default gcc)
 #   BENCH_DIR          build directory (default <repo>/build-bench)
@@ -330,6 +333,18 @@ for a in "${wanted[@]}"; do
   esac
   allocs+=("$a")
 done
+# mica with other settings (MICA_VARIANTS): mica's library, the variant's environment
+declare -A alloc_env=()
+for v in ${MICA_VARIANTS:-}; do
+  name=${v%%:*}
+  [[ "$v" == *:*=* && "$name" =~ ^[A-Za-z0-9_]+$ && "$name" != base ]] ||
+    die "MICA_VARIANTS: '$v' is not NAME:VAR=VALUE[,VAR=VALUE...]"
+  [ -n "$mica_lib" ] || die "MICA_VARIANTS needs mica (${mica_note:-no libmica.so})"
+  alloc_lib[mica-$name]=$mica_lib
+  alloc_pkg[mica-$name]=""
+  alloc_env[mica-$name]=${v#*:}
+  allocs+=("mica-$name")
+done
 # Each library must really load (ld.so only warns about a preload it cannot load).
 checked=()
 for a in "${allocs[@]}"; do
@@ -357,10 +372,12 @@ fi
 # run_with ALLOC CMD...: run CMD with ALLOC's library preloaded (glibc: none)
 run_with() {
   local a=$1; shift
+  local settings=()
+  [ -z "${alloc_env[$a]:-}" ] || IFS=, read -r -a settings <<<"${alloc_env[$a]}"
   if [ -z "${alloc_lib[$a]}" ]; then
     "$@"
   else
-    env LD_PRELOAD="${alloc_lib[$a]}" "$@"
+    env LD_PRELOAD="${alloc_lib[$a]}" "${settings[@]}" "$@"
   fi
 }
 
@@ -388,6 +405,7 @@ if [ $do_timing = 1 ]; then
         read -r -a args <<<"${work_args[$w]}"
         pre=()
         [ -z "${alloc_lib[$a]}" ] || pre=(env "LD_PRELOAD=${alloc_lib[$a]}")
+        [ -z "${alloc_env[$a]:-}" ] || { IFS=, read -r -a settings <<<"${alloc_env[$a]}"; pre+=("${settings[@]}"); }
         if timeout "$timeout_s" /usr/bin/time -f '%e %M %R %U %S' -o "$tf" \
              "${pre[@]}" "$out/bin/${work_prog[$w]}" "${args[@]}" >"$log" 2>&1; then
           read -r secs kib faults usr sys <"$tf"
@@ -526,6 +544,42 @@ base_desc() {   # what a baseline is, in words
   esac
 }
 
+# The least peak RSS reached on each workload by an allocator no slower
+# than mimalloc there (all allocators for the RSS-only workloads): the RSS
+# geometric mean an allocator would have if it matched, on every workload,
+# the leanest of the measured ones that keep mimalloc's time.
+best_within() {
+  [[ " ${allocs[*]} " == *" mimalloc "* ]] || return 0
+  echo
+  echo "### The least RSS within mimalloc's time"
+  echo
+  echo "| workload | least RSS / mimalloc | by | mica's RSS / mimalloc |"
+  echo "|---|---:|---|---:|"
+  local w a best who r t all=() micas=()
+  for w in "${works[@]}"; do
+    best=-; who=-
+    for a in "${allocs[@]}"; do
+      r=$(rss_ratio "$w" "$a" mimalloc); t=$(time_ratio "$w" "$a" mimalloc)
+      [ "$r" != "-" ] || continue
+      if [ -z "${rss_only[$w]:-}" ]; then
+        [ "$t" != "-" ] && awk -v t="$t" 'BEGIN { exit !(t <= 1.00) }' || continue
+      fi
+      if [ "$best" = "-" ] || awk -v r="$r" -v b="$best" 'BEGIN { exit !(r < b) }'; then best=$r; who=$a; fi
+    done
+    all+=("$best")
+    r=$(rss_ratio "$w" mica mimalloc 2>/dev/null || echo -)
+    micas+=("$r")
+    echo "| $w | $best | $who | $r |"
+  done
+  echo "| **geometric mean** | **$(printf '%s\n' "${all[@]}" | geomean)** | | **$(printf '%s\n' "${micas[@]}" | geomean)** |"
+  echo
+  echo "least RSS / mimalloc: the smallest median peak RSS, as a ratio to mimalloc's,"
+  echo "among the allocators whose median time on the workload is at most mimalloc's"
+  echo "(time ratio <= 1.00; mimalloc itself is one, at 1.00). Its geometric mean is"
+  echo "what an allocator would reach by matching the leanest such allocator on every"
+  echo "workload."
+}
+
 report() {
   local cpu kernel b
   cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
@@ -545,6 +599,8 @@ report() {
       ver="mica $(git -C "$repo" describe --always --dirty 2>/dev/null || echo 'working tree (no commit)')"
     elif [ "$a" = mica-base ]; then
       ver="mica, an earlier build (MICA_BASE_LIB)"
+    elif [ -n "${alloc_env[$a]:-}" ]; then
+      ver="mica $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '(no commit)') with ${alloc_env[$a]//,/ }"
     elif [ "$a" = mimalloc3 ]; then
       ver=$m3_origin
     else
@@ -633,6 +689,7 @@ report() {
     echo "workloads${quiet:+ (the time: all but ${quiet[*]})}; below 1: faster or smaller than B."
     echo "faster, leaner than B: on how many workloads the allocator's median time, and"
     echo "its median peak RSS, are below B's."
+    best_within
     echo
     echo "Machine load (1-minute load average; the run itself adds about 1 to 2):"
     echo
