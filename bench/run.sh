@@ -369,16 +369,25 @@ if [ -n "${LD_PRELOAD:-}" ]; then
   note "ignoring LD_PRELOAD=$LD_PRELOAD"
   unset LD_PRELOAD
 fi
-# run_with ALLOC CMD...: run CMD with ALLOC's library preloaded (glibc: none)
-run_with() {
-  local a=$1; shift
-  local settings=()
-  [ -z "${alloc_env[$a]:-}" ] || IFS=, read -r -a settings <<<"${alloc_env[$a]}"
-  if [ -z "${alloc_lib[$a]}" ]; then
-    "$@"
-  else
-    env LD_PRELOAD="${alloc_lib[$a]}" "${settings[@]}" "$@"
+# preload_cmd ALLOC: set the caller's array `pre` to the command prefix that
+# runs a program under ALLOC: its library preloaded (glibc: none) and, for a
+# MICA_VARIANTS allocator, its settings in the environment
+preload_cmd() {
+  pre=()
+  [ -n "${alloc_lib[$1]}" ] || return 0
+  pre=(env "LD_PRELOAD=${alloc_lib[$1]}")
+  if [ -n "${alloc_env[$1]:-}" ]; then
+    local settings
+    IFS=, read -r -a settings <<<"${alloc_env[$1]}"
+    pre+=("${settings[@]}")
   fi
+}
+# run_with ALLOC CMD...: run CMD under ALLOC
+run_with() {
+  local a=$1 pre
+  shift
+  preload_cmd "$a"
+  "${pre[@]}" "$@"
 }
 
 # ---------------------------------------------------------------------------
@@ -403,9 +412,7 @@ if [ $do_timing = 1 ]; then
         rm -f "$tf"
         # Only the bench program runs under the allocator, not timeout or time.
         read -r -a args <<<"${work_args[$w]}"
-        pre=()
-        [ -z "${alloc_lib[$a]}" ] || pre=(env "LD_PRELOAD=${alloc_lib[$a]}")
-        [ -z "${alloc_env[$a]:-}" ] || { IFS=, read -r -a settings <<<"${alloc_env[$a]}"; pre+=("${settings[@]}"); }
+        preload_cmd "$a"
         if timeout "$timeout_s" /usr/bin/time -f '%e %M %R %U %S' -o "$tf" \
              "${pre[@]}" "$out/bin/${work_prog[$w]}" "${args[@]}" >"$log" 2>&1; then
           read -r secs kib faults usr sys <"$tf"
