@@ -220,6 +220,9 @@ static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size, bo
 --------------------------------------------------------------------------- */
 static void mi_page_to_full(mi_page_t* page, mi_page_queue_t* pq) {
   mi_heap_t* heap = mi_page_heap(page);
+  /* a retired page refilled through the fast paths is retired no more: once
+     empty again it must leave the full queue (test-retire-full) */
+  page->retire_expire = 0;
   _mi_page_use_delayed_free(page, MI_USE_DELAYED_FREE, false);
   if (!mi_page_is_full(page)) {
     _mi_page_queue_enqueue_from(heap, &heap->pages[MI_BIN_FULL], pq, page);
@@ -686,6 +689,7 @@ void _mi_page_report_freed_write(const mi_page_t* page, const mi_block_t* block,
        MI_PAGE_IN_FULL  <=>  the page is in pages[MI_BIN_FULL], and otherwise
        it is in the queue of its bin; the first page of a small bin is the
        one pages_free_direct leads to (no page if the heap samples)
+     retire_expire != 0 (retired)  =>  not MI_PAGE_IN_FULL
      MI_PAGE_GUARDED  =>  reserved == 1, MI_PAGE_HAS_ALIGNED
 --------------------------------------------------------------------------- */
 #if MI_DEBUG > 0
@@ -771,6 +775,9 @@ bool _mi_page_is_valid(const mi_page_t* page) {
   }
   if (page->reserved > 1 && bsize != _mi_bin_size(_mi_bin(bsize))) {
     return _mi_message_invalid("page", page, "a page of several blocks has a bin's block size (%zu)", bsize);
+  }
+  if (page->retire_expire != 0 && mi_page_is_full(page)) {
+    return _mi_message_invalid("page", page, "retire_expire != 0 => not in the full queue (%u)", (unsigned)page->retire_expire);
   }
   if (mi_page_has_flag(page, MI_PAGE_GUARDED) && (page->reserved != 1 || !mi_page_has_aligned(page))) {
     return _mi_message_invalid("page", page, "MI_PAGE_GUARDED => one block, MI_PAGE_HAS_ALIGNED (reserved %u)", (unsigned)page->reserved);

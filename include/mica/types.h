@@ -170,7 +170,7 @@ typedef struct mi_page_s {
   uint8_t   segment_in_use : 1;  /* handed to a heap */
   uint8_t   is_zero_init : 1;    /* blocks not yet carved are known to be zero */
   uint8_t   is_purged : 1;       /* memory was returned to the OS since last use */
-  uint8_t   retire_expire : 5;   /* >0: empty but kept for this many more collections */
+  uint8_t   retire_expire : 5;   /* >0: empty but kept for this many more collections (never in the full queue) */
   /* owner heap */
   mi_atomic(uint8_t) xflags;     /* MI_PAGE_IN_FULL | HAS_ALIGNED | UNUSED | GUARDED: the free fast path tests all at once */
   uint8_t   slice_offset;        /* sliced segments: >0 in the continuation slices of a span (distance to its page) */
