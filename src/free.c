@@ -23,17 +23,10 @@ static bool mi_list_contains(const mi_page_t* page, const mi_block_t* list, cons
   return false;
 }
 
-/* The owner heap's delayed-free list holds blocks of all its full pages. */
+/* The owner heap's delayed-free list holds at most one block of the page,
+   which the page names (types.h: the list itself is not walked). */
 static bool mi_delayed_list_contains(const mi_page_t* page, const mi_block_t* block) {
-  const mi_heap_t* heap = (const mi_heap_t*)mi_atomic_load_acquire(&((mi_page_t*)page)->xheap);
-  if (heap == NULL) return false;
-  const mi_block_t* b = (const mi_block_t*)mi_atomic_load_acquire(&((mi_heap_t*)heap)->xthread_delayed_free);
-  for (size_t n = 0; b != NULL && n < MI_SEGMENT_SIZE / sizeof(mi_block_t); n++) {
-    if (b == block) return true;
-    if (!_mi_ptr_is_known(b)) return false;
-    b = mi_block_next(_mi_ptr_page(b), b);
-  }
-  return false;
+  return (mi_atomic_load_acquire(&((mi_page_t*)page)->xdelayed_block) == (uintptr_t)block);
 }
 
 static mi_decl_noinline bool mi_check_is_double_free(const mi_page_t* page, const mi_block_t* block) {
@@ -163,6 +156,7 @@ static mi_decl_noinline void mi_free_block_mt(mi_segment_t* segment, mi_page_t* 
   /* the owner cannot change the heap or the flag while we are DELAYED_FREEING */
   mi_heap_t* heap = (mi_heap_t*)mi_atomic_load_acquire(&page->xheap);
   if (heap != NULL) {
+    mi_atomic_store_release(&page->xdelayed_block, (uintptr_t)block);
     uintptr_t head = mi_atomic_load_relaxed(&heap->xthread_delayed_free);
     do { mi_block_set_next(page, block, (mi_block_t*)head); }
     while (!mi_atomic_cas_weak_release(&heap->xthread_delayed_free, &head, (uintptr_t)block));

@@ -286,14 +286,14 @@ void _mi_heap_collect_abandon(mi_heap_t* heap) {
        links behind the head do not change until the owner takes it): each
        block lies in a page of this heap, at a block boundary of its carved
        area; and a page in the full queue whose delayed-free state is
-       MI_NO_DELAYED_FREE has a block there (a freeing thread put it there
-       before it set that state; the owner takes it off only to move the
-       page out of the full queue)
+       MI_NO_DELAYED_FREE has a block there, the one its xdelayed_block
+       names (a freeing thread put it there before it set that state; the
+       owner takes it off only to move the page out of the full queue)
 --------------------------------------------------------------------------- */
 #if MI_DEBUG > 0
-/* Is `block` on the delayed-free list that starts at `list`? If `page` is
-   not NULL: is some block of `page`? Checks every block on the way. */
-static bool mi_heap_delayed_list_find(const mi_heap_t* heap, const mi_block_t* list, const mi_page_t* page, bool* found) {
+/* Is `block` (if not NULL) on the delayed-free list that starts at `list`?
+   Checks every block on the way. */
+static bool mi_heap_delayed_list_find(const mi_heap_t* heap, const mi_block_t* list, const mi_block_t* block, bool* found) {
   *found = false;
   size_t n = 0;
   for (const mi_block_t* b = list; b != NULL; ) {
@@ -306,7 +306,7 @@ static bool mi_heap_delayed_list_find(const mi_heap_t* heap, const mi_block_t* l
       return _mi_message_invalid("heap", heap, "delayed-free block %p is at a block boundary of a page of this heap (page %p)", (const void*)b, (const void*)bpage);
     }
     if (++n > MI_SEGMENT_SIZE / sizeof(mi_block_t)) return _mi_message_invalid("heap", heap, "the delayed-free list ends (it has a cycle)");
-    if (bpage == page) { *found = true; return true; }
+    if (b == block) { *found = true; return true; }
     b = mi_block_next(bpage, b);
   }
   return true;
@@ -355,8 +355,13 @@ bool _mi_heap_is_valid(const mi_heap_t* heap) {
   if (!mi_heap_delayed_list_find(heap, (const mi_block_t*)mi_atomic_load_acquire(delayed), NULL, &found)) return false;
   for (const mi_page_t* page = heap->pages[MI_BIN_FULL].first; page != NULL; page = page->next) {
     if (mi_tf_delayed(mi_atomic_load_acquire(&((mi_page_t*)page)->xthread_free)) != MI_NO_DELAYED_FREE) continue;
-    if (!mi_heap_delayed_list_find(heap, (const mi_block_t*)mi_atomic_load_acquire(delayed), page, &found)) return false;
-    if (!found) return _mi_message_invalid("heap", heap, "full page %p with MI_NO_DELAYED_FREE has a block on the delayed-free list", (const void*)page);
+    const mi_block_t* named = (const mi_block_t*)mi_atomic_load_acquire(&((mi_page_t*)page)->xdelayed_block);
+    if (named == NULL || _mi_ptr_page(named) != page) {
+      return _mi_message_invalid("heap", heap, "full page %p with MI_NO_DELAYED_FREE names a block of its own in xdelayed_block (%p)",
+                                 (const void*)page, (const void*)named);
+    }
+    if (!mi_heap_delayed_list_find(heap, (const mi_block_t*)mi_atomic_load_acquire(delayed), named, &found)) return false;
+    if (!found) return _mi_message_invalid("heap", heap, "full page %p with MI_NO_DELAYED_FREE has a block on the delayed-free list (%p)", (const void*)page, (const void*)named);
   }
   return true;
 }

@@ -212,6 +212,7 @@ static void mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size, bo
   mi_page_set_heap(page, heap);
   mi_assert_internal(mi_atomic_load_relaxed(&page->xthread_freed) == 0);   /* a cleared descriptor */
   mi_atomic_store_release(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
+  mi_atomic_store_relaxed(&page->xdelayed_block, 0);   /* a destroyed heap's pages go back with theirs set */
   mi_page_extend_free(page);
 }
 
@@ -355,6 +356,7 @@ void _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page) {
 static bool mi_page_delayed_block_free_try(mi_block_t* block) {
   mi_page_t* page = _mi_ptr_page(block);
   if (!mi_page_try_use_delayed_free(page, MI_NO_DELAYED_FREE, false)) return false;
+  mi_atomic_store_relaxed(&page->xdelayed_block, 0);
   _mi_page_free_collect(page, false);
   mi_assert_expensive(_mi_page_is_valid(page));
   mi_page_free_block_local(page, block);   /* checked when it was freed into the delayed list */

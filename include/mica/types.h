@@ -152,16 +152,19 @@ typedef struct mi_page_node_s {
      each block on the three lists is in [start, start + capacity * block_size),
        at a block boundary, on one list only
      xflags & MI_PAGE_IN_FULL  <=>  page is in heap->pages[MI_BIN_FULL]
-     in the full queue and (xthread_free & 3) == MI_NO_DELAYED_FREE  =>  a
-       block of the page is on the heap's delayed-free list (the freeing
-       thread put it there first; _mi_heap_is_valid checks this one)
+     in the full queue and (xthread_free & 3) == MI_NO_DELAYED_FREE  =>
+       xdelayed_block, a block of the page, is on the heap's delayed-free
+       list (the freeing thread put it there first; _mi_heap_is_valid
+       checks this one)
      xheap == NULL (abandoned)  =>  in no queue, MI_NEVER_DELAYED_FREE
      xfast_tid == (xflags == 0 ? segment's xthread_id : 0)  (whenever the
        owner is not between the two stores of mi_page_set_flag)
    Writers: segment_* fields by the segment owner at page claim/release;
    xheap by the owner (release), read by freeing threads (acquire);
    xthread_free by anyone (CAS release) and the owner (exchange acq_rel);
-   xthread_freed by pushers (add acq_rel) and the owner (exchange acq_rel).
+   xthread_freed by pushers (add acq_rel) and the owner (exchange acq_rel);
+   xdelayed_block by the pusher onto the delayed-free list (release) and
+   the owner (relaxed).
 --------------------------------------------------------------------------- */
 typedef struct mi_page_s {
   /* set by the segment; the descriptor is a cache line (two on 64-bit), so
@@ -193,6 +196,14 @@ typedef struct mi_page_s {
      xthread_id). Written by the segment's owner, or by the thread that
      reclaims the segment, with its xthread_id (mi_page_fast_tid_update). */
   mi_atomic(uintptr_t) xfast_tid;
+  /* the block a freeing thread put on the owner heap's delayed-free list
+     (one at a time: that push ends in MI_NO_DELAYED_FREE), 0 when none: set
+     by that thread before its push (release), cleared by the owner as it
+     takes the block off. A second free of the block is found by comparing
+     with it, so no thread walks the heap's list: its other blocks lie in
+     pages the owner may free, and their memory then become inaccessible
+     (a guard page, a decommit), at any moment. */
+  mi_atomic(uintptr_t) xdelayed_block;
   /* blocks pushed onto xthread_free and not yet subtracted from `used`:
      each pusher adds 1 (acq_rel) after its push, the owner takes the count
      (exchange, before it takes the list), so the owner never walks the
@@ -443,7 +454,8 @@ mi_static_assert_atomic(uint8_t);
 mi_static_assert_atomic(uint16_t);
 mi_static_assert_atomic(intptr_t);
 mi_static_assert(offsetof(mi_page_t, xthread_free) % sizeof(uintptr_t) == 0, "page atomics are aligned");
-mi_static_assert(sizeof(mi_page_t) == (MI_INTPTR_SIZE == 8 || MI_SECURE ? 2 : 1) * MI_CACHE_LINE, "page descriptors are whole cache lines, a power of two: the free path indexes them with a shift");
+mi_static_assert(offsetof(mi_page_t, xdelayed_block) % sizeof(uintptr_t) == 0, "page atomics are aligned");
+mi_static_assert(sizeof(mi_page_t) == 2 * MI_CACHE_LINE, "page descriptors are whole cache lines, a power of two: the free path indexes them with a shift");
 mi_static_assert(sizeof(MI_PAGE_NODE_T) <= 2 * sizeof(void*), "an embedder's page node is at most two pointers");
 mi_static_assert(offsetof(mi_page_t, xheap) % sizeof(uintptr_t) == 0, "page atomics are aligned");
 mi_static_assert(offsetof(mi_page_t, xthread_freed) % sizeof(uint16_t) == 0, "page atomics are aligned");

@@ -345,6 +345,11 @@ static void test_heap(mi_heap_t* heap, mi_page_t* full_page) {
   CHECK(delayed != 0);
   BROKEN("delayed block missing", "has a block on the delayed-free list", _mi_heap_is_valid(heap),
          mi_atomic_store_relaxed(&heap->xthread_delayed_free, 0), mi_atomic_store_relaxed(&heap->xthread_delayed_free, delayed));
+  /* the page no longer names it */
+  const uintptr_t named = mi_atomic_load_relaxed(&full_page->xdelayed_block);
+  CHECK(named != 0 && _mi_ptr_page((void*)named) == full_page);
+  BROKEN("delayed block unnamed", "names a block of its own in xdelayed_block", _mi_heap_is_valid(heap),
+         mi_atomic_store_relaxed(&full_page->xdelayed_block, 0), mi_atomic_store_relaxed(&full_page->xdelayed_block, named));
 
   /* a block of another heap's page on the delayed-free list */
   void* other = mi_malloc(100);

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static int cmp_ptr(const void* a, const void* b)
 {
@@ -217,6 +219,43 @@ static void cross_thread_delayed(size_t size)
   check_after_delayed(v, bi, size, "delayed double free after the page left the full queue");
 }
 
+/* A free from a thread that does not own the page reads no memory of the
+   owner's other pages. The blocks on the owner heap's delayed-free list lie
+   in pages the owner may free at any moment, and their memory may then
+   become inaccessible (a guarded block's quarantine, a purge that
+   decommits): a walk of that list from another thread once faulted there
+   (CI, guarded-stress at MI_DEBUG=3). Here the memory of the list's head
+   is made inaccessible outright while another thread frees a live block
+   of another full page: a debug build (MI_DEBUG >= 2) checks every free
+   for a double free (a release build only a block that looks free).
+   Then the head is freed twice from another thread: still reported. */
+static void* free_one(void* p)
+{
+  mi_free(p);
+  return NULL;
+}
+static void delayed_list_unread(size_t size)
+{
+  static void* v[DELAYED_MAX];
+  int bi = alloc_two_segments(v, size);
+  if (bi < 0) { for (int i = 0; i < delayed_n; i++) mi_free(v[i]); return; }
+  void* ab[2] = { v[bi], v[0] };   /* v[0], freed last, heads the list */
+  void* live = v[bi + 1];
+  wrong_reset();
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, free_a_b, ab) == 0 && pthread_join(t, NULL) == 0);
+  const uintptr_t os_page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  void* head_page = (void*)((uintptr_t)v[0] & ~(os_page - 1));
+  CHECK(mprotect(head_page, os_page, PROT_NONE) == 0);
+  CHECK(pthread_create(&t, NULL, free_one, live) == 0 && pthread_join(t, NULL) == 0);
+  CHECK(mprotect(head_page, os_page, PROT_READ | PROT_WRITE) == 0);
+  v[bi + 1] = NULL;
+  CHECKF(wrong_count == 0, "a free of a live %zu-byte block beside the delayed-free list: %d errors", size, wrong_count);
+  CHECK(pthread_create(&t, NULL, free_one, v[0]) == 0 && pthread_join(t, NULL) == 0);
+  CHECKF(wrong_count == 1 && wrong_with(EAGAIN) == 1, "a second free of the delayed-free list's head (%zu bytes): %d errors", size, wrong_count);
+  check_after_delayed(v, bi, size, "delayed double free of the list's head");
+}
+
 /* Live blocks that look like free ones are freed normally: a linked list
    whose first words point at neighbours in the same page, blocks never
    written, blocks holding NULL. */
@@ -252,6 +291,8 @@ int main(void)
   }
   cross_thread_delayed(1000);
   cross_thread_delayed(MEDIUM);
+  delayed_list_unread(1000);
+  delayed_list_unread(MEDIUM);
   one_size(300000, true);            /* large: one block per page */
   one_size(5 * 1024 * 1024, true);   /* huge: one block per segment */
   size_t n = capture_end(out, sizeof out);
