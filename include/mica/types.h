@@ -167,8 +167,8 @@ typedef struct mi_page_node_s {
    the owner (relaxed).
 --------------------------------------------------------------------------- */
 typedef struct mi_page_s {
-  /* set by the segment; the descriptor is a cache line (two on 64-bit), so
-     the fields the fast paths use share one line */
+  /* set by the segment; the fields the fast paths use share the first of
+     the descriptor's two cache lines */
   mi_alignas(MI_CACHE_LINE) uint8_t segment_idx;   /* index in segment->pages */
   uint8_t   segment_in_use : 1;  /* handed to a heap */
   uint8_t   is_zero_init : 1;    /* blocks not yet carved are known to be zero */
@@ -201,8 +201,8 @@ typedef struct mi_page_s {
      by that thread before its push (release), cleared by the owner as it
      takes the block off. A second free of the block is found by comparing
      with it, so no thread walks the heap's list: its other blocks lie in
-     pages the owner may free, and their memory then become inaccessible
-     (a guard page, a decommit), at any moment. */
+     pages the owner may free at any moment, whose memory may then become
+     inaccessible (a guard page, a decommit). */
   mi_atomic(uintptr_t) xdelayed_block;
   /* blocks pushed onto xthread_free and not yet subtracted from `used`:
      each pusher adds 1 (acq_rel) after its push, the owner takes the count
